@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Protocol
 
 from core.model import (
@@ -28,7 +29,11 @@ class Backend(Protocol):
 
     vault: VaultRef
     read_only: bool
-    simulated: bool
+    simulated: bool  # True when the vault is the emulator: the UI says SIMULATION on every screen
+
+    def now(self) -> datetime:
+        """The backend's time: real UTC for Azure, the simulated clock for the emulator."""
+        ...
 
     def iter_item_pages(self, filter: str | None = None) -> Iterator[list[ProtectedItem]]:
         """Vault-wide replicated items, one list per ARM page (first rows show before the last page)."""
