@@ -1,0 +1,1 @@
+"""The Azure backend: the official SDK behind the Backend protocol."""

@@ -1,0 +1,433 @@
+"""AzureBackend: the Backend protocol over the official ASR SDK (against Azure or the ARM emulator)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, TypeVar
+
+from core import equivalents
+from core.azure import mapping
+from core.clock import Clock, SystemClock
+from core.errors import (
+    AuthenticationError,
+    ConnectionLost,
+    FailbackError,
+    MalformedResponse,
+    NotFound,
+    OperationInProgress,
+    PermissionDenied,
+    ReadOnlyError,
+    ServiceError,
+    Throttled,
+)
+from core.model import (
+    Fabric,
+    Job,
+    JobFilter,
+    OperationHandle,
+    PointChoice,
+    ProtectedItem,
+    RecoveryPlan,
+    RecoveryPoint,
+    ReprotectTarget,
+    VaultRef,
+)
+
+API_VERSION = "2025-08-01"
+T = TypeVar("T")
+
+
+def job_name_from_headers(headers: Any) -> str:
+    """The ASR job name from a 202's Azure-AsyncOperation or Location URL.
+
+    Whatever the host (regional or not), the casing of the path (`/Subscriptions/`) or the api-version in
+    the query, the job name is the last path segment after replicationOperationStatus/ or operationresults/.
+    """
+    for header in ("Azure-AsyncOperation", "Location"):
+        url = _header(headers, header)
+        if not url:
+            continue
+        path = urllib.parse.urlsplit(url).path.rstrip("/")
+        parts = path.split("/")
+        for marker in ("replicationoperationstatus", "operationresults"):
+            lowered = [p.lower() for p in parts]
+            if marker in lowered:
+                index = lowered.index(marker)
+                if index + 1 < len(parts) and parts[index + 1]:
+                    return urllib.parse.unquote(parts[index + 1])
+    return ""
+
+
+def _header(headers: Any, name: str) -> str:
+    if headers is None:
+        return ""
+    value = headers.get(name)
+    if value is None:
+        for key in headers:
+            if key.lower() == name.lower():
+                return str(headers[key])
+        return ""
+    return str(value)
+
+
+def translate_error(exc: BaseException) -> FailbackError:
+    """Any azure-core / azure-identity / transport exception to one of our types, ASR details kept."""
+    from azure.core import exceptions as az
+
+    if isinstance(exc, FailbackError):
+        return exc
+    if isinstance(exc, az.ClientAuthenticationError) and getattr(exc, "response", None) is None:
+        return AuthenticationError(f"Could not get a token to call Azure: {_first_line(exc)}")
+    if isinstance(exc, (az.ServiceRequestError, az.ServiceResponseError)):
+        return ConnectionLost(f"The request to Azure Resource Manager did not complete: {_first_line(exc)}")
+    if isinstance(exc, az.DecodeError):
+        return MalformedResponse(f"Azure sent a response that is not valid JSON: {_first_line(exc)}")
+    if isinstance(exc, az.HttpResponseError):
+        response = exc.response
+        status = getattr(response, "status_code", None) or exc.status_code
+        body: Any = None
+        if response is not None:
+            try:
+                body = json.loads(response.text())
+            except (ValueError, TypeError, AttributeError):
+                body = None
+        code, message, details = mapping.arm_error_details(body)
+        message = message or _first_line(exc)
+        activity = next((d.activity_id for d in details if d.activity_id), "")
+        if response is not None and not activity:
+            activity = _header(response.headers, "x-ms-correlation-request-id")
+        kwargs: dict[str, Any] = {"code": code, "status": status, "details": details, "activity_id": activity}
+        if status == 401:
+            return AuthenticationError(f"Azure refused the sign-in (401 {code}): {message}", details=details)
+        if status == 403:
+            return PermissionDenied(f"Not allowed (403 {code}): {message}", details=details)
+        if status == 404:
+            return NotFound(f"Not found (404 {code}): {message}", details=details)
+        if status == 409:
+            return OperationInProgress(f"Conflict (409 {code}): {message}", **kwargs)
+        if status == 429:
+            return Throttled(f"Throttled (429 {code}): {message}", **kwargs)
+        return ServiceError(f"Azure answered {status} {code}: {message}", **kwargs)
+    if isinstance(exc, (ValueError, KeyError, TypeError)):
+        return MalformedResponse(f"The response could not be read: {_first_line(exc)}")
+    if isinstance(exc, az.AzureError):
+        return ServiceError(f"Azure error: {_first_line(exc)}")
+    if isinstance(exc, OSError):
+        return ConnectionLost(f"Network error: {_first_line(exc)}")
+    return FailbackError(f"Unexpected error: {type(exc).__name__}: {_first_line(exc)}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class AzureBackend:
+    """One Recovery Services vault through SiteRecoveryManagementClient.
+
+    Reads map ARM JSON into core.model; operations start the ASR action with polling=False, take the job name
+    from the 202's headers and return at once. Every SDK import happens here, lazily, so the UI's first frame
+    does not wait for it.
+    """
+
+    def __init__(
+        self,
+        vault: VaultRef,
+        credential: Any,
+        *,
+        arm_endpoint: str = "https://management.azure.com",
+        credential_scopes: list[str] | None = None,
+        ca_bundle: str | None = None,
+        transport: Any = None,
+        clock: Clock | None = None,
+        read_only: bool = False,
+        simulated: bool = False,
+        retry_total: int = 3,
+        client_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
+
+        self.vault = vault
+        self.read_only = read_only
+        self.simulated = simulated
+        self.clock: Clock = clock or SystemClock()
+        self.arm_endpoint = arm_endpoint.rstrip("/")
+        kwargs: dict[str, Any] = {
+            "retry_total": retry_total,
+            "retry_backoff_max": 8,
+            "connection_timeout": 10,
+            "read_timeout": 30,
+            "polling_interval": 0,
+        }
+        if credential_scopes:
+            kwargs["credential_scopes"] = credential_scopes
+        if ca_bundle:
+            kwargs["connection_verify"] = ca_bundle
+        if transport is not None:
+            kwargs["transport"] = transport
+        kwargs.update(client_kwargs or {})
+        self._client = SiteRecoveryManagementClient(
+            credential, vault.subscription_id, base_url=self.arm_endpoint, **kwargs
+        )
+        self._plans_lock = threading.Lock()
+        self._plan_membership: dict[str, tuple[str, ...]] | None = None
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def _rg(self) -> str:
+        return self.vault.resource_group
+
+    @property
+    def _name(self) -> str:
+        return self.vault.name
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except Exception as exc:  # every failure leaves as one of our types
+            raise translate_error(exc) from exc
+
+    def _guard_write(self, what: str) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"Read-only mode: {what} was not sent.")
+
+    def _start(self, operation: str, target_id: str, target_name: str, begin: Callable[..., Any]) -> OperationHandle:
+        """Run a begin_* call with polling off; the job name comes from the 202's headers."""
+        captured: dict[str, Any] = {}
+
+        def hook(pipeline_response: Any) -> None:
+            http = pipeline_response.http_response
+            captured["status"] = http.status_code
+            captured["headers"] = dict(http.headers)
+
+        self._call(lambda: begin(polling=False, raw_response_hook=hook))
+        headers = captured.get("headers") or {}
+        name = job_name_from_headers(headers)
+        if not name:
+            raise MalformedResponse(
+                f"{operation}: Azure accepted the request (HTTP {captured.get('status')}) but named no job in "
+                "Azure-AsyncOperation or Location. Look for the job in `jobs` before retrying."
+            )
+        retry_after = _header(headers, "Retry-After")
+        try:
+            delay = float(retry_after) if retry_after else None
+        except ValueError:
+            delay = None
+        return OperationHandle(
+            operation=operation,
+            job_name=name,
+            target_id=target_id,
+            target_name=target_name,
+            retry_after=delay,
+            request_id=_header(headers, "x-ms-request-id"),
+        )
+
+    # -- reads -------------------------------------------------------------------------------------------
+
+    def _raw_pages(self, url: str) -> Iterator[dict[str, Any]]:
+        """GET a list and follow nextLink verbatim (re-adding api-version, as the SDK pager does)."""
+        from azure.core.rest import HttpRequest
+
+        next_url: str | None = url
+        while next_url:
+            parsed = urllib.parse.urlsplit(next_url)
+            pairs = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
+            query = [(k, v) for k, v in pairs if k != "api-version"]
+            query.append(("api-version", API_VERSION))
+            encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+            request = HttpRequest("GET", urllib.parse.urlunsplit(parsed._replace(query=encoded)))
+            request.headers["Accept"] = "application/json"
+            response = self._call(lambda req=request: self._client.send_request(req))
+            if response.status_code != 200:
+                self._call(response.raise_for_status)
+                raise ServiceError(f"Listing answered HTTP {response.status_code}", status=response.status_code)
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise MalformedResponse(f"A list page was not valid JSON: {exc}") from exc
+            if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
+                raise MalformedResponse("A list page did not have the ARM shape {value: [...], nextLink}.")
+            yield body
+            link = body.get("nextLink")
+            next_url = str(link) if link else None
+
+    def _vault_url(self, suffix: str) -> str:
+        return f"{self.arm_endpoint}{self.vault.arm_id}/{suffix}"
+
+    def plan_membership(self, refresh: bool = False) -> dict[str, tuple[str, ...]]:
+        """Item id (lower-case) → names of the recovery plans it belongs to (ASR items do not say)."""
+        with self._plans_lock:
+            if self._plan_membership is None or refresh:
+                membership: dict[str, list[str]] = {}
+                for plan in self.list_plans():
+                    for item_id in plan.item_ids:
+                        membership.setdefault(item_id.lower(), []).append(plan.name)
+                self._plan_membership = {k: tuple(v) for k, v in membership.items()}
+            return self._plan_membership
+
+    def _with_plans(self, item: ProtectedItem, membership: dict[str, tuple[str, ...]]) -> ProtectedItem:
+        plans = membership.get(item.id.lower())
+        return dataclasses.replace(item, recovery_plans=plans) if plans else item
+
+    def iter_item_pages(self, filter: str | None = None) -> Iterator[list[ProtectedItem]]:
+        url = self._vault_url("replicationProtectedItems")
+        if filter:
+            url += "?" + urllib.parse.urlencode({"$filter": filter}, quote_via=urllib.parse.quote)
+        membership = self.plan_membership(refresh=True)
+        for body in self._raw_pages(url):
+            items = [self._with_plans(mapping.protected_item(doc), membership) for doc in body.get("value", [])]
+            yield items
+
+    def list_items(self, filter: str | None = None) -> list[ProtectedItem]:
+        return [item for page in self.iter_item_pages(filter) for item in page]
+
+    def list_items_with_sdk_models(self, filter: str | None = None) -> list[ProtectedItem]:
+        """The same list through the SDK's pager and model objects (slower on big vaults; kept as a baseline)."""
+
+        def run() -> list[ProtectedItem]:
+            pager = self._client.replication_protected_items.list(self._rg, self._name, filter=filter)
+            return [mapping.protected_item(model.as_dict()) for model in pager]
+
+        return self._call(run)
+
+    def get_item(self, item_id: str) -> ProtectedItem:
+        fabric = mapping.segment(item_id, "replicationFabrics")
+        container = mapping.segment(item_id, "replicationProtectionContainers")
+        name = mapping.segment(item_id, "replicationProtectedItems")
+        if not (fabric and container and name):
+            raise NotFound(f"{item_id!r} is not a replicated item id")
+        model = self._call(
+            lambda: self._client.replication_protected_items.get(self._rg, self._name, fabric, container, name)
+        )
+        item = self._call(lambda: mapping.protected_item(model.as_dict()))
+        membership = self._plan_membership or {}
+        return self._with_plans(item, membership)
+
+    def list_recovery_points(self, item: ProtectedItem) -> list[RecoveryPoint]:
+        def run() -> list[RecoveryPoint]:
+            pager = self._client.recovery_points.list_by_replication_protected_items(
+                self._rg, self._name, item.fabric_name, item.container_name, item.name
+            )
+            return [mapping.recovery_point(model.as_dict()) for model in pager]
+
+        points = self._call(run)
+        return sorted(points, key=lambda p: p.time, reverse=True)
+
+    def list_fabrics(self) -> list[Fabric]:
+        def run() -> list[Fabric]:
+            fabrics = []
+            for model in self._client.replication_fabrics.list(self._rg, self._name):
+                # The list omits nothing we need on the emulator, but Azure trims customDetails in lists:
+                # a GET per fabric returns the process servers, master targets and run-as accounts.
+                full = self._client.replication_fabrics.get(self._rg, self._name, model.name)
+                fabrics.append(mapping.fabric(full.as_dict()))
+            return fabrics
+
+        return self._call(run)
+
+    def list_plans(self) -> list[RecoveryPlan]:
+        ops = self._client.replication_recovery_plans
+        return self._call(lambda: [mapping.recovery_plan(m.as_dict()) for m in ops.list(self._rg, self._name)])
+
+    def get_plan(self, name: str) -> RecoveryPlan:
+        model = self._call(lambda: self._client.replication_recovery_plans.get(self._rg, self._name, name))
+        return self._call(lambda: mapping.recovery_plan(model.as_dict()))
+
+    def list_jobs(self, job_filter: JobFilter | None = None) -> list[Job]:
+        odata = job_filter_to_odata(job_filter) if job_filter else None
+        ops = self._client.replication_jobs
+        return self._call(lambda: [mapping.job(m.as_dict()) for m in ops.list(self._rg, self._name, filter=odata)])
+
+    def get_job(self, name: str) -> Job:
+        model = self._call(lambda: self._client.replication_jobs.get(self._rg, self._name, name))
+        return self._call(lambda: mapping.job(model.as_dict()))
+
+    # -- operations ----------------------------------------------------------------------------------------
+
+    def unplanned_failover(
+        self, item: ProtectedItem, choice: PointChoice, recovery_point_id: str = ""
+    ) -> OperationHandle:
+        self._guard_write("the failover")
+        body = equivalents.failover_body(choice, recovery_point_id)
+        ops = self._client.replication_protected_items
+        return self._start(
+            "failover",
+            item.id,
+            item.friendly_name,
+            lambda **kw: ops.begin_unplanned_failover(
+                self._rg, self._name, item.fabric_name, item.container_name, item.name, body, **kw
+            ),
+        )
+
+    def commit(self, item: ProtectedItem) -> OperationHandle:
+        self._guard_write("the commit")
+        ops = self._client.replication_protected_items
+        return self._start(
+            "commit",
+            item.id,
+            item.friendly_name,
+            lambda **kw: ops.begin_failover_commit(
+                self._rg, self._name, item.fabric_name, item.container_name, item.name, **kw
+            ),
+        )
+
+    def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
+        self._guard_write("the reprotect")
+        body = equivalents.reprotect_body(target)
+        ops = self._client.replication_protected_items
+        return self._start(
+            "reprotect",
+            item.id,
+            item.friendly_name,
+            lambda **kw: ops.begin_reprotect(
+                self._rg, self._name, item.fabric_name, item.container_name, item.name, body, **kw
+            ),
+        )
+
+    def cancel_job(self, name: str) -> OperationHandle:
+        self._guard_write("the job cancel")
+        ops = self._client.replication_jobs
+        return self._start("cancel", name, name, lambda **kw: ops.begin_cancel(self._rg, self._name, name, **kw))
+
+    def restart_job(self, name: str) -> OperationHandle:
+        self._guard_write("the job restart")
+        ops = self._client.replication_jobs
+        return self._start("restart", name, name, lambda **kw: ops.begin_restart(self._rg, self._name, name, **kw))
+
+    def resume_job(self, name: str, comment: str = "") -> OperationHandle:
+        self._guard_write("the job resume")
+        ops = self._client.replication_jobs
+        params = {"properties": {"comments": comment}}
+        return self._start(
+            "resume", name, name, lambda **kw: ops.begin_resume(self._rg, self._name, name, params, **kw)
+        )
+
+
+def _odata_time(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
+def job_filter_to_odata(job_filter: JobFilter) -> str | None:
+    """JobQueryParameter as PowerShell writes it: `Prop eq 'v'` joined by ` and `, lists as `( A or B )`."""
+    parts: list[str] = []
+    if job_filter.start_time:
+        parts.append(f"StartTime eq '{_odata_time(job_filter.start_time)}'")
+    if job_filter.end_time:
+        parts.append(f"EndTime eq '{_odata_time(job_filter.end_time)}'")
+    if job_filter.states:
+        alternatives = " or ".join(f"JobStatus eq '{s}'" for s in job_filter.states)
+        parts.append(f"( {alternatives} )" if len(job_filter.states) > 1 else alternatives)
+    if job_filter.affected_object_types:
+        parts.append(f"AffectedObjectTypes eq '{job_filter.affected_object_types}'")
+    if job_filter.job_name:
+        parts.append(f"JobName eq '{job_filter.job_name}'")
+    return " and ".join(parts) or None

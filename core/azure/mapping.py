@@ -1,0 +1,360 @@
+"""ARM JSON (as ASR sends it) to our domain objects. Tolerant of missing fields and unknown enum values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from core.errors import MalformedResponse
+from core.model import (
+    IDLE_SCENARIO,
+    CurrentScenario,
+    Datastore,
+    ErrorDetail,
+    Fabric,
+    HealthError,
+    Job,
+    JobState,
+    JobTask,
+    MasterTarget,
+    PlanAction,
+    PlanGroup,
+    PointKind,
+    ProcessServer,
+    ProtectedItem,
+    RecoveryPlan,
+    RecoveryPoint,
+    RetentionVolume,
+    RunAsAccount,
+)
+
+Json = Mapping[str, Any]
+
+# ASR writes .NET's DateTime.MinValue and its own 1753 sentinel for "never".
+_NEVER_YEARS = (1, 1753)
+_SEGMENT = re.compile(r"/([^/]+)/([^/]+)", re.IGNORECASE)
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    # .NET writes 7 fractional digits; fromisoformat takes at most 6.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed.year in _NEVER_YEARS:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _dict(value: Any) -> Json:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def segment(arm_id: str, name: str) -> str:
+    """The value after `name` in an ARM id (case-insensitive), or ""."""
+    parts = arm_id.strip("/").split("/")
+    for i in range(0, len(parts) - 1):
+        if parts[i].lower() == name.lower():
+            return parts[i + 1]
+    return ""
+
+
+def last_segment(url_or_id: str) -> str:
+    path = url_or_id.split("?", 1)[0].rstrip("/")
+    return path.rsplit("/", 1)[-1] if path else ""
+
+
+def _props(doc: Json) -> Json:
+    if not isinstance(doc, Mapping):
+        raise MalformedResponse(f"expected a JSON object, got {type(doc).__name__}")
+    return _dict(doc.get("properties"))
+
+
+def current_scenario(value: Any) -> CurrentScenario | None:
+    data = _dict(value)
+    name = _str(data.get("scenarioName"))
+    job_id = _str(data.get("jobId"))
+    job_name = last_segment(job_id)
+    if not name or name == IDLE_SCENARIO or not job_name or job_name == IDLE_SCENARIO:
+        return None
+    return CurrentScenario(name=name, job_name=job_name, job_id=job_id, start_time=parse_time(data.get("startTime")))
+
+
+def health_error(data: Json) -> HealthError:
+    return HealthError(
+        code=_str(data.get("errorCode")),
+        message=_str(data.get("summaryMessage") or data.get("errorMessage")),
+        severity=_str(data.get("errorLevel")),
+        category=_str(data.get("errorCategory")),
+        possible_causes=_str(data.get("possibleCauses")),
+        recommended_action=_str(data.get("recommendedAction")),
+        created=parse_time(data.get("creationTimeUtc")),
+    )
+
+
+def protected_item(doc: Json) -> ProtectedItem:
+    props = _props(doc)
+    item_id = _str(doc.get("id"))
+    if not item_id:
+        raise MalformedResponse("a replicated item came without an id")
+    details = _dict(props.get("providerSpecificDetails"))
+    instance_type = _str(details.get("instanceType"))
+    rpo = _int(details.get("rpoInSeconds"))
+    newest = (
+        parse_time(details.get("retentionWindowEnd"))
+        or parse_time(details.get("lastRecoveryPointReceived"))
+        or parse_time(details.get("lastRpoCalculatedTime") if rpo is None else None)
+    )
+    return ProtectedItem(
+        id=item_id,
+        name=_str(doc.get("name")) or last_segment(item_id),
+        friendly_name=_str(props.get("friendlyName")) or _str(doc.get("name")),
+        fabric_name=segment(item_id, "replicationFabrics"),
+        container_name=segment(item_id, "replicationProtectionContainers"),
+        protection_state=_str(props.get("protectionState")),
+        protection_state_description=_str(props.get("protectionStateDescription")),
+        active_location=_str(props.get("activeLocation")),
+        replication_health=_str(props.get("replicationHealth")),
+        failover_health=_str(props.get("failoverHealth")),
+        allowed_operations=tuple(_str(op) for op in _list(props.get("allowedOperations"))),
+        instance_type=instance_type,
+        current_scenario=current_scenario(props.get("currentScenario")),
+        active_site_type=_str(details.get("activeSiteType")),
+        multi_vm_group_id=_str(details.get("multiVmGroupId")),
+        multi_vm_group_name=_str(details.get("multiVmGroupName")),
+        recovery_plans=tuple(
+            _str(p) for p in _list(props.get("recoveryPlanNames") or props.get("recoveryPlans"))
+        ),
+        rpo_seconds=rpo,
+        last_heartbeat=parse_time(details.get("lastHeartbeat")),
+        last_recovery_point_time=newest,
+        process_server_id=_str(details.get("processServerId")),
+        master_target_id=_str(details.get("masterTargetId")),
+        os_type=_str(_dict(details.get("osDetails")).get("osType") or details.get("osType")),
+        policy_id=_str(props.get("policyId")),
+        recovery_fabric_name=last_segment(_str(props.get("recoveryFabricId"))),
+        primary_fabric_friendly_name=_str(props.get("primaryFabricFriendlyName")),
+        recovery_fabric_friendly_name=_str(props.get("recoveryFabricFriendlyName")),
+        last_successful_failover_time=parse_time(props.get("lastSuccessfulFailoverTime")),
+        failover_recovery_point_id=_str(props.get("failoverRecoveryPointId")),
+        health_errors=tuple(health_error(_dict(e)) for e in _list(props.get("healthErrors"))),
+    )
+
+
+def recovery_point(doc: Json) -> RecoveryPoint:
+    props = _props(doc)
+    when = parse_time(props.get("recoveryPointTime"))
+    if when is None:
+        raise MalformedResponse(f"recovery point {doc.get('name')!r} has no readable recoveryPointTime")
+    details = _dict(props.get("providerSpecificDetails"))
+    sync = details.get("isMultiVmSyncPoint")
+    return RecoveryPoint(
+        id=_str(doc.get("id")),
+        name=_str(doc.get("name")),
+        time=when,
+        kind=PointKind.from_asr(_str(props.get("recoveryPointType"))),
+        is_multi_vm_sync=str(sync).lower() == "true",
+    )
+
+
+def _process_server(data: Json) -> ProcessServer:
+    return ProcessServer(
+        id=_str(data.get("id")),
+        friendly_name=_str(data.get("friendlyName")) or _str(data.get("id")),
+        ip_address=_str(data.get("ipAddress")),
+        health=_str(data.get("health")),
+        service_status=_str(data.get("psServiceStatus")),
+        last_heartbeat=parse_time(data.get("lastHeartbeat")),
+        health_errors=tuple(health_error(_dict(e)) for e in _list(data.get("healthErrors"))),
+    )
+
+
+def _master_target(data: Json) -> MasterTarget:
+    return MasterTarget(
+        id=_str(data.get("id")),
+        name=_str(data.get("name")) or _str(data.get("id")),
+        ip_address=_str(data.get("ipAddress")),
+        os_type=_str(data.get("osType")),
+        health=_str(data.get("health")),
+        last_heartbeat=parse_time(data.get("lastHeartbeat")),
+        retention_volumes=tuple(
+            RetentionVolume(
+                name=_str(v.get("volumeName")),
+                capacity_bytes=_int(v.get("capacityInBytes")) or 0,
+                free_bytes=_int(v.get("freeSpace")) or 0,
+                threshold_percent=_int(v.get("thresholdPercentage")) or 0,
+            )
+            for v in map(_dict, _list(data.get("retentionVolumes")))
+        ),
+        datastores=tuple(
+            Datastore(
+                name=_str(d.get("symbolicName")),
+                uuid=_str(d.get("uuid")),
+                capacity_bytes=_int(d.get("capacity")) or 0,
+                free_bytes=_int(d.get("freeSpace")) or 0,
+                kind=_str(d.get("type")),
+            )
+            for d in map(_dict, _list(data.get("dataStores")))
+        ),
+    )
+
+
+def fabric(doc: Json) -> Fabric:
+    props = _props(doc)
+    custom = _dict(props.get("customDetails"))
+    return Fabric(
+        id=_str(doc.get("id")),
+        name=_str(doc.get("name")),
+        friendly_name=_str(props.get("friendlyName")) or _str(doc.get("name")),
+        instance_type=_str(custom.get("instanceType")),
+        process_servers=tuple(_process_server(_dict(p)) for p in _list(custom.get("processServers"))),
+        master_targets=tuple(_master_target(_dict(m)) for m in _list(custom.get("masterTargetServers"))),
+        run_as_accounts=tuple(
+            RunAsAccount(id=_str(a.get("accountId")), name=_str(a.get("accountName")))
+            for a in map(_dict, _list(custom.get("runAsAccounts")))
+        ),
+    )
+
+
+def _action(data: Json) -> PlanAction:
+    custom = _dict(data.get("customDetails"))
+    return PlanAction(
+        name=_str(data.get("actionName")),
+        kind=_str(custom.get("instanceType")),
+        instructions=_str(custom.get("description") or custom.get("scriptPath") or custom.get("runbookId")),
+        failover_directions=tuple(_str(d) for d in _list(data.get("failoverDirections"))),
+    )
+
+
+def recovery_plan(doc: Json) -> RecoveryPlan:
+    props = _props(doc)
+    groups = []
+    for group in map(_dict, _list(props.get("groups"))):
+        groups.append(
+            PlanGroup(
+                group_type=_str(group.get("groupType")),
+                item_ids=tuple(_str(_dict(i).get("id")) for i in _list(group.get("replicationProtectedItems"))),
+                start_actions=tuple(_action(_dict(a)) for a in _list(group.get("startGroupActions"))),
+                end_actions=tuple(_action(_dict(a)) for a in _list(group.get("endGroupActions"))),
+            )
+        )
+    return RecoveryPlan(
+        id=_str(doc.get("id")),
+        name=_str(doc.get("name")),
+        friendly_name=_str(props.get("friendlyName")) or _str(doc.get("name")),
+        allowed_operations=tuple(_str(o) for o in _list(props.get("allowedOperations"))),
+        groups=tuple(groups),
+        current_scenario=current_scenario(props.get("currentScenario")),
+        current_scenario_status=_str(props.get("currentScenarioStatus")),
+        replication_providers=tuple(_str(p) for p in _list(props.get("replicationProviders"))),
+        primary_fabric_friendly_name=_str(props.get("primaryFabricFriendlyName")),
+        recovery_fabric_friendly_name=_str(props.get("recoveryFabricFriendlyName")),
+    )
+
+
+def job_error(data: Json) -> ErrorDetail:
+    service = _dict(data.get("serviceErrorDetails"))
+    provider = _dict(data.get("providerErrorDetails"))
+    return ErrorDetail(
+        code=_str(service.get("code")) or _str(provider.get("errorCode")),
+        message=_str(service.get("message")) or _str(provider.get("errorMessage")),
+        possible_causes=_str(service.get("possibleCauses") or provider.get("possibleCauses")),
+        recommended_action=_str(service.get("recommendedAction") or provider.get("recommendedAction")),
+        activity_id=_str(service.get("activityId")),
+        provider_error_code=_str(provider.get("errorCode")),
+        provider_message=_str(provider.get("errorMessage")),
+        task_id=_str(data.get("taskId")),
+        created=parse_time(data.get("creationTime")),
+    )
+
+
+def job_task(data: Json) -> JobTask:
+    custom = _dict(data.get("customDetails"))
+    group = _dict(data.get("groupTaskCustomDetails"))
+    child_job = _dict(custom.get("jobTask"))
+    return JobTask(
+        task_id=_str(data.get("taskId")),
+        name=_str(data.get("name")),
+        friendly_name=_str(data.get("friendlyName")) or _str(data.get("name")),
+        state=JobState.parse(_str(data.get("state"))),
+        state_description=_str(data.get("stateDescription")),
+        start_time=parse_time(data.get("startTime")),
+        end_time=parse_time(data.get("endTime")),
+        errors=tuple(job_error(_dict(e)) for e in _list(data.get("errors"))),
+        child_tasks=tuple(job_task(_dict(c)) for c in _list(group.get("childTasks"))),
+        child_job_name=last_segment(_str(child_job.get("jobId"))),
+        allowed_actions=tuple(_str(a) for a in _list(data.get("allowedActions"))),
+    )
+
+
+def job(doc: Json) -> Job:
+    props = _props(doc)
+    job_id = _str(doc.get("id"))
+    custom = _dict(props.get("customDetails"))
+    return Job(
+        id=job_id,
+        name=_str(doc.get("name")) or last_segment(job_id),
+        scenario_name=_str(props.get("scenarioName")),
+        friendly_name=_str(props.get("friendlyName")),
+        state=JobState.parse(_str(props.get("state"))),
+        state_description=_str(props.get("stateDescription")),
+        start_time=parse_time(props.get("startTime")),
+        end_time=parse_time(props.get("endTime")),
+        tasks=tuple(job_task(_dict(t)) for t in _list(props.get("tasks"))),
+        errors=tuple(job_error(_dict(e)) for e in _list(props.get("errors"))),
+        allowed_actions=tuple(_str(a) for a in _list(props.get("allowedActions"))),
+        target_object_id=_str(props.get("targetObjectId")),
+        target_object_name=_str(props.get("targetObjectName")),
+        target_instance_type=_str(props.get("targetInstanceType")),
+        details_type=_str(custom.get("instanceType")),
+        new_item_id=_str(custom.get("newReplicationProtectedItemId")),
+    )
+
+
+def arm_error_details(body: Any) -> tuple[str, str, tuple[ErrorDetail, ...]]:
+    """(code, message, ASR details) from an ARM error envelope; tolerant of any shape."""
+    envelope = _dict(_dict(body).get("error")) if isinstance(body, Mapping) else {}
+    code = _str(envelope.get("code"))
+    message = _str(envelope.get("message"))
+    details: list[ErrorDetail] = []
+    for raw in map(_dict, _list(envelope.get("details"))):
+        details.append(
+            ErrorDetail(
+                code=_str(raw.get("code")),
+                message=_str(raw.get("message")),
+                possible_causes=_str(raw.get("possibleCauses")),
+                recommended_action=_str(raw.get("recommendedAction")),
+                activity_id=_str(raw.get("activityId")),
+                provider_error_code=_str(
+                    raw.get("providerErrorCode") or _dict(raw.get("providerErrorDetails")).get("errorCode")
+                ),
+            )
+        )
+    return code, message, tuple(details)

@@ -1,0 +1,59 @@
+"""The composition root: settings in, a ready Backend out. The CLI, the TUI and the tests all build here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.clock import AcceleratedClock, Clock
+from core.config import Settings, StaticTokenCredential, make_credential
+from core.errors import UsageError
+
+# The in-process emulator answers on a host that cannot exist on any network, over https:// because the
+# SDK's bearer-token policy refuses plain http.
+EMULATOR_BASE_URL = "https://emulator.avs-failback.invalid"
+
+
+def build_backend(settings: Settings, *, clock: Clock | None = None, emulator: Any = None) -> Any:
+    """An AzureBackend: on Azure (or another ARM endpoint) from settings, or on the in-process emulator.
+
+    With settings.demo the emulator runs settings.scenario on `clock` (default: real time × settings.speed),
+    and no real credential is ever constructed.
+    """
+    from core.azure.backend import AzureBackend
+
+    if settings.demo or emulator is not None:
+        from core.emulator import ArmEmulator, EmulatorTransport, load_scenario
+
+        if emulator is None:
+            sim_clock = clock or AcceleratedClock(speed=settings.speed)
+            emulator = ArmEmulator(load_scenario(settings.scenario), sim_clock, base_url=EMULATOR_BASE_URL)
+        return AzureBackend(
+            emulator.vault,
+            StaticTokenCredential("emulator"),
+            arm_endpoint=emulator.base_url,
+            transport=EmulatorTransport(emulator),
+            clock=emulator.clock,
+            read_only=settings.read_only,
+            simulated=True,
+            retry_total=3,
+        )
+    if settings.vault is None:
+        raise UsageError(
+            "No vault given.",
+            hint=(
+                "Pass --vault-id /subscriptions/…/resourceGroups/…/providers/Microsoft.RecoveryServices/vaults/…, "
+                "or --subscription/--resource-group/--vault, or --profile NAME, or set AVS_FAILBACK_VAULT_ID. "
+                "To try the tool without Azure: avs-failback demo"
+            ),
+        )
+    credential = make_credential(settings)
+    return AzureBackend(
+        settings.vault,
+        credential,
+        arm_endpoint=settings.arm_endpoint,
+        credential_scopes=[settings.credential_scope],
+        ca_bundle=settings.ca_bundle,
+        clock=clock,
+        read_only=settings.read_only,
+        simulated=False,
+    )
