@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
-from core import equivalents
 from core.azure import mapping
 from core.clock import Clock, SystemClock
 from core.errors import (
@@ -357,7 +356,9 @@ class AzureBackend:
         self, item: ProtectedItem, choice: PointChoice, recovery_point_id: str = ""
     ) -> OperationHandle:
         self._guard_write("the failover")
-        body = equivalents.failover_body(choice, recovery_point_id)
+        from core.equivalents import failover_body
+
+        body = failover_body(choice, recovery_point_id)
         ops = self._client.replication_protected_items
         return self._start(
             "failover",
@@ -382,7 +383,9 @@ class AzureBackend:
 
     def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
         self._guard_write("the reprotect")
-        body = equivalents.reprotect_body(target)
+        from core.equivalents import reprotect_body
+
+        body = reprotect_body(target)
         ops = self._client.replication_protected_items
         return self._start(
             "reprotect",
