@@ -396,6 +396,38 @@ class AzureBackend:
             ),
         )
 
+    def plan_unplanned_failover(self, plan: RecoveryPlan, choice: PointChoice) -> OperationHandle:
+        """Failback of a whole plan: one InMage entry in the provider list, direction RecoveryToPrimary.
+
+        ASR_API.md §0.1: PowerShell only adds the plan's InMage input for RecoveryToPrimary (the plan's fabrics
+        stay fixed); no recording shows it on the wire.
+        """
+        self._guard_write("the plan failover")
+        body = {
+            "properties": {
+                "failoverDirection": "RecoveryToPrimary",
+                "sourceSiteOperations": "Required",
+                "providerSpecificDetails": [{"instanceType": "InMage", "recoveryPointType": choice.asr_type}],
+            }
+        }
+        ops = self._client.replication_recovery_plans
+        return self._start(
+            "plan-failover",
+            plan.id,
+            plan.friendly_name,
+            lambda **kw: ops.begin_unplanned_failover(self._rg, self._name, plan.name, body, **kw),
+        )
+
+    def plan_commit(self, plan: RecoveryPlan) -> OperationHandle:
+        self._guard_write("the plan commit")
+        ops = self._client.replication_recovery_plans
+        return self._start(
+            "plan-commit",
+            plan.id,
+            plan.friendly_name,
+            lambda **kw: ops.begin_failover_commit(self._rg, self._name, plan.name, **kw),
+        )
+
     def cancel_job(self, name: str) -> OperationHandle:
         self._guard_write("the job cancel")
         ops = self._client.replication_jobs
