@@ -128,8 +128,7 @@ def stage_reason(item: ProtectedItem) -> str:
         if reason is None:
             if _is_failback_leg(item) or item.instance_type == "InMageRcmFailback":
                 reason = (
-                    "No recovery point has reached the AVS side yet; wait for replication from Azure to "
-                    "produce one."
+                    "No recovery point has reached the AVS side yet; wait for replication from Azure to produce one."
                 )
             elif item.instance_type == "InMage":
                 reason = "This item replicates towards Azure, not back to AVS: there is nothing to fail back."
@@ -141,13 +140,9 @@ def stage_reason(item: ProtectedItem) -> str:
     texts = {
         Stage.READY: "Replicating from Azure to AVS with a recovery point: ready to fail back.",
         Stage.FAILOVER_RUNNING: "The failover job is running; the VM starts in AVS when it ends.",
-        Stage.FAILED_OVER: (
-            "The VM runs in AVS. Verify the applications and that the Azure VM is off, then commit."
-        ),
+        Stage.FAILED_OVER: ("The VM runs in AVS. Verify the applications and that the Azure VM is off, then commit."),
         Stage.COMMIT_RUNNING: "The commit job is running; it deletes the failed-over Azure VM.",
-        Stage.COMMITTED: (
-            "Committed. The AVS VM is not protected: reprotect it to Azure (choose the process server)."
-        ),
+        Stage.COMMITTED: ("Committed. The AVS VM is not protected: reprotect it to Azure (choose the process server)."),
         Stage.REPROTECT_RUNNING: "The reprotect job is running; initial replication to Azure follows.",
         Stage.PROTECTED_TO_AZURE: "Replicating from AVS to Azure again: failback is complete.",
     }
@@ -223,8 +218,7 @@ def can_commit(item: ProtectedItem) -> Verdict:
         )
     return Verdict(
         True,
-        f"Commits the failover of {item.friendly_name}: ASR deletes the failed-over Azure VM. This cannot "
-        "be undone.",
+        f"Commits the failover of {item.friendly_name}: ASR deletes the failed-over Azure VM. This cannot be undone.",
     )
 
 
