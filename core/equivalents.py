@@ -1,0 +1,396 @@
+""" "Show the command": the REST call, az command and Azure PowerShell equivalent to each operation."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from core.errors import UsageError
+from core.model import JobFilter, PointChoice, ProtectedItem, ReprotectTarget, VaultRef
+
+API_VERSION = "2025-08-01"
+DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    title: str
+    rest: str
+    az: str
+    powershell: str
+
+
+def failover_body(choice: PointChoice, recovery_point_id: str = "") -> dict[str, Any]:
+    """Unplanned failover of a failback-leg (InMage) item, Azure → AVS; the shape of a recorded real request."""
+    details: dict[str, Any] = {"instanceType": "InMage", "recoveryPointType": choice.asr_type}
+    if choice is PointChoice.CUSTOM:
+        if not recovery_point_id:
+            raise UsageError("A custom recovery point needs its id.", hint="Pick a point from `points ITEM`.")
+        details["recoveryPointId"] = recovery_point_id
+    return {
+        "properties": {
+            "failoverDirection": "PrimaryToRecovery",
+            "sourceSiteOperations": "NotRequired",
+            "providerSpecificDetails": details,
+        }
+    }
+
+
+def reprotect_body(target: ReprotectTarget) -> dict[str, Any]:
+    """Reprotect AVS → Azure after the failback (InMageAzureV2), as in a recorded real request."""
+    details: dict[str, Any] = {
+        "instanceType": "InMageAzureV2",
+        "masterTargetId": target.master_target_id,
+        "processServerId": target.process_server_id,
+    }
+    optional = {
+        "runAsAccountId": target.run_as_account_id,
+        "policyId": target.policy_id,
+        "storageAccountId": target.storage_account_id,
+        "logStorageAccountId": target.log_storage_account_id,
+    }
+    details.update({key: value for key, value in optional.items() if value})
+    if target.disks_to_include:
+        details["disksToInclude"] = list(target.disks_to_include)
+    return {"properties": {"failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": details}}
+
+
+def resume_body(comment: str = "") -> dict[str, Any]:
+    return {"properties": {"comments": comment}}
+
+
+def job_filter_text(job_filter: JobFilter | None) -> str:
+    """ASR's OData job filter, as PowerShell builds it: `Prop eq 'v'` joined by ` and `, lists as `( a or b )`."""
+    if job_filter is None:
+        return ""
+    parts: list[str] = []
+    if job_filter.start_time is not None:
+        parts.append(f"StartTime eq '{job_filter.start_time.isoformat()}'")
+    if job_filter.end_time is not None:
+        parts.append(f"EndTime eq '{job_filter.end_time.isoformat()}'")
+    if job_filter.states:
+        ors = " or ".join(f"JobStatus eq '{s}'" for s in job_filter.states)
+        parts.append(f"( {ors} )" if len(job_filter.states) > 1 else ors)
+    if job_filter.affected_object_types:
+        parts.append(f"AffectedObjectTypes eq '{job_filter.affected_object_types}'")
+    if job_filter.job_name:
+        parts.append(f"JobName eq '{job_filter.job_name}'")
+    return " and ".join(parts)
+
+
+def _ps(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sh(value: str) -> str:
+    return shlex.quote(value)
+
+
+def _json(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"), sort_keys=False)
+
+
+class _Builder:
+    def __init__(self, vault: VaultRef, item: ProtectedItem | None, arm_endpoint: str) -> None:
+        self.vault = vault
+        self.item = item
+        self.endpoint = arm_endpoint.rstrip("/")
+
+    def need_item(self) -> ProtectedItem:
+        if self.item is None:
+            raise UsageError("This command needs a replicated item.")
+        return self.item
+
+    def url(self, path: str, query: str = "") -> str:
+        extra = f"&{query}" if query else ""
+        return f"{self.endpoint}{path}?api-version={API_VERSION}{extra}"
+
+    def rest(self, method: str, path: str, body: dict[str, Any] | None = None, query: str = "") -> str:
+        lines = [f"{method} {self.url(path, query)}", "Authorization: Bearer <token>"]
+        if body is not None:
+            lines += ["Content-Type: application/json", "", json.dumps(body, indent=2)]
+        return "\n".join(lines)
+
+    def az_rest(self, method: str, path: str, body: dict[str, Any] | None = None, query: str = "") -> str:
+        cmd = f"az rest --method {method.lower()} --url {_sh(self.url(path, query))}"
+        if body is not None:
+            cmd += f" --body {_sh(_json(body))}"
+        return cmd
+
+    def az_vault(self) -> str:
+        return f"-g {_sh(self.vault.resource_group)} --vault-name {_sh(self.vault.name)}"
+
+    def az_item(self) -> str:
+        item = self.need_item()
+        return (
+            f"{self.az_vault()} --fabric-name {_sh(item.fabric_name)} "
+            f"--protection-container {_sh(item.container_name)} -n {_sh(item.name)}"
+        )
+
+    def ps_vault(self) -> list[str]:
+        return [
+            f"Set-AzContext -Subscription {_ps(self.vault.subscription_id)} | Out-Null",
+            f"$vault = Get-AzRecoveryServicesVault -ResourceGroupName {_ps(self.vault.resource_group)} "
+            f"-Name {_ps(self.vault.name)}",
+            "Set-AzRecoveryServicesAsrVaultContext -Vault $vault | Out-Null",
+        ]
+
+    def ps_item(self) -> list[str]:
+        item = self.need_item()
+        return self.ps_vault() + [
+            f"$fabric = Get-AzRecoveryServicesAsrFabric -Name {_ps(item.fabric_name)}",
+            f"$container = Get-AzRecoveryServicesAsrProtectionContainer -Fabric $fabric -Name {_ps(item.container_name)}",
+            f"$rpi = Get-AzRecoveryServicesAsrReplicationProtectedItem -ProtectionContainer $container "
+            f"-Name {_ps(item.name)}",
+        ]
+
+    def ps_rest(self, method: str, path: str, body: dict[str, Any] | None) -> str:
+        cmd = f"Invoke-AzRestMethod -Method {method} -Path {_ps(f'{path}?api-version={API_VERSION}')}"
+        if body is not None:
+            cmd += f" -Payload {_ps(_json(body))}"
+        return cmd
+
+
+def _failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    item = b.need_item()
+    choice = params.get("choice", PointChoice.LATEST)
+    if isinstance(choice, str):
+        choice = PointChoice(choice)
+    point_id = str(params.get("recovery_point_id", "") or "")
+    body = failover_body(choice, point_id)
+    path = f"{item.id}/unplannedFailover"
+    inmage = f"recovery-point-type:{choice.asr_type}"
+    if choice is PointChoice.CUSTOM:
+        inmage += f',recovery-point-id:"{point_id}"'
+    az_native = (
+        f"az site-recovery protected-item unplanned-failover {b.az_item()} "
+        "--failover-direction PrimaryToRecovery --source-site-operations NotRequired "
+        f"--provider-details {_sh('{in-mage:{' + inmage + '}}')}"
+    )
+    if choice is PointChoice.CUSTOM:
+        ps_tail = [
+            "# The cmdlet offers only the latest points for this provider; a chosen point goes through REST:",
+            b.ps_rest("POST", path, body),
+        ]
+    else:
+        tag = "LatestAvailableApplicationConsistent" if choice is PointChoice.LATEST_APP_CONSISTENT else "Latest"
+        ps_tail = [
+            "$job = Start-AzRecoveryServicesAsrUnplannedFailoverJob -ReplicationProtectedItem $rpi "
+            f"-Direction PrimaryToRecovery -RecoveryTag {tag}",
+            "Get-AzRecoveryServicesAsrJob -Job $job",
+        ]
+    return Equivalent(
+        title=f"Fail back {item.friendly_name} from Azure to AVS ({choice.asr_type})",
+        rest=b.rest("POST", path, body),
+        az="\n".join([az_native, b.az_rest("POST", path, body)]),
+        powershell="\n".join(b.ps_item() + ps_tail),
+    )
+
+
+def _commit(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    item = b.need_item()
+    path = f"{item.id}/failoverCommit"
+    return Equivalent(
+        title=f"Commit the failover of {item.friendly_name}",
+        rest=b.rest("POST", path),
+        az="\n".join([f"az site-recovery protected-item failover-commit {b.az_item()}", b.az_rest("POST", path)]),
+        powershell="\n".join(
+            b.ps_item()
+            + [
+                "$job = Start-AzRecoveryServicesAsrCommitFailoverJob -ReplicationProtectedItem $rpi",
+                "Get-AzRecoveryServicesAsrJob -Job $job",
+            ]
+        ),
+    )
+
+
+def _reprotect(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    item = b.need_item()
+    target = params.get("target")
+    if not isinstance(target, ReprotectTarget):
+        raise UsageError("Reprotect needs the process server and master target.")
+    body = reprotect_body(target)
+    path = f"{item.id}/reProtect"
+    fields = [f'process-server-id:"{target.process_server_id}"', f'master-target-id:"{target.master_target_id}"']
+    if target.run_as_account_id:
+        fields.append(f'run-as-account-id:"{target.run_as_account_id}"')
+    if target.policy_id:
+        fields.append(f'policy-id:"{target.policy_id}"')
+    if target.storage_account_id:
+        fields.append(f'storage-account-id:"{target.storage_account_id}"')
+    if target.log_storage_account_id:
+        fields.append(f'log-storage-account-id:"{target.log_storage_account_id}"')
+    az_native = (
+        f"az site-recovery protected-item reprotect {b.az_item()} --failover-direction RecoveryToPrimary "
+        f"--provider-details {_sh('{in-mage-azure-v2:{' + ','.join(fields) + '}}')}"
+    )
+    ps_name = str(params.get("process_server_name", "") or "")
+    ps_match = (
+        f"Where-Object FriendlyName -eq {_ps(ps_name)}"
+        if ps_name
+        else f"Where-Object Id -eq {_ps(target.process_server_id)}"
+    )
+    lines = b.ps_item() + [
+        "# The process server, master target and run-as account come from the VMware fabric",
+        f"$ps = $fabric.FabricSpecificDetails.ProcessServers | {ps_match}",
+        f"$mt = $fabric.FabricSpecificDetails.MasterTargetServers | Where-Object Id -eq {_ps(target.master_target_id)}",
+        "$account = $fabric.FabricSpecificDetails.RunAsAccounts | "
+        f"Where-Object AccountId -eq {_ps(target.run_as_account_id or '<run-as account id>')}",
+        "$mapping = Get-AzRecoveryServicesAsrProtectionContainerMapping -ProtectionContainer $container | "
+        f"Where-Object PolicyId -eq {_ps(target.policy_id or '<replication policy id>')}",
+        "$job = Update-AzRecoveryServicesAsrProtectionDirection -VMwareToAzure -ReplicationProtectedItem $rpi "
+        "-Direction RecoveryToPrimary -ProcessServer $ps -MasterTarget $mt -Account $account "
+        "-ProtectionContainerMapping $mapping",
+        "Get-AzRecoveryServicesAsrJob -Job $job",
+    ]
+    return Equivalent(
+        title=f"Reprotect {item.friendly_name} from AVS to Azure",
+        rest=b.rest("POST", path, body),
+        az="\n".join([az_native, b.az_rest("POST", path, body)]),
+        powershell="\n".join(lines),
+    )
+
+
+def _job_action(action: str) -> Any:
+    cmdlets = {"cancel": "Stop-AzRecoveryServicesAsrJob", "restart": "Restart-AzRecoveryServicesAsrJob"}
+
+    def build(b: _Builder, params: dict[str, Any]) -> Equivalent:
+        name = str(params.get("job_name", "") or "")
+        if not name:
+            raise UsageError("This command needs a job name.")
+        path = f"{b.vault.arm_id}/replicationJobs/{name}/{action}"
+        body = resume_body(str(params.get("comment", "") or "")) if action == "resume" else None
+        if action == "resume":
+            comment = str(params.get("comment", "") or "")
+            ps_action = f"Resume-AzRecoveryServicesAsrJob -Job $job -Comment {_ps(comment)}"
+            az_native = f"az site-recovery job resume {b.az_vault()} -n {_sh(name)} --comments {_sh(comment)}"
+        else:
+            ps_action = f"{cmdlets[action]} -Job $job"
+            az_native = f"az site-recovery job {action} {b.az_vault()} -n {_sh(name)}"
+        return Equivalent(
+            title=f"{action.capitalize()} job {name}",
+            rest=b.rest("POST", path, body),
+            az="\n".join([az_native, b.az_rest("POST", path, body)]),
+            powershell="\n".join(b.ps_vault() + [f"$job = Get-AzRecoveryServicesAsrJob -Name {_ps(name)}", ps_action]),
+        )
+
+    return build
+
+
+def _list_items(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    path = f"{b.vault.arm_id}/replicationProtectedItems"
+    fabric = b.item.fabric_name if b.item else "<fabric>"
+    container = b.item.container_name if b.item else "<container>"
+    return Equivalent(
+        title="List the replicated items of the vault",
+        rest=b.rest("GET", path),
+        az="\n".join(
+            [
+                f"az site-recovery protected-item list {b.az_vault()} --fabric-name {_sh(fabric)} "
+                f"--protection-container {_sh(container)}",
+                b.az_rest("GET", path),
+            ]
+        ),
+        powershell="\n".join(
+            b.ps_vault()
+            + [
+                "Get-AzRecoveryServicesAsrFabric | ForEach-Object { Get-AzRecoveryServicesAsrProtectionContainer "
+                "-Fabric $_ } | ForEach-Object { Get-AzRecoveryServicesAsrReplicationProtectedItem "
+                "-ProtectionContainer $_ }",
+            ]
+        ),
+    )
+
+
+def _list_points(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    item = b.need_item()
+    path = f"{item.id}/recoveryPoints"
+    return Equivalent(
+        title=f"List the recovery points of {item.friendly_name}",
+        rest=b.rest("GET", path),
+        az="\n".join(
+            [
+                f"az site-recovery protected-item recovery-point list {b.az_vault()} --fabric-name "
+                f"{_sh(item.fabric_name)} --protection-container {_sh(item.container_name)} "
+                f"--replicated-protected-item-name {_sh(item.name)}",
+                b.az_rest("GET", path),
+            ]
+        ),
+        powershell="\n".join(b.ps_item() + ["Get-AzRecoveryServicesAsrRecoveryPoint -ReplicationProtectedItem $rpi"]),
+    )
+
+
+def _list_jobs(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    job_filter = params.get("job_filter")
+    if job_filter is None and params.get("states"):
+        job_filter = JobFilter(states=tuple(params["states"]))
+    text = job_filter_text(job_filter if isinstance(job_filter, JobFilter) else None)
+    query = f"$filter={quote(text)}" if text else ""
+    path = f"{b.vault.arm_id}/replicationJobs"
+    az_native = f"az site-recovery job list {b.az_vault()}"
+    if text:
+        az_native += f" --filter {_sh(text)}"
+    ps = "Get-AzRecoveryServicesAsrJob"
+    if isinstance(job_filter, JobFilter):
+        if len(job_filter.states) == 1:
+            ps += f" -State {job_filter.states[0]}"
+        if job_filter.start_time is not None:
+            ps += f" -StartTime {_ps(job_filter.start_time.isoformat())}"
+        if job_filter.end_time is not None:
+            ps += f" -EndTime {_ps(job_filter.end_time.isoformat())}"
+    return Equivalent(
+        title="List the vault's Site Recovery jobs",
+        rest=b.rest("GET", path, query=query),
+        az="\n".join([az_native, b.az_rest("GET", path, query=query)]),
+        powershell="\n".join(b.ps_vault() + [ps]),
+    )
+
+
+def _show_job(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    name = str(params.get("job_name", "") or "")
+    if not name:
+        raise UsageError("This command needs a job name.")
+    path = f"{b.vault.arm_id}/replicationJobs/{name}"
+    return Equivalent(
+        title=f"Show job {name}",
+        rest=b.rest("GET", path),
+        az="\n".join([f"az site-recovery job show {b.az_vault()} -n {_sh(name)}", b.az_rest("GET", path)]),
+        powershell="\n".join(b.ps_vault() + [f"Get-AzRecoveryServicesAsrJob -Name {_ps(name)}"]),
+    )
+
+
+_OPERATIONS = {
+    "failover": _failover,
+    "commit": _commit,
+    "reprotect": _reprotect,
+    "job-cancel": _job_action("cancel"),
+    "job-restart": _job_action("restart"),
+    "job-resume": _job_action("resume"),
+    "list-items": _list_items,
+    "list-jobs": _list_jobs,
+    "list-points": _list_points,
+    "job": _show_job,
+}
+_ALIASES = {
+    "cancel": "job-cancel",
+    "restart": "job-restart",
+    "resume": "job-resume",
+    "items": "list-items",
+    "jobs": "list-jobs",
+    "points": "list-points",
+}
+OPERATIONS = tuple(_OPERATIONS)
+
+
+def equivalents(op: str, *, vault: VaultRef, item: ProtectedItem | None = None, **params: Any) -> Equivalent:
+    """The REST / az / PowerShell text for `op` (one of OPERATIONS); `arm_endpoint=` targets a sovereign cloud."""
+    key = _ALIASES.get(op, op)
+    build = _OPERATIONS.get(key)
+    if build is None:
+        raise UsageError(f"No command equivalent for {op!r}; one of: {', '.join(OPERATIONS)}.")
+    endpoint = str(params.pop("arm_endpoint", "") or DEFAULT_ARM_ENDPOINT)
+    result: Equivalent = build(_Builder(vault, item, endpoint), params)
+    return result
