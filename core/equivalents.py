@@ -142,7 +142,8 @@ class _Builder:
         item = self.need_item()
         return self.ps_vault() + [
             f"$fabric = Get-AzRecoveryServicesAsrFabric -Name {_ps(item.fabric_name)}",
-            f"$container = Get-AzRecoveryServicesAsrProtectionContainer -Fabric $fabric -Name {_ps(item.container_name)}",
+            "$container = Get-AzRecoveryServicesAsrProtectionContainer -Fabric $fabric "
+            f"-Name {_ps(item.container_name)}",
             f"$rpi = Get-AzRecoveryServicesAsrReplicationProtectedItem -ProtectionContainer $container "
             f"-Name {_ps(item.name)}",
         ]
