@@ -1,0 +1,962 @@
+"""The non-interactive command line: list, inspect and drive the failback from scripts and shells."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from core.backend import Backend
+from core.clock import Clock
+from core.errors import FailbackError, NotAllowedNow, NotFound, ReadOnlyError, ServiceError, UsageError
+from core.failback import (
+    AGENT_REGISTRATION_WINDOW,
+    Verdict,
+    can_commit,
+    can_failover,
+    can_reprotect,
+    derive_stage,
+    is_agent_registration_failure,
+    next_step,
+    resolve_item,
+    stage_reason,
+)
+from core.model import (
+    ErrorDetail,
+    Fabric,
+    Job,
+    JobFilter,
+    JobState,
+    JobTask,
+    OperationHandle,
+    PointChoice,
+    ProcessServer,
+    ProtectedItem,
+    RecoveryPoint,
+    ReprotectTarget,
+    Stage,
+)
+from core.recovery import (
+    PointOption,
+    custom_option,
+    data_loss_seconds,
+    format_time,
+    group_points,
+    point_options,
+)
+
+WIDTH = 80
+AGENT_RETRY_SECONDS = 60.0  # backend-clock seconds between reprotect attempts inside the agent window
+
+
+# -- plumbing ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Io:
+    stdin: IO[str]
+    stdout: IO[str]
+    stderr: IO[str]
+    json: bool = False
+    unicode: bool = True
+
+    def out(self, text: str = "") -> None:
+        print(text, file=self.stdout)
+        self.stdout.flush()
+
+    def err(self, text: str = "") -> None:
+        print(text, file=self.stderr)
+        self.stderr.flush()
+
+    def emit_json(self, data: Any) -> None:
+        self.out(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False))
+
+    def is_terminal(self) -> bool:
+        isatty = getattr(self.stdin, "isatty", None)
+        return bool(isatty and isatty())
+
+    def ask(self, question: str) -> str:
+        self.err(question)
+        self.stderr.write("> ")
+        self.stderr.flush()
+        line = self.stdin.readline()
+        return line.strip()
+
+
+@dataclass
+class _Context:
+    args: argparse.Namespace
+    io: _Io
+    backend_factory: Callable[[], Backend]
+    clock: Clock | None
+    _backend: Backend | None = field(default=None)
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = self.backend_factory()
+        return self._backend
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    aware = dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _short_age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 0:
+        return "future"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} d"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    """Prose to 80 columns; an indented line keeps its indent (continuations go two further)."""
+    lead = text[: len(text) - len(text.lstrip(" "))]
+    first = indent + lead
+    return textwrap.wrap(text.strip(), WIDTH, initial_indent=first, subsequent_indent=first + "  ") or [first]
+
+
+def _say(emit: Callable[[str], None], text: str, indent: str = "") -> None:
+    for line in _wrap(text, indent):
+        emit(line)
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], caps: Sequence[int]) -> list[str]:
+    """Plain columns, each at most its cap; the last column takes what is left of 80."""
+    body = [list(r) for r in rows]
+    widths = []
+    for i, header in enumerate(headers):
+        natural = max([len(header)] + [len(r[i]) for r in body])
+        widths.append(min(natural, caps[i]))
+    used = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    widths[-1] = max(4, min(widths[-1], WIDTH - used))
+    lines = []
+    for row in [list(headers)] + body:
+        cells = [_clip(cell, widths[i]).ljust(widths[i]) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _glyph(io: _Io, state: JobState | Stage) -> str:
+    return state.glyph if io.unicode else state.ascii_glyph
+
+
+def _print_error(io: _Io, exc: FailbackError) -> None:
+    first, *rest = exc.message.splitlines() or [""]
+    _say(io.err, f"error: {first}")
+    for line in rest:  # e.g. the candidates of an ambiguous name, already laid out
+        io.err(_clip(line, WIDTH))
+    if isinstance(exc, ServiceError):
+        bits = [f"code {exc.code}" if exc.code else "", f"HTTP {exc.status}" if exc.status else ""]
+        if any(bits):
+            io.err("  " + ", ".join(b for b in bits if b))
+        if exc.activity_id:
+            io.err(f"  activity id: {exc.activity_id}")
+    for detail in exc.details:
+        for line in _detail_lines(detail):
+            _say(io.err, line, "  ")
+    if exc.hint:
+        _say(io.err, f"hint: {exc.hint}")
+
+
+def _detail_lines(detail: ErrorDetail) -> list[str]:
+    head = f"[{detail.code}] " if detail.code else ""
+    lines = [f"{head}{detail.message}".strip() or "(no message)"]
+    if detail.provider_error_code or detail.provider_message:
+        lines.append(f"  provider error {detail.provider_error_code}: {detail.provider_message}".rstrip(": "))
+    if detail.possible_causes:
+        lines.append(f"  possible causes: {detail.possible_causes}")
+    if detail.recommended_action:
+        lines.append(f"  recommended action: {detail.recommended_action}")
+    if detail.activity_id:
+        lines.append(f"  activity id: {detail.activity_id}")
+    return lines
+
+
+def _all_items(backend: Backend) -> list[ProtectedItem]:
+    items: list[ProtectedItem] = []
+    for page in backend.iter_item_pages():
+        items.extend(page)
+    return items
+
+
+def _refuse(verdict: Verdict) -> None:
+    if not verdict.allowed:
+        raise NotAllowedNow(verdict.reason, hint="Nothing was sent. Run `avs-failback items` to see each stage.")
+
+
+def _guard_read_only(ctx: _Context, what: str) -> None:
+    if getattr(ctx.backend, "read_only", False):
+        raise ReadOnlyError(f"Read-only mode: {what} was not sent.")
+
+
+def _confirm(ctx: _Context, summary: Sequence[str], expected: str, what: str, given: str | None) -> None:
+    """Explicit consent: a flag (--yes / --confirm NAME) or, on a terminal, the word typed."""
+    io = ctx.io
+    if given is not None:
+        if given != expected:
+            raise UsageError(
+                f"The confirmation {given!r} does not match {expected!r}; nothing was sent.",
+                hint=f"Pass exactly {expected!r}.",
+            )
+        return
+    if not io.is_terminal():
+        flag = "--yes" if expected == "yes" else f"--confirm {expected}"
+        raise UsageError(
+            f"{what} needs confirmation and there is no terminal to ask on; nothing was sent.",
+            hint=f"Read what it will do, then pass {flag}.",
+        )
+    for text in summary:
+        for line in _wrap(text):
+            io.err(line)
+    answer = io.ask(f"Type {expected} to {what.lower()}, anything else to stop:")
+    if answer != expected:
+        raise UsageError("Not confirmed; nothing was sent.")
+
+
+# -- JSON shapes ---------------------------------------------------------------------------------------------
+
+
+def _item_json(item: ProtectedItem, now: datetime) -> dict[str, Any]:
+    stage = derive_stage(item)
+    newest = item.last_recovery_point_time
+    return {
+        "id": item.id,
+        "name": item.name,
+        "friendly_name": item.friendly_name,
+        "stage": stage.key,
+        "stage_label": stage.label,
+        "stage_reason": stage_reason(item),
+        "next_step": next_step(item),
+        "replication_health": item.replication_health,
+        "failover_health": item.failover_health,
+        "protection_state": item.protection_state,
+        "protection_state_description": item.protection_state_description,
+        "active_location": item.active_location,
+        "provider": item.provider.value,
+        "instance_type": item.instance_type,
+        "allowed_operations": list(item.allowed_operations),
+        "recovery_plans": list(item.recovery_plans),
+        "consistency_group": item.consistency_group,
+        "rpo_seconds": item.rpo_seconds,
+        "last_recovery_point_time": _iso(newest),
+        "last_recovery_point_age_seconds": (now - newest).total_seconds() if newest else None,
+        "running_job": item.running_job_name or None,
+        "recovery_fabric": item.recovery_fabric_friendly_name,
+        "health_errors": [
+            {
+                "code": e.code,
+                "message": e.message,
+                "severity": e.severity,
+                "possible_causes": e.possible_causes,
+                "recommended_action": e.recommended_action,
+            }
+            for e in item.health_errors
+        ],
+    }
+
+
+def _point_json(point: RecoveryPoint, points: Sequence[RecoveryPoint]) -> dict[str, Any]:
+    return {
+        "id": point.id,
+        "name": point.name,
+        "time": _iso(point.time),
+        "kind": point.kind.value,
+        "is_multi_vm_sync": point.is_multi_vm_sync,
+        "loss_seconds": data_loss_seconds(point, points),
+    }
+
+
+def _option_json(option: PointOption) -> dict[str, Any]:
+    return {
+        "choice": option.choice.value,
+        "point_id": option.point.id if option.point else None,
+        "point_time": _iso(option.point.time) if option.point else None,
+        "kind": option.point.kind.value if option.point else None,
+        "loss_seconds": option.loss_seconds,
+        "age_seconds": option.age_seconds,
+        "headline": option.headline,
+        "tradeoff": option.tradeoff,
+        "needs_acknowledgement": option.needs_acknowledgement,
+    }
+
+
+def _error_json(detail: ErrorDetail) -> dict[str, Any]:
+    return {
+        "code": detail.code,
+        "message": detail.message,
+        "possible_causes": detail.possible_causes,
+        "recommended_action": detail.recommended_action,
+        "activity_id": detail.activity_id,
+        "provider_error_code": detail.provider_error_code,
+        "provider_message": detail.provider_message,
+        "task_id": detail.task_id,
+    }
+
+
+def _task_json(task: JobTask) -> dict[str, Any]:
+    return {
+        "task_id": task.task_id,
+        "name": task.name,
+        "friendly_name": task.friendly_name,
+        "state": task.state.value,
+        "state_description": task.state_description,
+        "start_time": _iso(task.start_time),
+        "end_time": _iso(task.end_time),
+        "errors": [_error_json(e) for e in task.errors],
+        "child_job_name": task.child_job_name or None,
+        "child_tasks": [_task_json(c) for c in task.child_tasks],
+    }
+
+
+def _job_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "name": job.name,
+        "scenario_name": job.scenario_name,
+        "friendly_name": job.friendly_name,
+        "state": job.state.value,
+        "state_description": job.state_description,
+        "start_time": _iso(job.start_time),
+        "end_time": _iso(job.end_time),
+        "target_object_name": job.target_object_name,
+        "allowed_actions": list(job.allowed_actions),
+        "tasks": [_task_json(t) for t in job.tasks],
+        "errors": [_error_json(e) for e in job.errors],
+        "new_item_id": job.new_item_id or None,
+    }
+
+
+def _handle_json(handle: OperationHandle) -> dict[str, Any]:
+    return {
+        "operation": handle.operation,
+        "job_name": handle.job_name,
+        "target_id": handle.target_id,
+        "target_name": handle.target_name,
+    }
+
+
+# -- commands ------------------------------------------------------------------------------------------------
+
+
+def _matches(item: ProtectedItem, text: str) -> bool:
+    needle = text.lower()
+    return any(needle in value.lower() for value in (item.friendly_name, item.name, item.consistency_group))
+
+
+def cmd_items(ctx: _Context) -> int:
+    args, io, backend = ctx.args, ctx.io, ctx.backend
+    stage_filter = None
+    if getattr(args, "stage", None):
+        try:
+            stage_filter = Stage.from_key(args.stage)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    items = _all_items(backend)
+    if getattr(args, "filter", None):
+        items = [i for i in items if _matches(i, args.filter)]
+    if stage_filter is not None:
+        items = [i for i in items if derive_stage(i) is stage_filter]
+    items.sort(key=lambda i: (i.friendly_name.lower(), i.id))
+    now = backend.now()
+    if io.json:
+        io.emit_json(
+            {
+                "vault": backend.vault.arm_id,
+                "simulated": bool(getattr(backend, "simulated", False)),
+                "time": _iso(now),
+                "items": [_item_json(i, now) for i in items],
+            }
+        )
+        return 0
+    if not items:
+        io.out("No replicated items match.")
+        return 0
+    rows = []
+    for item in items:
+        stage = derive_stage(item)
+        newest = item.last_recovery_point_time
+        age = (now - newest).total_seconds() if newest else None
+        where = item.consistency_group or ", ".join(item.recovery_plans) or "-"
+        rows.append(
+            [
+                item.friendly_name,
+                f"{_glyph(io, stage)} {stage.short}",
+                item.replication_health or "-",
+                _short_age(age),
+                where,
+            ]
+        )
+    for line in _table(["NAME", "STAGE", "HEALTH", "POINT AGE", "GROUP/PLAN"], rows, [22, 18, 8, 9, 17]):
+        io.out(line)
+    counts: dict[str, int] = {}
+    for item in items:
+        key = derive_stage(item).short
+        counts[key] = counts.get(key, 0) + 1
+    io.out("")
+    io.out(_clip(f"{len(items)} items: " + ", ".join(f"{n} {k}" for k, n in counts.items()), WIDTH))
+    return 0
+
+
+def _item_group_members(backend: Backend, item: ProtectedItem, items: Sequence[ProtectedItem]) -> list[ProtectedItem]:
+    return [i for i in items if i.consistency_group and i.consistency_group == item.consistency_group]
+
+
+def cmd_points(ctx: _Context) -> int:
+    args, io, backend = ctx.args, ctx.io, ctx.backend
+    items = _all_items(backend)
+    item = resolve_item(items, args.item)
+    points = backend.list_recovery_points(item)
+    now = backend.now()
+    options = point_options(points, now)
+    group = None
+    if item.consistency_group:
+        members = _item_group_members(backend, item, items)
+        member_points = {
+            m.friendly_name: (points if m.id == item.id else backend.list_recovery_points(m)) for m in members
+        }
+        group = group_points(item.consistency_group, member_points, now)
+    ordered = sorted(points, key=lambda p: p.time, reverse=True)
+    if io.json:
+        data: dict[str, Any] = {
+            "item": {"id": item.id, "name": item.name, "friendly_name": item.friendly_name},
+            "time": _iso(now),
+            "options": [_option_json(o) for o in options],
+            "points": [_point_json(p, points) for p in ordered],
+        }
+        if group is not None:
+            data["group"] = {
+                "name": group.group,
+                "common_time": _iso(group.common_time),
+                "explanation": group.explanation,
+                "members": [
+                    {
+                        "item": m.item_name,
+                        "latest_point_id": m.latest.id if m.latest else None,
+                        "latest_loss_seconds": m.latest_loss_seconds,
+                        "common_point_id": m.common_point.id if m.common_point else None,
+                        "common_loss_seconds": m.common_loss_seconds,
+                    }
+                    for m in group.members
+                ],
+            }
+        io.emit_json(data)
+        return 0
+    if not points:
+        io.out(f"{item.friendly_name} has no recovery point yet: it cannot be failed back.")
+        for line in _wrap(stage_reason(item)):
+            io.out(line)
+        return 0
+    io.out(f"Recovery points of {item.friendly_name} (times in local time and UTC)")
+    io.out("")
+    for option in options:
+        for line in _wrap(option.headline) + _wrap(option.tradeoff, "  "):
+            io.out(line)
+    if group is not None:
+        io.out("")
+        io.out(f"Replication group {group.group}:")
+        for line in _wrap(group.explanation, "  "):
+            io.out(line)
+    io.out("")
+    rows = []
+    for p in ordered:
+        local = format_time(p.time, now).split(",")[0]
+        loss = data_loss_seconds(p, points)
+        rows.append([local, p.kind.value, _short_age(loss) if loss else "0", p.name])
+    for line in _table(["TIME", "KIND", "LOSS", "POINT ID (for --point)"], rows, [34, 16, 7, 30]):
+        io.out(line)
+    return 0
+
+
+def _choose_point(spec: str, points: Sequence[RecoveryPoint], now: datetime) -> tuple[PointOption, str]:
+    options = point_options(points, now)
+    if not options:
+        raise NotAllowedNow("The item has no recovery point, so it cannot be failed back yet.")
+    wanted = spec.strip().lower()
+    if wanted == "latest":
+        return options[0], ""
+    if wanted in ("app-consistent", "latest-app-consistent"):
+        for option in options:
+            if option.choice is PointChoice.LATEST_APP_CONSISTENT:
+                return option, ""
+        raise NotAllowedNow(
+            "The item has no app-consistent recovery point.",
+            hint="Use --point latest, or wait for the next app-consistent point.",
+        )
+    for p in points:
+        if wanted in (p.name.lower(), p.id.lower()):
+            return custom_option(p, points, now), p.id
+    raise NotFound(
+        f"No recovery point {spec!r} on this item.",
+        hint="Use --point latest, --point app-consistent, or a point id from `avs-failback points ITEM`.",
+    )
+
+
+def _wait(ctx: _Context, handle: OperationHandle) -> Job:
+    from core.tracker import JobTracker
+
+    io = ctx.io
+    seen: dict[str, JobState] = {}
+
+    def on_update(job: Job) -> None:
+        if io.json:
+            return
+        for task in job.tasks:
+            if seen.get(task.task_id or task.name) is task.state:
+                continue
+            seen[task.task_id or task.name] = task.state
+            word = "Skipped" if task.skipped else task.state.word
+            io.out(_clip(f"  {_glyph(io, task.state)} {task.friendly_name or task.name}: {word}", WIDTH))
+
+    tracker = JobTracker(ctx.backend, ctx.clock)
+    timeout = getattr(ctx.args, "timeout", None)
+    return tracker.wait(handle.job_name, on_update=on_update, timeout=timeout)
+
+
+def _report_start(ctx: _Context, handle: OperationHandle, what: str) -> None:
+    if not ctx.io.json:
+        ctx.io.out(f"{what} started: job {handle.job_name}")
+        if not getattr(ctx.args, "wait", False):
+            ctx.io.out(f"Follow it with: avs-failback job {handle.job_name} --watch")
+
+
+def _finish(ctx: _Context, handle: OperationHandle, extra: Mapping[str, Any] | None = None) -> int:
+    io = ctx.io
+    job = _wait(ctx, handle) if getattr(ctx.args, "wait", False) else None
+    if io.json:
+        data: dict[str, Any] = {"handle": _handle_json(handle), "job": _job_json(job) if job else None}
+        data.update(extra or {})
+        io.emit_json(data)
+    elif job is not None:
+        io.out(f"Job {job.name}: {job.state.word}.")
+    return 0
+
+
+def cmd_failover(ctx: _Context) -> int:
+    args, io, backend = ctx.args, ctx.io, ctx.backend
+    item = resolve_item(_all_items(backend), args.item)
+    _refuse(can_failover(item))
+    _guard_read_only(ctx, "the failover")
+    points = backend.list_recovery_points(item)
+    now = backend.now()
+    option, point_id = _choose_point(args.point, points, now)
+    target = item.recovery_fabric_friendly_name or "the AVS private cloud"
+    summary = [
+        f"Fail back {item.friendly_name}: from Azure to {target} (unplanned failover, PrimaryToRecovery).",
+        f"Point: {option.headline}",
+        f"  {option.tradeoff}",
+        "ASR shuts the Azure VM down and starts the VM in AVS. Commit comes later, after you verify.",
+    ]
+    if option.needs_acknowledgement:
+        summary.append(f"This point gives up about {_short_age(option.loss_seconds)} more writes than Latest.")
+    _confirm(ctx, summary, "yes", "Fail back", "yes" if args.yes else None)
+    if not io.json and args.yes and option.needs_acknowledgement:
+        _say(io.err, f"note: {option.tradeoff}")
+    handle = backend.unplanned_failover(item, option.choice, point_id)
+    _report_start(ctx, handle, f"Failover of {item.friendly_name}")
+    return _finish(ctx, handle, {"point": _option_json(option)})
+
+
+def cmd_commit(ctx: _Context) -> int:
+    args, backend = ctx.args, ctx.backend
+    item = resolve_item(_all_items(backend), args.item)
+    _refuse(can_commit(item))
+    _guard_read_only(ctx, "the commit")
+    summary = [
+        f"Commit the failover of {item.friendly_name}.",
+        "ASR deletes the failed-over Azure VM. This cannot be undone.",
+        "Commit only after checking the applications in AVS and that the Azure VM is off.",
+    ]
+    _confirm(ctx, summary, item.friendly_name, "Commit", args.confirm)
+    handle = backend.commit(item)
+    _report_start(ctx, handle, f"Commit of {item.friendly_name}")
+    return _finish(ctx, handle)
+
+
+def _find_process_server(fabrics: Sequence[Fabric], name: str) -> tuple[Fabric, ProcessServer]:
+    wanted = name.strip().lower()
+    for fabric in fabrics:
+        for ps in fabric.process_servers:
+            if wanted in (ps.friendly_name.lower(), ps.id.lower(), ps.ip_address.lower()):
+                return fabric, ps
+    known = sorted(f"{ps.friendly_name} ({ps.health or 'health unknown'})" for f in fabrics for ps in f.process_servers)
+    raise NotFound(
+        f"No process server named {name!r}. Known: {', '.join(known) or 'none'}.",
+        hint="Pass --process-server with one of the names listed.",
+    )
+
+
+def _reprotect_target(ctx: _Context, item: ProtectedItem) -> tuple[ReprotectTarget, ProcessServer]:
+    args = ctx.args
+    fabrics = ctx.backend.list_fabrics()
+    fabric, ps = _find_process_server(fabrics, args.process_server)
+    master_target = getattr(args, "master_target", None)
+    targets = fabric.master_targets
+    if master_target:
+        chosen = [m for m in targets if master_target.lower() in (m.name.lower(), m.id.lower())]
+        if not chosen:
+            names = ", ".join(m.name for m in targets) or "none"
+            raise NotFound(f"No master target named {master_target!r}. Known: {names}.")
+        mt_id = chosen[0].id
+    elif item.master_target_id and any(m.id == item.master_target_id for m in targets):
+        mt_id = item.master_target_id
+    elif targets:
+        mt_id = targets[0].id
+    else:
+        raise NotAllowedNow(
+            f"The fabric {fabric.friendly_name} lists no master target server.",
+            hint="Reprotect needs a master target; check the configuration server's registration.",
+        )
+    run_as = getattr(args, "run_as_account", None) or (fabric.run_as_accounts[0].id if fabric.run_as_accounts else "")
+    policy = getattr(args, "policy", None) or ""
+    return ReprotectTarget(
+        process_server_id=ps.id, master_target_id=mt_id, run_as_account_id=run_as, policy_id=policy
+    ), ps
+
+
+def cmd_reprotect(ctx: _Context) -> int:
+    args, backend = ctx.args, ctx.backend
+    item = resolve_item(_all_items(backend), args.item)
+    _refuse(can_reprotect(item))
+    _guard_read_only(ctx, "the reprotect")
+    target, ps = _reprotect_target(ctx, item)
+    health = ps.health or "unknown"
+    summary = [
+        f"Reprotect {item.friendly_name}: replicate from AVS back to Azure (RecoveryToPrimary).",
+        f"Process server: {ps.friendly_name} (health {health}).",
+        "Initial replication to Azure follows; the VM is protected again when it ends.",
+    ]
+    if not ps.is_healthy:
+        summary.append(f"Warning: the process server reports health {health!r}.")
+    _confirm(ctx, summary, "yes", "Reprotect", "yes" if args.yes else None)
+    handle = backend.reprotect(item, target)
+    _report_start(ctx, handle, f"Reprotect of {item.friendly_name}")
+    if not getattr(args, "wait", False):
+        return _finish(ctx, handle)
+    return _reprotect_wait(ctx, item, target, handle)
+
+
+def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget, handle: OperationHandle) -> int:
+    """Wait; while the mobility agent is still registering (up to 15 min after boot), retry on a timer."""
+    from core.errors import JobFailed
+
+    io, backend = ctx.io, ctx.backend
+    first_try = backend.now()
+    attempts = 1
+    while True:
+        try:
+            return _finish(ctx, handle)
+        except JobFailed:
+            job = backend.get_job(handle.job_name)
+            elapsed = (backend.now() - first_try).total_seconds()
+            retry = (
+                is_agent_registration_failure(job)
+                and not getattr(ctx.args, "no_retry", False)
+                and elapsed + AGENT_RETRY_SECONDS < AGENT_REGISTRATION_WINDOW.total_seconds()
+            )
+            if not retry:
+                if is_agent_registration_failure(job):
+                    _say(
+                        io.err,
+                        "The mobility agent on the AVS VM has not registered yet. ASR needs up to "
+                        f"{int(AGENT_REGISTRATION_WINDOW.total_seconds() // 60)} minutes after the VM boots; "
+                        "retry the reprotect in a few minutes.",
+                    )
+                raise
+            if not io.json:
+                _say(
+                    io.err,
+                    f"Attempt {attempts}: the mobility agent has not registered yet (normal for up to "
+                    f"{int(AGENT_REGISTRATION_WINDOW.total_seconds() // 60)} minutes after the AVS VM boots). "
+                    f"Retrying in {AGENT_RETRY_SECONDS:.0f} s.",
+                )
+            _sleep(ctx, AGENT_RETRY_SECONDS)
+            item = backend.get_item(item.id)
+            _refuse(can_reprotect(item))
+            handle = backend.reprotect(item, target)
+            attempts += 1
+            if not io.json:
+                io.out(f"Reprotect retried: job {handle.job_name}")
+
+
+def _sleep(ctx: _Context, seconds: float) -> None:
+    clock = ctx.clock or getattr(ctx.backend, "clock", None)
+    if clock is not None:
+        clock.sleep(seconds)
+    else:
+        import time
+
+        time.sleep(seconds)
+
+
+def _parse_state(value: str) -> str:
+    for state in JobState:
+        if state is not JobState.OTHER and state.value.lower() == value.strip().lower():
+            return str(state.value)
+    choices = ", ".join(s.value for s in JobState if s is not JobState.OTHER)
+    raise UsageError(f"Unknown job state {value!r}; one of: {choices}.")
+
+
+def cmd_jobs(ctx: _Context) -> int:
+    args, io, backend = ctx.args, ctx.io, ctx.backend
+    job_filter = JobFilter(states=(_parse_state(args.state),)) if getattr(args, "state", None) else None
+    jobs = backend.list_jobs(job_filter)
+    jobs.sort(key=lambda j: j.start_time or datetime.min.replace(tzinfo=UTC), reverse=True)
+    if io.json:
+        io.emit_json({"time": _iso(backend.now()), "jobs": [_job_json(j) for j in jobs]})
+        return 0
+    if not jobs:
+        io.out("No jobs.")
+        return 0
+    now = backend.now()
+    rows = []
+    for job in jobs:
+        age = (now - job.start_time).total_seconds() if job.start_time else None
+        state = f"{_glyph(io, job.state)} {job.state.word}"
+        rows.append([job.name, state, _short_age(age), job.friendly_name or job.scenario_name, job.target_object_name])
+    for line in _table(["JOB", "STATE", "AGE", "OPERATION", "TARGET"], rows, [36, 13, 6, 12, 12]):
+        io.out(line)
+    return 0
+
+
+def _print_job(io: _Io, job: Job, now: datetime) -> None:
+    io.out(_clip(f"{job.title}", WIDTH))
+    io.out(f"Job {job.name}: {_glyph(io, job.state)} {job.state.word}")
+    if job.start_time:
+        io.out(f"Started {format_time(job.start_time, now)}")
+    if job.end_time:
+        io.out(f"Ended   {format_time(job.end_time, now)}")
+    if job.tasks:
+        io.out("")
+        rows = []
+        for task in _flatten(job.tasks):
+            word = "Skipped" if task.skipped else task.state.word
+            took = "-"
+            if task.start_time and task.end_time and task.end_time >= task.start_time:
+                took = _short_age((task.end_time - task.start_time).total_seconds())
+            rows.append([f"{_glyph(io, task.state)} {word}", took, task.friendly_name or task.name])
+        for line in _table(["STATE", "TOOK", "TASK"], rows, [14, 8, 54]):
+            io.out(line)
+    errors = list(job.errors) or [e for t in _flatten(job.tasks) for e in t.errors]
+    if errors:
+        io.out("")
+        io.out("Errors:")
+        for detail in errors:
+            for line in _detail_lines(detail):
+                _say(io.out, line, "  ")
+    if job.allowed_actions:
+        io.out("")
+        io.out("Possible now: " + ", ".join(job.allowed_actions))
+
+
+def _flatten(tasks: Iterable[JobTask]) -> list[JobTask]:
+    out: list[JobTask] = []
+    for task in tasks:
+        out.append(task)
+        out.extend(_flatten(task.child_tasks))
+    return out
+
+
+def cmd_job(ctx: _Context) -> int:
+    args, io, backend = ctx.args, ctx.io, ctx.backend
+    if getattr(args, "watch", False):
+        from core.errors import JobFailed
+
+        backend.get_job(args.name)  # an unknown name fails here, before any waiting
+        handle = OperationHandle("watch", args.name, "", "")
+        try:
+            job = _wait(ctx, handle)
+        except JobFailed:
+            job = backend.get_job(args.name)
+            _show_job(io, job, backend.now())
+            raise
+    else:
+        job = backend.get_job(args.name)
+    _show_job(io, job, backend.now())
+    return 0
+
+
+def _show_job(io: _Io, job: Job, now: datetime) -> None:
+    if io.json:
+        io.emit_json(_job_json(job))
+    else:
+        _print_job(io, job, now)
+
+
+def cmd_emulator(ctx: _Context) -> int:
+    args = ctx.args
+    if getattr(args, "emulator_command", None) != "serve":
+        raise UsageError("Usage: avs-failback emulator serve [--scenario S] [--port N] [--speed X]")
+    import core.emulator as emulator
+
+    scenario = getattr(args, "scenario", None) or "demo"
+    emulator.serve(scenario, port=args.port, speed=getattr(args, "speed", None) or 30.0)
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------------------
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options accepted before or after the command (defaults suppressed so a later copy does not reset them)."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    vault = common.add_argument_group("vault and sign-in")
+    vault.add_argument("--vault-id", metavar="ARM_ID", help="the Recovery Services vault's resource id")
+    vault.add_argument(
+        "--subscription", metavar="ID", help="subscription of the vault (with --resource-group, --vault)"
+    )
+    vault.add_argument("--resource-group", metavar="NAME", help="resource group of the vault")
+    vault.add_argument("--vault", metavar="NAME", help="vault name")
+    vault.add_argument("--profile", metavar="NAME", help="a [profiles.NAME] table of the config file")
+    vault.add_argument("--device-code", action="store_true", help="sign in with a device code (SSH sessions)")
+    vault.add_argument("--auth", choices=("default", "device-code", "cli", "token"), help="how to sign in")
+    vault.add_argument("--tenant", metavar="ID", help="Microsoft Entra tenant to sign in to")
+    vault.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (sovereign cloud, emulator)")
+    vault.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to trust for the ARM endpoint")
+    vault.add_argument("--read-only", action="store_true", help="refuse every change to the vault")
+    vault.add_argument("--demo", action="store_true", help="use the built-in simulated vault (no Azure)")
+    vault.add_argument("--scenario", metavar="NAME", help="emulator scenario (with --demo or emulator serve)")
+    vault.add_argument("--speed", type=float, metavar="X", help="simulated seconds per real second (demo)")
+    common.add_argument("--json", action="store_true", help="machine-readable output (stable keys, UTC times)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="avs-failback",
+        parents=[common],
+        description="Fail VMware VMs back from Azure to Azure VMware Solution with Azure Site Recovery.",
+        epilog="Exit codes: 0 done, 2 usage, 3 operation failed, 4 not allowed now, 5 not found, 6 sign-in.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("items", parents=[common], help="list the replicated items and their stage")
+    p.add_argument("--filter", metavar="TEXT", help="only items whose name or group contains TEXT")
+    p.add_argument("--stage", metavar="KEY", help="only items in this stage: " + ", ".join(s.key for s in Stage))
+    p.set_defaults(run=cmd_items)
+
+    p = sub.add_parser("points", parents=[common], help="recovery points of an item and what each loses")
+    p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
+    p.set_defaults(run=cmd_points)
+
+    p = sub.add_parser("failover", parents=[common], help="fail an item back from Azure to AVS")
+    p.add_argument("item", metavar="ITEM")
+    p.add_argument("--point", required=True, metavar="latest|app-consistent|POINT_ID")
+    p.add_argument("--yes", action="store_true", help="do not ask: the point's data loss is accepted")
+    p.add_argument("--wait", action="store_true", help="follow the job to its end")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after this long")
+    p.set_defaults(run=cmd_failover)
+
+    p = sub.add_parser("commit", parents=[common], help="commit a failover (deletes the Azure VM)")
+    p.add_argument("item", metavar="ITEM")
+    p.add_argument("--confirm", metavar="ITEM", help="the item's name again, typed out")
+    p.add_argument("--wait", action="store_true")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.set_defaults(run=cmd_commit)
+
+    p = sub.add_parser("reprotect", parents=[common], help="replicate a committed item from AVS to Azure")
+    p.add_argument("item", metavar="ITEM")
+    p.add_argument("--process-server", required=True, metavar="NAME", help="process server that sends data to Azure")
+    p.add_argument("--master-target", metavar="NAME", help="master target (default: the item's, or the first)")
+    p.add_argument("--run-as-account", metavar="ID", help="run-as account id (default: the fabric's first)")
+    p.add_argument("--policy", metavar="ARM_ID", help="replication policy for AVS → Azure")
+    p.add_argument("--yes", action="store_true")
+    p.add_argument("--wait", action="store_true", help="follow the job; retry while the agent registers")
+    p.add_argument("--no-retry", action="store_true", help="with --wait: do not retry agent-registration failures")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.set_defaults(run=cmd_reprotect)
+
+    p = sub.add_parser("jobs", parents=[common], help="list Site Recovery jobs")
+    p.add_argument("--state", metavar="S", help="NotStarted, InProgress, Succeeded, Failed, Cancelled, Suspended")
+    p.set_defaults(run=cmd_jobs)
+
+    p = sub.add_parser("job", parents=[common], help="one job with its tasks and errors")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--watch", action="store_true", help="follow the job until it ends")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.set_defaults(run=cmd_job)
+
+    p = sub.add_parser("emulator", help="the ARM emulator (a simulated vault)")
+    emu = p.add_subparsers(dest="emulator_command", metavar="serve")
+    serve = emu.add_parser("serve", help="serve the emulator over HTTPS on loopback")
+    serve.add_argument("--scenario", default="demo", metavar="NAME")
+    serve.add_argument("--port", type=int, default=8443, metavar="N")
+    serve.add_argument("--speed", type=float, default=30.0, metavar="X")
+    p.set_defaults(run=cmd_emulator)
+    return parser
+
+
+def _stream_is_unicode(stream: IO[str]) -> bool:
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower()
+    return "utf" in encoding
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    backend: Backend | None = None,
+    clock: Clock | None = None,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+    stdin: IO[str] | None = None,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run one command; returns the exit code. `backend`/`clock` let tests and the TUI reuse a vault."""
+    out = stdout or sys.stdout
+    io = _Io(stdin or sys.stdin, out, stderr or sys.stderr, unicode=_stream_is_unicode(out))
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage
+        return 0 if exc.code in (0, None) else UsageError.exit_code
+    io.json = bool(getattr(args, "json", False))
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(io.stdout)
+        return UsageError.exit_code
+
+    def factory() -> Backend:
+        if backend is not None:
+            return backend
+        from core.bootstrap import build_backend
+        from core.config import resolve_settings
+
+        settings = resolve_settings(args, env=env, config_path=config_path)
+        built: Backend = build_backend(settings, clock=clock)
+        return built
+
+    ctx = _Context(args=args, io=io, backend_factory=factory, clock=clock)
+    try:
+        code: int = run(ctx)
+        return code
+    except FailbackError as exc:
+        _print_error(io, exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        io.err("Interrupted. Anything already sent keeps running in ASR: see `avs-failback jobs`.")
+        return 130
+
+
+__all__ = ["build_parser", "main"]
