@@ -27,6 +27,7 @@ from core.failback import (
     resolve_item,
     stage_reason,
 )
+from core.journal import Journal
 from core.model import (
     ErrorDetail,
     Fabric,
@@ -95,6 +96,7 @@ class _Context:
     io: _Io
     backend_factory: Callable[[], Backend]
     clock: Clock | None
+    journal: Journal | None = None
     _backend: Backend | None = field(default=None)
 
     @property
@@ -102,6 +104,34 @@ class _Context:
         if self._backend is None:
             self._backend = self.backend_factory()
         return self._backend
+
+    def the_journal(self) -> Journal | None:
+        """The session journal; the simulated vault writes none unless one was handed in."""
+        if self.journal is None and not getattr(self.backend, "simulated", False):
+            self.journal = Journal(clock=self.clock or getattr(self.backend, "clock", None), vault=self.backend.vault)
+        return self.journal
+
+    def send(
+        self, operation: str, item: ProtectedItem, request: Callable[[], OperationHandle], **intent: Any
+    ) -> OperationHandle:
+        """Journal the intent (on disk before anything is sent), send, then journal the job or the refusal."""
+        journal = self.the_journal()
+        intent_id = (
+            journal.intent(
+                operation, vault=self.backend.vault, target_id=item.id, target_name=item.friendly_name, **intent
+            )
+            if journal is not None
+            else ""
+        )
+        try:
+            handle = request()
+        except FailbackError as exc:
+            if journal is not None:
+                journal.refused(intent_id, exc)
+            raise
+        if journal is not None:
+            journal.sent(intent_id, handle)
+        return handle
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -518,7 +548,11 @@ def _wait(ctx: _Context, handle: OperationHandle) -> Job:
     io = ctx.io
     seen: dict[str, JobState] = {}
 
+    journal = ctx.journal
+
     def on_update(job: Job) -> None:
+        if journal is not None:
+            journal.job_update(job)
         if io.json:
             return
         for task in job.tasks:
@@ -572,7 +606,16 @@ def cmd_failover(ctx: _Context) -> int:
     _confirm(ctx, summary, "yes", "Fail back", "yes" if args.yes else None)
     if not io.json and args.yes and option.needs_acknowledgement:
         _say(io.err, f"note: {option.tradeoff}")
-    handle = backend.unplanned_failover(item, option.choice, point_id)
+    handle = ctx.send(
+        "failover",
+        item,
+        lambda: backend.unplanned_failover(item, option.choice, point_id),
+        recovery_point=option.point.id if option.point else option.choice.value,
+        recovery_point_time=option.point.time if option.point else None,
+        data_loss_seconds=option.loss_seconds,
+        acknowledged_loss=option.needs_acknowledgement,
+        details={"choice": option.choice.value},
+    )
     _report_start(ctx, handle, f"Failover of {item.friendly_name}")
     return _finish(ctx, handle, {"point": _option_json(option)})
 
@@ -588,7 +631,7 @@ def cmd_commit(ctx: _Context) -> int:
         "Commit only after checking the applications in AVS and that the Azure VM is off.",
     ]
     _confirm(ctx, summary, item.friendly_name, "Commit", args.confirm)
-    handle = backend.commit(item)
+    handle = ctx.send("commit", item, lambda: backend.commit(item))
     _report_start(ctx, handle, f"Commit of {item.friendly_name}")
     return _finish(ctx, handle)
 
@@ -649,11 +692,16 @@ def cmd_reprotect(ctx: _Context) -> int:
     if not ps.is_healthy:
         summary.append(f"Warning: the process server reports health {health!r}.")
     _confirm(ctx, summary, "yes", "Reprotect", "yes" if args.yes else None)
-    handle = backend.reprotect(item, target)
+    handle = _send_reprotect(ctx, item, target)
     _report_start(ctx, handle, f"Reprotect of {item.friendly_name}")
     if not getattr(args, "wait", False):
         return _finish(ctx, handle)
     return _reprotect_wait(ctx, item, target, handle)
+
+
+def _send_reprotect(ctx: _Context, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
+    details = {"process_server_id": target.process_server_id, "master_target_id": target.master_target_id}
+    return ctx.send("reprotect", item, lambda: ctx.backend.reprotect(item, target), details=details)
 
 
 def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget, handle: OperationHandle) -> int:
@@ -693,7 +741,7 @@ def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget,
             _sleep(ctx, AGENT_RETRY_SECONDS)
             item = backend.get_item(item.id)
             _refuse(can_reprotect(item))
-            handle = backend.reprotect(item, target)
+            handle = _send_reprotect(ctx, item, target)
             attempts += 1
             if not io.json:
                 io.out(f"Reprotect retried: job {handle.job_name}")
@@ -922,6 +970,7 @@ def main(
     stdin: IO[str] | None = None,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
+    journal: Journal | None = None,
 ) -> int:
     """Run one command; returns the exit code. `backend`/`clock` let tests and the TUI reuse a vault."""
     out = stdout or sys.stdout
@@ -947,7 +996,7 @@ def main(
         built: Backend = build_backend(settings, clock=clock)
         return built
 
-    ctx = _Context(args=args, io=io, backend_factory=factory, clock=clock)
+    ctx = _Context(args=args, io=io, backend_factory=factory, clock=clock, journal=journal)
     try:
         code: int = run(ctx)
         return code

@@ -263,3 +263,28 @@ def test_missing_vault_without_demo_is_a_usage_error(tmp_path: Any) -> None:
     code = main(["items"], env={}, config_path=tmp_path / "none.toml", stdout=out, stderr=err)
     assert code == 2
     assert "No vault given" in err.getvalue()
+
+
+def test_mutations_are_journaled_before_and_after_sending(vault: FakeVault, tmp_path: Any) -> None:
+    from core.errors import ServiceError
+    from core.journal import Journal
+
+    journal = Journal(tmp_path / "journal.jsonl", clock=vault.clock, terminal="test", host="h")
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["failover", "web01", "--point", "app-consistent", "--yes", "--wait"]
+    assert main(argv, backend=vault, clock=vault.clock, stdout=out, stderr=err, journal=journal) == 0
+    kinds = [(e["kind"], e.get("operation", "")) for e in journal.entries()]
+    assert kinds[:2] == [("intent", "failover"), ("sent", "failover")]
+    intent = journal.entries()[0]
+    assert intent["target_name"] == "web01" and intent["acknowledged_loss"] is True
+    assert journal.entries()[1]["job_name"] == "job-001"
+    assert any(e["kind"] == "job_update" for e in journal.entries())
+
+    def broken(item: Any) -> Any:
+        raise ServiceError("ASR said no", code="BadRequest", status=400)
+
+    vault.commit = broken  # type: ignore[method-assign]
+    code = main(["commit", "db01", "--confirm", "db01"], backend=vault, stdout=out, stderr=err, journal=journal)
+    assert code == 3
+    assert [e["kind"] for e in journal.entries()][-2:] == ["intent", "refused"]
+    assert "code BadRequest, HTTP 400" in err.getvalue()
