@@ -851,6 +851,34 @@ def _show_job(io: _Io, job: Job, now: datetime) -> None:
         _print_job(io, job, now)
 
 
+def cmd_report(ctx: _Context) -> int:
+    """The session journal as an incident timeline; needs no vault and sends nothing."""
+    from core.report import render_report
+
+    args = ctx.args
+    since = None
+    if getattr(args, "since", None):
+        try:
+            since = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"--since {args.since!r} is not an ISO-8601 time (e.g. 2026-11-25T02:00Z).") from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    journal = ctx.journal or Journal()
+    fmt = "json" if ctx.io.json else args.format
+    text = render_report(journal.entries(), fmt=fmt, since=since)
+    if getattr(args, "output", None):
+        path = Path(args.output)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"Cannot write the report to {path}: {exc.strerror}.") from None
+        ctx.io.err(f"Report written to {path}")
+    else:
+        ctx.io.stdout.write(text)
+    return 0
+
+
 def cmd_emulator(ctx: _Context) -> int:
     args = ctx.args
     if getattr(args, "emulator_command", None) != "serve":
@@ -944,6 +972,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="follow the job until it ends")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
     p.set_defaults(run=cmd_job)
+
+    p = sub.add_parser("report", parents=[common], help="the session journal as an incident timeline")
+    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument("--since", metavar="ISO_TIME", help="only what happened from then on")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("emulator", help="the ARM emulator (a simulated vault)")
     emu = p.add_subparsers(dest="emulator_command", metavar="serve")

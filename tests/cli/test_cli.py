@@ -288,3 +288,19 @@ def test_mutations_are_journaled_before_and_after_sending(vault: FakeVault, tmp_
     assert code == 3
     assert [e["kind"] for e in journal.entries()][-2:] == ["intent", "refused"]
     assert "code BadRequest, HTTP 400" in err.getvalue()
+
+
+def test_report_renders_the_journal(vault: FakeVault, tmp_path: Any) -> None:
+    from core.journal import Journal
+
+    journal = Journal(tmp_path / "journal.jsonl", clock=vault.clock, terminal="test", host="h")
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["failover", "web01", "--point", "latest", "--yes", "--wait"]
+    assert main(argv, backend=vault, clock=vault.clock, stdout=out, stderr=err, journal=journal) == 0
+    out = io.StringIO()
+    assert main(["report"], stdout=out, stderr=err, journal=journal) == 0
+    assert "web01" in out.getvalue() and "job-001" in out.getvalue()
+    target = tmp_path / "report.json"
+    assert main(["report", "--json", "--output", str(target)], stdout=out, stderr=err, journal=journal) == 0
+    assert json.loads(target.read_text(encoding="utf-8"))
+    assert main(["report", "--since", "yesterday"], stdout=out, stderr=err, journal=journal) == 2
