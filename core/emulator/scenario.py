@@ -1,0 +1,629 @@
+"""Scenario files: the simulated vault's starting state, read from JSON and validated with precise errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.emulator.faults import Fault
+from core.model import VaultRef
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+
+STAGES = (
+    "ready",
+    "failover-running",
+    "failed-over",
+    "commit-running",
+    "committed",
+    "reprotect-running",
+    "protected-to-azure",
+    "not-ready",
+)
+NOT_READY_REASONS = ("initial-replication", "no-recovery-point")
+PROVIDERS = ("InMage", "InMageRcmFailback")
+HEALTHS = ("Normal", "Warning", "Critical", "None")
+HISTORY_KINDS = ("failover-to-azure", "reprotect-to-avs", "failover", "commit", "reprotect")
+JOB_STATES = ("Succeeded", "Failed", "Cancelled")
+GROUP_TYPES = ("Shutdown", "Failover", "Boot")
+ACTION_KINDS = ("manual", "script")
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used: the message names the file, the JSON path and what is wrong."""
+
+    def __init__(self, file: str, path: str, what: str) -> None:
+        super().__init__(f"{file}: {path}: {what}")
+        self.file = file
+        self.path = path
+        self.what = what
+
+
+_OFFSET = re.compile(r"^(?P<sign>[-+]?)(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+
+
+def parse_offset(text: str) -> float:
+    """'-2h30m', '-45s', '3d', '0' → seconds (negative = before the scenario starts)."""
+    match = _OFFSET.match(text.strip())
+    if not match or text.strip() in ("", "-", "+"):
+        raise ValueError(f"{text!r} is not a time offset like '-2h30m', '-45s' or '-3d'")
+    if text.strip() in ("0", "-0", "+0"):
+        return 0.0
+    if not any(match[k] for k in ("d", "h", "m", "s")):
+        raise ValueError(f"{text!r} is not a time offset like '-2h30m', '-45s' or '-3d'")
+    seconds = (
+        int(match["d"] or 0) * 86400 + int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
+    )
+    return -float(seconds) if match["sign"] == "-" else float(seconds)
+
+
+@dataclass(frozen=True)
+class HealthErrorSpec:
+    code: str
+    message: str
+    severity: str = "Error"
+    category: str = "Replication"
+    possible_causes: str = ""
+    recommended_action: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessServerSpec:
+    name: str
+    ip: str
+    health: str = "Normal"
+    heartbeat_age: float = 60.0  # seconds before the scenario starts
+    service_status: str = "Running"
+    health_errors: tuple[HealthErrorSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    name: str
+    capacity_gb: float
+    free_gb: float
+    threshold_percent: int = 80
+
+
+@dataclass(frozen=True)
+class DatastoreSpec:
+    name: str
+    capacity_gb: float
+    free_gb: float
+    kind: str = "VMFS"
+
+
+@dataclass(frozen=True)
+class MasterTargetSpec:
+    name: str
+    ip: str
+    os_type: str = "Windows"
+    health: str = "Normal"
+    retention_volumes: tuple[VolumeSpec, ...] = ()
+    datastores: tuple[DatastoreSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class FabricSpec:
+    name: str
+    friendly_name: str
+    kind: str = "VMware"
+    containers: tuple[str, ...] = ("cloud_1",)
+    process_servers: tuple[ProcessServerSpec, ...] = ()
+    master_targets: tuple[MasterTargetSpec, ...] = ()
+    run_as_accounts: tuple[tuple[str, str], ...] = ()  # (accountId, accountName)
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    name: str  # the VM's friendly name
+    stage: str
+    rpi_name: str = ""  # ARM name; derived from the friendly name when empty
+    os: str = "Windows"
+    provider: str = "InMage"
+    group: str = ""  # named multi-VM consistency group
+    rpo_seconds: int = 60
+    app_offset_seconds: int = 0  # shifts this VM's app-consistent points (breaks a group's common point)
+    replication_health: str = "Normal"
+    failover_health: str = "Normal"
+    health_errors: tuple[HealthErrorSpec, ...] = ()
+    not_ready: str = ""  # initial-replication | no-recovery-point
+    fabric: str = ""
+    container: str = ""
+    process_server: str = ""
+    master_target: str = ""
+    ip: str = ""
+    since: float = -7200.0  # when the item reached its stage (failed over / committed / protected)
+    job_started: float = -120.0  # running stages: when the running job started
+    source_site_operations: str = "NotRequired"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    kind: str = "manual"
+    instructions: str = ""
+    script: str = ""
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    group_type: str
+    items: tuple[str, ...] = ()
+    start_actions: tuple[ActionSpec, ...] = ()
+    end_actions: tuple[ActionSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    name: str
+    friendly_name: str
+    groups: tuple[GroupSpec, ...]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    item: str
+    state: str = "Succeeded"
+    started: float = -86400.0
+    duration: float = 480.0
+    error_code: int = 0
+    error_message: str = ""
+    possible_causes: str = ""
+    recommended_action: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    page_size: int = 50
+    agent_window_minutes: float = 15.0
+    agent_error_code: int = 95467
+    retention_hours: float = 24.0
+    crash_interval_minutes: float = 5.0
+    app_interval_minutes: float = 60.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    brief: str
+    vault: VaultRef
+    location: str
+    settings: Settings
+    fabrics: tuple[FabricSpec, ...]
+    items: tuple[ItemSpec, ...]
+    plans: tuple[PlanSpec, ...] = ()
+    jobs: tuple[JobSpec, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    source: str = ""
+    private_cloud: str = ""
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    title: str
+    brief: str
+    path: Path = field(compare=False, default=Path())
+
+
+# -- validation ----------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Walks the JSON with the current path, so every complaint says exactly where it is."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, path: str, what: str) -> ScenarioError:
+        return ScenarioError(self.file, path, what)
+
+    def obj(self, value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"expected an object, got {type(value).__name__}")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(f"{path}.{key}", f"unknown key; known keys here: {', '.join(allowed)}")
+        return value
+
+    def get(
+        self, obj: Mapping[str, Any], key: str, path: str, kind: type | tuple[type, ...], default: Any = ...
+    ) -> Any:
+        if key not in obj:
+            if default is ...:
+                raise self.fail(f"{path}.{key}", "missing (required)")
+            return default
+        value = obj[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, bool) and kind is not bool and not (isinstance(kind, tuple) and bool in kind):
+            raise self.fail(f"{path}.{key}", f"expected {_kind_name(kind)}, got a boolean")
+        if not isinstance(value, kind):
+            raise self.fail(f"{path}.{key}", f"expected {_kind_name(kind)}, got {type(value).__name__}")
+        if isinstance(value, str) and kind is str and not value.strip() and default is ...:
+            raise self.fail(f"{path}.{key}", "must not be empty")
+        return value
+
+    def choice(self, obj: Mapping[str, Any], key: str, path: str, options: tuple[str, ...], default: Any = ...) -> str:
+        value = self.get(obj, key, path, str, default)
+        if value not in options:
+            raise self.fail(f"{path}.{key}", f"{value!r} is not one of: {', '.join(options)}")
+        return str(value)
+
+    def offset(self, obj: Mapping[str, Any], key: str, path: str, default: float) -> float:
+        value = self.get(obj, key, path, (str, int, float), None)
+        if value is None:
+            return default
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return parse_offset(value)
+        except ValueError as exc:
+            raise self.fail(f"{path}.{key}", str(exc)) from None
+
+    def positive(self, obj: Mapping[str, Any], key: str, path: str, default: float) -> float:
+        value = self.get(obj, key, path, float, default)
+        if value <= 0:
+            raise self.fail(f"{path}.{key}", f"must be greater than 0, got {value}")
+        return float(value)
+
+    def items(self, obj: Mapping[str, Any], key: str, path: str) -> list[tuple[str, Any]]:
+        values = self.get(obj, key, path, list, [])
+        return [(f"{path}.{key}[{i}]", v) for i, v in enumerate(values)]
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "an object",
+    }
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _health_errors(r: _Reader, obj: Mapping[str, Any], path: str) -> tuple[HealthErrorSpec, ...]:
+    out = []
+    keys = ("code", "message", "severity", "category", "possible_causes", "recommended_action")
+    for p, raw in r.items(obj, "health_errors", path):
+        e = r.obj(raw, p, keys)
+        out.append(
+            HealthErrorSpec(
+                code=str(r.get(e, "code", p, (str, int))),
+                message=r.get(e, "message", p, str),
+                severity=r.choice(e, "severity", p, ("Error", "Warning", "Info"), "Error"),
+                category=r.get(e, "category", p, str, "Replication"),
+                possible_causes=r.get(e, "possible_causes", p, str, ""),
+                recommended_action=r.get(e, "recommended_action", p, str, ""),
+            )
+        )
+    return tuple(out)
+
+
+def _fabric(r: _Reader, raw: Any, p: str) -> FabricSpec:
+    f = r.obj(
+        raw, p, ("name", "friendly_name", "kind", "containers", "process_servers", "master_targets", "run_as_accounts")
+    )
+    servers = []
+    for sp, s_raw in r.items(f, "process_servers", p):
+        s = r.obj(s_raw, sp, ("name", "ip", "health", "heartbeat_age", "service_status", "health_errors"))
+        servers.append(
+            ProcessServerSpec(
+                name=r.get(s, "name", sp, str),
+                ip=r.get(s, "ip", sp, str),
+                health=r.choice(s, "health", sp, HEALTHS, "Normal"),
+                heartbeat_age=abs(r.offset(s, "heartbeat_age", sp, 60.0)),
+                service_status=r.get(s, "service_status", sp, str, "Running"),
+                health_errors=_health_errors(r, s, sp),
+            )
+        )
+    targets = []
+    for mp, m_raw in r.items(f, "master_targets", p):
+        m = r.obj(m_raw, mp, ("name", "ip", "os_type", "health", "retention_volumes", "datastores"))
+        volumes = []
+        for vp, v_raw in r.items(m, "retention_volumes", mp):
+            v = r.obj(v_raw, vp, ("name", "capacity_gb", "free_gb", "threshold_percent"))
+            volumes.append(
+                VolumeSpec(
+                    r.get(v, "name", vp, str),
+                    r.positive(v, "capacity_gb", vp, 1.0),
+                    r.get(v, "free_gb", vp, float),
+                    r.get(v, "threshold_percent", vp, int, 80),
+                )
+            )
+        stores = []
+        for dp, d_raw in r.items(m, "datastores", mp):
+            d = r.obj(d_raw, dp, ("name", "capacity_gb", "free_gb", "kind"))
+            stores.append(
+                DatastoreSpec(
+                    r.get(d, "name", dp, str),
+                    r.positive(d, "capacity_gb", dp, 1.0),
+                    r.get(d, "free_gb", dp, float),
+                    r.get(d, "kind", dp, str, "VMFS"),
+                )
+            )
+        targets.append(
+            MasterTargetSpec(
+                name=r.get(m, "name", mp, str),
+                ip=r.get(m, "ip", mp, str),
+                os_type=r.get(m, "os_type", mp, str, "Windows"),
+                health=r.choice(m, "health", mp, HEALTHS, "Normal"),
+                retention_volumes=tuple(volumes),
+                datastores=tuple(stores),
+            )
+        )
+    accounts = []
+    for ap, a_raw in r.items(f, "run_as_accounts", p):
+        a = r.obj(a_raw, ap, ("id", "name"))
+        accounts.append((str(r.get(a, "id", ap, (str, int))), r.get(a, "name", ap, str)))
+    containers = tuple(str(c) for c in r.get(f, "containers", p, list, ["cloud_1"]))
+    if not containers:
+        raise r.fail(f"{p}.containers", "needs at least one protection container name")
+    return FabricSpec(
+        name=r.get(f, "name", p, str),
+        friendly_name=r.get(f, "friendly_name", p, str),
+        kind=r.choice(f, "kind", p, ("VMware", "Azure"), "VMware"),
+        containers=containers,
+        process_servers=tuple(servers),
+        master_targets=tuple(targets),
+        run_as_accounts=tuple(accounts),
+    )
+
+
+_ITEM_KEYS = (
+    "name",
+    "rpi_name",
+    "stage",
+    "os",
+    "provider",
+    "group",
+    "rpo",
+    "app_offset",
+    "replication_health",
+    "failover_health",
+    "health_errors",
+    "not_ready",
+    "fabric",
+    "container",
+    "process_server",
+    "master_target",
+    "ip",
+    "since",
+    "job_started",
+    "source_site_operations",
+)
+
+
+def _item(r: _Reader, raw: Any, p: str) -> ItemSpec:
+    i = r.obj(raw, p, _ITEM_KEYS)
+    stage = r.choice(i, "stage", p, STAGES)
+    not_ready = r.choice(i, "not_ready", p, ("", *NOT_READY_REASONS), "")
+    if stage == "not-ready" and not not_ready:
+        raise r.fail(f"{p}.not_ready", f"a not-ready item needs a reason: one of {', '.join(NOT_READY_REASONS)}")
+    if stage != "not-ready" and not_ready:
+        raise r.fail(f"{p}.not_ready", f"only allowed with stage 'not-ready' (this item is {stage!r})")
+    rpo = r.get(i, "rpo", p, int, 60)
+    if rpo < 0:
+        raise r.fail(f"{p}.rpo", "must be zero or more seconds")
+    return ItemSpec(
+        name=r.get(i, "name", p, str),
+        stage=stage,
+        rpi_name=r.get(i, "rpi_name", p, str, ""),
+        os=r.choice(i, "os", p, ("Windows", "Linux"), "Windows"),
+        provider=r.choice(i, "provider", p, PROVIDERS, "InMage"),
+        group=r.get(i, "group", p, str, ""),
+        rpo_seconds=rpo,
+        app_offset_seconds=r.get(i, "app_offset", p, int, 0),
+        replication_health=r.choice(i, "replication_health", p, HEALTHS, "Normal"),
+        failover_health=r.choice(i, "failover_health", p, HEALTHS, "Normal"),
+        health_errors=_health_errors(r, i, p),
+        not_ready=not_ready,
+        fabric=r.get(i, "fabric", p, str, ""),
+        container=r.get(i, "container", p, str, ""),
+        process_server=r.get(i, "process_server", p, str, ""),
+        master_target=r.get(i, "master_target", p, str, ""),
+        ip=r.get(i, "ip", p, str, ""),
+        since=r.offset(i, "since", p, -7200.0),
+        job_started=r.offset(i, "job_started", p, -120.0),
+        source_site_operations=r.choice(i, "source_site_operations", p, ("Required", "NotRequired"), "NotRequired"),
+    )
+
+
+def _actions(r: _Reader, g: Mapping[str, Any], key: str, p: str) -> tuple[ActionSpec, ...]:
+    out = []
+    for ap, raw in r.items(g, key, p):
+        a = r.obj(raw, ap, ("name", "kind", "instructions", "script"))
+        kind = r.choice(a, "kind", ap, ACTION_KINDS, "manual")
+        out.append(
+            ActionSpec(
+                r.get(a, "name", ap, str), kind, r.get(a, "instructions", ap, str, ""), r.get(a, "script", ap, str, "")
+            )
+        )
+    return tuple(out)
+
+
+def _plan(r: _Reader, raw: Any, p: str, item_names: set[str]) -> PlanSpec:
+    pl = r.obj(raw, p, ("name", "friendly_name", "groups"))
+    groups = []
+    for gp, g_raw in r.items(pl, "groups", p):
+        g = r.obj(g_raw, gp, ("type", "items", "start_actions", "end_actions"))
+        members = r.get(g, "items", gp, list, [])
+        for k, member in enumerate(members):
+            if member not in item_names:
+                raise r.fail(f"{gp}.items[{k}]", f"no item named {member!r} in this scenario")
+        groups.append(
+            GroupSpec(
+                group_type=r.choice(g, "type", gp, GROUP_TYPES),
+                items=tuple(members),
+                start_actions=_actions(r, g, "start_actions", gp),
+                end_actions=_actions(r, g, "end_actions", gp),
+            )
+        )
+    if not groups:
+        raise r.fail(f"{p}.groups", "a plan needs at least one group")
+    return PlanSpec(
+        r.get(pl, "name", p, str), r.get(pl, "friendly_name", p, str, r.get(pl, "name", p, str)), tuple(groups)
+    )
+
+
+def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
+    """Validate decoded JSON into a Scenario; raises ScenarioError naming file, JSON path and the problem."""
+    r = _Reader(file)
+    top = r.obj(
+        data,
+        "$",
+        ("title", "brief", "vault", "private_cloud", "settings", "fabrics", "items", "plans", "jobs", "faults"),
+    )
+    v = r.obj(r.get(top, "vault", "$", dict), "$.vault", ("subscription", "resource_group", "name", "location"))
+    vault = VaultRef(
+        r.get(v, "subscription", "$.vault", str),
+        r.get(v, "resource_group", "$.vault", str),
+        r.get(v, "name", "$.vault", str),
+    )
+    s = r.obj(r.get(top, "settings", "$", dict, {}), "$.settings", tuple(Settings.__dataclass_fields__))
+    settings = Settings(
+        page_size=int(r.positive(s, "page_size", "$.settings", 50)),
+        agent_window_minutes=r.get(s, "agent_window_minutes", "$.settings", float, 15.0),
+        agent_error_code=r.get(s, "agent_error_code", "$.settings", int, 95467),
+        retention_hours=r.positive(s, "retention_hours", "$.settings", 24.0),
+        crash_interval_minutes=r.positive(s, "crash_interval_minutes", "$.settings", 5.0),
+        app_interval_minutes=r.positive(s, "app_interval_minutes", "$.settings", 60.0),
+    )
+    fabrics = tuple(_fabric(r, raw, p) for p, raw in r.items(top, "fabrics", "$"))
+    if not any(f.kind == "VMware" for f in fabrics):
+        raise r.fail("$.fabrics", "needs at least one fabric of kind 'VMware' (the AVS side)")
+    fabric_names = {f.name for f in fabrics}
+    items = []
+    seen: set[str] = set()
+    for p, raw in r.items(top, "items", "$"):
+        item = _item(r, raw, p)
+        if item.name in seen:
+            raise r.fail(f"{p}.name", f"duplicate item name {item.name!r}")
+        seen.add(item.name)
+        if item.fabric and item.fabric not in fabric_names:
+            raise r.fail(f"{p}.fabric", f"no fabric named {item.fabric!r}; fabrics: {', '.join(sorted(fabric_names))}")
+        fabric = (
+            next(f for f in fabrics if f.name == item.fabric)
+            if item.fabric
+            else next(f for f in fabrics if f.kind == "VMware")
+        )
+        if item.container and item.container not in fabric.containers:
+            raise r.fail(f"{p}.container", f"fabric {fabric.name!r} has no container {item.container!r}")
+        all_ps = {s.name for f in fabrics for s in f.process_servers}
+        if item.process_server and item.process_server not in all_ps:
+            raise r.fail(f"{p}.process_server", f"no process server named {item.process_server!r}")
+        all_mt = {m.name for f in fabrics for m in f.master_targets}
+        if item.master_target and item.master_target not in all_mt:
+            raise r.fail(f"{p}.master_target", f"no master target named {item.master_target!r}")
+        items.append(item)
+    plans = tuple(_plan(r, raw, p, seen) for p, raw in r.items(top, "plans", "$"))
+    jobs = []
+    for p, raw in r.items(top, "jobs", "$"):
+        j = r.obj(
+            raw,
+            p,
+            (
+                "kind",
+                "item",
+                "state",
+                "started",
+                "duration",
+                "error_code",
+                "error_message",
+                "possible_causes",
+                "recommended_action",
+            ),
+        )
+        item_name = r.get(j, "item", p, str)
+        if item_name not in seen:
+            raise r.fail(f"{p}.item", f"no item named {item_name!r} in this scenario")
+        state = r.choice(j, "state", p, JOB_STATES, "Succeeded")
+        spec = JobSpec(
+            kind=r.choice(j, "kind", p, HISTORY_KINDS),
+            item=item_name,
+            state=state,
+            started=r.offset(j, "started", p, -86400.0),
+            duration=r.positive(j, "duration", p, 480.0),
+            error_code=r.get(j, "error_code", p, int, 0),
+            error_message=r.get(j, "error_message", p, str, ""),
+            possible_causes=r.get(j, "possible_causes", p, str, ""),
+            recommended_action=r.get(j, "recommended_action", p, str, ""),
+        )
+        if state == "Failed" and not spec.error_message:
+            raise r.fail(f"{p}.error_message", "a Failed job needs an error_message (and usually an error_code)")
+        if spec.started > 0:
+            raise r.fail(f"{p}.started", "history jobs start in the past: use a negative offset like '-2d'")
+        jobs.append(spec)
+    faults = []
+    for p, raw in r.items(top, "faults", "$"):
+        if not isinstance(raw, dict):
+            raise r.fail(p, "expected an object")
+        entry = dict(raw)
+        if isinstance(entry.get("after"), str):
+            try:
+                entry["after"] = parse_offset(entry["after"])
+            except ValueError as exc:
+                raise r.fail(f"{p}.after", str(exc)) from None
+        try:
+            faults.append(Fault.from_json(entry))
+        except (TypeError, ValueError) as exc:
+            raise r.fail(p, str(exc)) from None
+    return Scenario(
+        name=name or Path(file).stem,
+        title=r.get(top, "title", "$", str),
+        brief=r.get(top, "brief", "$", str, ""),
+        vault=vault,
+        location=r.get(v, "location", "$.vault", str, "westeurope"),
+        settings=settings,
+        fabrics=fabrics,
+        items=tuple(items),
+        plans=plans,
+        jobs=tuple(jobs),
+        faults=tuple(faults),
+        source=file,
+        private_cloud=r.get(top, "private_cloud", "$", str, ""),
+    )
+
+
+def _resolve(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".json" or candidate.exists() or "/" in name_or_path:
+        return candidate
+    return SCENARIO_DIR / f"{name_or_path}.json"
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """A bundled scenario by name ("demo") or a JSON file by path."""
+    path = _resolve(name_or_path)
+    if not path.is_file():
+        known = ", ".join(s.name for s in list_scenarios())
+        raise ScenarioError(str(path), "$", f"no such scenario file (bundled scenarios: {known})")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(str(path), f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}") from None
+    return parse_scenario(data, file=str(path), name=path.stem)
+
+
+def list_scenarios() -> list[ScenarioInfo]:
+    """The bundled scenarios, for a picker: name, title and brief, without validating all of each."""
+    infos = []
+    for path in sorted(SCENARIO_DIR.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict):
+            infos.append(ScenarioInfo(path.stem, str(data.get("title", path.stem)), str(data.get("brief", "")), path))
+    return infos

@@ -1,0 +1,559 @@
+"""The simulated vault's objects as ASR writes them on the wire: camelCase, instanceType, /Subscriptions/ ids."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.emulator.jobs import SimJob, SimTask, TaskError
+from core.emulator.scenario import FabricSpec, HealthErrorSpec
+from core.emulator.vault import SimItem, SimPlan, Vault
+
+IDLE_START = "1753-01-01T01:01:01Z"
+NEVER = "0001-01-01T00:00:00"
+_RPI_TYPE = (
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems"
+)
+_GB = 1024**3
+
+
+def ts(value: datetime | None) -> str | None:
+    """.NET round-trip format with 7 fractional digits, as ASR writes times."""
+    if value is None:
+        return None
+    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond:06d}0Z"
+
+
+def _idle(vault: Vault) -> dict[str, Any]:
+    return {"scenarioName": "None", "jobId": vault.job_id("None"), "startTime": IDLE_START}
+
+
+def _scenario(vault: Vault, job_name: str) -> dict[str, Any]:
+    job = vault.jobs.get(job_name.lower()) if job_name else None
+    if job is None or not job.running:
+        return _idle(vault)
+    return {"scenarioName": job.scenario_name, "jobId": vault.job_id(job.name), "startTime": ts(job.created)}
+
+
+def health_error(spec: HealthErrorSpec, entity: str, created: datetime) -> dict[str, Any]:
+    return {
+        "innerHealthErrors": [],
+        "errorSource": "Replication",
+        "errorType": "Replication",
+        "errorLevel": spec.severity,
+        "errorCategory": spec.category,
+        "errorCode": spec.code,
+        "summaryMessage": spec.message,
+        "errorMessage": spec.message,
+        "possibleCauses": spec.possible_causes,
+        "recommendedAction": spec.recommended_action,
+        "creationTimeUtc": ts(created),
+        "recoveryProviderErrorMessage": None,
+        "entityId": entity,
+        "errorId": f"{spec.code}-{entity}",
+        "customerResolvability": "Allowed",
+    }
+
+
+def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
+    state, description = vault.protection_state(it)
+    start, end = vault.retention_window(it, now)
+    fabric_id = vault.fabric_id(it.fabric)
+    replicating = it.frozen_at is None and it.stage != "not-ready"
+    rpo = int((now - end).total_seconds()) if end and replicating else (it.spec.rpo_seconds if end else None)
+    recovered = it.stage in ("failed-over", "committed")
+    disks = [
+        {
+            "diskId": f"{it.vm_id}:disk{n}",
+            "diskName": f"[{it.fabric.friendly_name}] {it.friendly}/{it.friendly}{'' if n == 0 else f'_{n}'}.vmdk",
+            "protectionStage": "DifferentialSync" if replicating else "Paused",
+            "healthErrorCode": None,
+            "rpoInSeconds": rpo,
+            "resyncRequired": "False",
+            "resyncProgressPercentage": 100,
+            "resyncDurationInSeconds": 0,
+            "diskCapacityInBytes": (128 if n == 0 else 256) * _GB,
+            "fileSystemCapacityInBytes": (120 if n == 0 else 250) * _GB,
+            "sourceDataInMB": 0.0,
+            "psDataInMB": 0.0,
+            "targetDataInMB": 0.0,
+            "diskResized": "False",
+            "lastRpoCalculatedTime": ts(now),
+        }
+        for n in range(2)
+    ]
+    group_name = it.spec.group or it.group_id or it.vm_id
+    group_id = it.group_id or it.vm_id
+    if it.provider == "InMageAzureV2":
+        details: dict[str, Any] = {
+            "instanceType": "InMageAzureV2",
+            "infrastructureVmId": it.vm_id,
+            "vCenterInfrastructureId": f"vcenter-{it.fabric.name}",
+            "protectionStage": "Protected" if end else "InitialReplication",
+            "vmId": it.vm_id,
+            "vmProtectionState": "Protected",
+            "vmProtectionStateDescription": "Protected",
+            "resyncProgressPercentage": 100 if end else 0,
+            "rpoInSeconds": rpo,
+            "processServerId": it.process_server_id,
+            "masterTargetId": it.master_target_id,
+            "osType": it.spec.os,
+            "ipAddress": it.spec.ip,
+            "agentVersion": "9.62.7096.1",
+            "lastHeartbeat": ts(now - timedelta(seconds=45)),
+            "multiVmGroupId": group_id,
+            "multiVmGroupName": group_name,
+            "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
+            "recoveryAzureVMName": it.friendly,
+            "lastRecoveryPointReceived": ts(end),
+            "lastRpoCalculatedTime": ts(now),
+            "protectedDisks": disks,
+            "validationErrors": [],
+        }
+    else:
+        details = {
+            "instanceType": it.provider,
+            "activeSiteType": "Azure",
+            "osDetails": {"osType": it.spec.os, "osVhdId": f"{it.vm_id}:disk0", "vhdName": f"{it.friendly}.vmdk"},
+            "protectionStage": "Resynchronization"
+            if it.spec.not_ready == "initial-replication"
+            else ("DifferentialSync" if replicating else "Paused"),
+            "vmId": it.vm_id,
+            "vmProtectionState": state,
+            "vmProtectionStateDescription": description,
+            "resyncDetails": {
+                "initialReplicationType": "InitialReplication",
+                "initialReplicationProgressPercentage": 37 if it.spec.not_ready == "initial-replication" else 100,
+            },
+            "retentionWindowStart": ts(start),
+            "retentionWindowEnd": ts(end),
+            "compressedDataRateInMB": 0.42 if replicating else 0.0,
+            "uncompressedDataRateInMB": 1.73 if replicating else 0.0,
+            "rpoInSeconds": rpo,
+            "protectedDisks": disks,
+            "ipAddress": it.spec.ip,
+            "lastHeartbeat": ts(now - timedelta(seconds=30)),
+            "processServerId": it.process_server_id,
+            "masterTargetId": it.master_target_id,
+            "consistencyPoints": {},
+            "multiVmGroupId": group_id,
+            "multiVmGroupName": group_name,
+            "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
+            "agentDetails": {
+                "agentVersion": "9.62.7096.1",
+                "agentUpdateStatus": "Latest",
+                "postUpdateRebootStatus": "NotRequired",
+            },
+            "vCenterInfrastructureId": f"vcenter-{it.fabric.name}",
+            "infrastructureVmId": it.vm_id,
+            "discoveryType": "vCenter",
+            "datastores": [d.name for m in _all_masters(vault) for d in m.datastores][:1],
+            "validationErrors": [],
+            "lastRpoCalculatedTime": ts(now),
+            "lastUpdateReceivedTime": ts(end),
+            "osVersion": "Windows Server 2019" if it.spec.os == "Windows" else "Ubuntu 22.04",
+            "isAdditionalStatsAvailable": False,
+            "totalDataTransferred": 0,
+        }
+    container_id = f"{fabric_id}/replicationProtectionContainers/{it.container}"
+    policy = "avs-to-azure" if it.provider == "InMageAzureV2" else "azure-to-avs-failback"
+    provider_id = f"{fabric_id}/replicationRecoveryServicesProviders/{vault.host_id('cs', it.fabric.name)}"
+    props: dict[str, Any] = {
+        "friendlyName": it.friendly,
+        "protectedItemType": "",
+        "protectableItemId": f"{container_id}/replicationProtectableItems/{it.vm_id}",
+        "recoveryServicesProviderId": provider_id,
+        "primaryFabricFriendlyName": it.fabric.friendly_name,
+        "primaryFabricProvider": "InMageFabric" if it.provider != "InMageAzureV2" else "VMware",
+        "recoveryFabricFriendlyName": it.fabric.friendly_name if it.provider != "InMageAzureV2" else "Microsoft Azure",
+        "recoveryFabricId": fabric_id if it.provider != "InMageAzureV2" else "Microsoft Azure",
+        "primaryProtectionContainerFriendlyName": it.container,
+        "recoveryProtectionContainerFriendlyName": it.container,
+        "protectionState": state,
+        "protectionStateDescription": description,
+        "activeLocation": "Recovery" if recovered else "Primary",
+        "testFailoverState": "None",
+        "testFailoverStateDescription": "None",
+        "switchProviderState": None,
+        "switchProviderStateDescription": None,
+        "allowedOperations": vault.allowed_operations(it),
+        "replicationHealth": it.spec.replication_health,
+        "failoverHealth": it.spec.failover_health,
+        "healthErrors": [health_error(e, it.vm_id, now - timedelta(minutes=20)) for e in it.spec.health_errors],
+        "policyId": f"{vault.prefix}/replicationPolicies/{policy}",
+        "policyFriendlyName": policy,
+        "lastSuccessfulFailoverTime": ts(it.last_failover_time) or NEVER,
+        "lastSuccessfulTestFailoverTime": NEVER,
+        "currentScenario": _scenario(vault, it.current_job),
+        "failoverRecoveryPointId": it.failover_point_id or None,
+        "providerSpecificDetails": details,
+        "recoveryContainerId": vault.container_id(it),
+        "eventCorrelationId": it.vm_id,
+    }
+    return {"id": vault.item_id(it), "name": it.name, "type": _RPI_TYPE, "properties": props}
+
+
+def recovery_points(vault: Vault, it: SimItem, now: datetime) -> list[dict[str, Any]]:
+    base = vault.item_id(it)
+    return [
+        {
+            "id": f"{base}/recoveryPoints/{p.name}",
+            "name": p.name,
+            "type": f"{_RPI_TYPE}/recoveryPoints",
+            "properties": {
+                "recoveryPointTime": ts(p.time),
+                "recoveryPointType": p.kind,
+                "providerSpecificDetails": {"instanceType": it.provider, "isMultiVmSyncPoint": p.multi_vm},
+            },
+        }
+        for p in vault.points(it, now)
+    ]
+
+
+def _all_masters(vault: Vault) -> list[Any]:
+    return [m for f in vault.scenario.fabrics for m in f.master_targets]
+
+
+def fabric(vault: Vault, f: FabricSpec, now: datetime) -> dict[str, Any]:
+    if f.kind == "VMware":
+        custom: dict[str, Any] = {
+            "instanceType": "VMware",
+            "processServers": [
+                {
+                    "id": vault.host_id("ps", s.name),
+                    "friendlyName": s.name,
+                    "ipAddress": s.ip,
+                    "osVersion": "Windows Server 2016",
+                    "agentVersion": "9.62.7096.1",
+                    "lastHeartbeat": ts(now - timedelta(seconds=s.heartbeat_age)),
+                    "versionStatus": "Supported",
+                    "health": s.health,
+                    "psServiceStatus": s.service_status,
+                    "machineCount": str(
+                        sum(1 for i in vault.items.values() if i.process_server_id == vault.host_id("ps", s.name))
+                    ),
+                    "healthErrors": [health_error(e, s.name, now - timedelta(minutes=30)) for e in s.health_errors],
+                    "systemLoad": "24",
+                    "systemLoadStatus": "Healthy",
+                    "cpuLoad": "31",
+                    "cpuLoadStatus": "Healthy",
+                    "totalMemoryInBytes": 32 * _GB,
+                    "availableMemoryInBytes": 11 * _GB,
+                    "memoryUsageStatus": "Healthy",
+                    "totalSpaceInBytes": 1024 * _GB,
+                    "availableSpaceInBytes": 610 * _GB,
+                    "spaceUsageStatus": "Healthy",
+                    "osType": "Windows",
+                }
+                for s in f.process_servers
+            ],
+            "masterTargetServers": [
+                {
+                    "id": vault.host_id("mt", m.name),
+                    "ipAddress": m.ip,
+                    "name": m.name,
+                    "osType": m.os_type,
+                    "agentVersion": "9.62.7096.1",
+                    "lastHeartbeat": ts(now - timedelta(seconds=50)),
+                    "versionStatus": "Supported",
+                    "retentionVolumes": [
+                        {
+                            "volumeName": v.name,
+                            "capacityInBytes": int(v.capacity_gb * _GB),
+                            "freeSpace": int(v.free_gb * _GB),
+                            "thresholdPercentage": v.threshold_percent,
+                        }
+                        for v in m.retention_volumes
+                    ],
+                    "dataStores": [
+                        {
+                            "symbolicName": d.name,
+                            "uuid": vault.host_id("ds", d.name).lower(),
+                            "capacity": str(int(d.capacity_gb * _GB)),
+                            "freeSpace": str(int(d.free_gb * _GB)),
+                            "type": d.kind,
+                        }
+                        for d in m.datastores
+                    ],
+                    "validationErrors": [],
+                    "healthErrors": [],
+                    "diskCount": 2,
+                    "osVersion": "Windows Server 2016" if m.os_type == "Windows" else "CentOS 7",
+                }
+                for m in f.master_targets
+            ],
+            "runAsAccounts": [{"accountId": a, "accountName": n} for a, n in f.run_as_accounts],
+            "replicationPairCount": str(sum(1 for i in vault.items.values() if i.fabric is f)),
+            "processServerCount": str(len(f.process_servers)),
+            "agentCount": str(sum(1 for i in vault.items.values() if i.fabric is f)),
+            "protectedServers": str(sum(1 for i in vault.items.values() if i.fabric is f)),
+            "hostName": f"{f.name}-cs",
+            "ipAddress": f.process_servers[0].ip if f.process_servers else "",
+            "agentVersion": "9.62.7096.1",
+            "lastHeartbeat": ts(now - timedelta(seconds=40)),
+            "versionStatus": "Supported",
+        }
+    else:
+        custom = {"instanceType": "Azure", "containerIds": [], "zones": [], "location": vault.scenario.location}
+    return {
+        "id": vault.fabric_id(f),
+        "name": f.name,
+        "type": "Microsoft.RecoveryServices/vaults/replicationFabrics",
+        "location": vault.scenario.location,
+        "properties": {
+            "friendlyName": f.friendly_name,
+            "encryptionDetails": {"kekState": "None"},
+            "rolloverEncryptionDetails": {"kekState": "None"},
+            "internalIdentifier": vault.host_id("fabric", f.name),
+            "bcdrState": "Valid",
+            "customDetails": custom,
+            "healthErrorDetails": [],
+            "health": "Normal",
+        },
+    }
+
+
+def container(vault: Vault, f: FabricSpec, name: str) -> dict[str, Any]:
+    return {
+        "id": f"{vault.fabric_id(f)}/replicationProtectionContainers/{name}",
+        "name": name,
+        "type": "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers",
+        "location": vault.scenario.location,
+        "properties": {
+            "fabricFriendlyName": f.friendly_name,
+            "friendlyName": name,
+            "fabricType": f.kind,
+            "protectedItemCount": sum(1 for i in vault.items.values() if i.fabric is f and i.container == name),
+            "pairingStatus": "Paired",
+            "role": "Primary",
+            "fabricSpecificDetails": {"instanceType": f.kind},
+        },
+    }
+
+
+def plan(vault: Vault, p: SimPlan, now: datetime) -> dict[str, Any]:
+    fabric_spec = next(f for f in vault.scenario.fabrics if f.kind == "VMware")
+    groups = []
+    for g in p.spec.groups:
+        members = [vault.find_item(n) for n in g.items]
+        groups.append(
+            {
+                "groupType": g.group_type,
+                "replicationProtectedItems": [
+                    {"id": vault.item_id(m), "virtualMachineId": m.vm_id} for m in members if m is not None
+                ],
+                "startGroupActions": [_action(a) for a in g.start_actions],
+                "endGroupActions": [_action(a) for a in g.end_actions],
+            }
+        )
+    for wanted in ("Shutdown", "Failover"):
+        if not any(g["groupType"] == wanted for g in groups):
+            groups.insert(
+                0 if wanted == "Shutdown" else 1,
+                {"groupType": wanted, "replicationProtectedItems": [], "startGroupActions": [], "endGroupActions": []},
+            )
+    running = _scenario(vault, p.current_job)
+    status = "InProgress" if running["scenarioName"] != "None" else (p.last_status or "Succeeded")
+    providers = sorted({m.provider for m in vault.plan_members(p)}) or ["InMage"]
+    return {
+        "id": vault.plan_id(p),
+        "name": p.name,
+        "type": "Microsoft.RecoveryServices/vaults/replicationRecoveryPlans",
+        "properties": {
+            "friendlyName": p.spec.friendly_name,
+            "primaryFabricId": vault.fabric_id(fabric_spec),
+            "primaryFabricFriendlyName": fabric_spec.friendly_name,
+            "recoveryFabricId": vault.fabric_id(fabric_spec),
+            "recoveryFabricFriendlyName": fabric_spec.friendly_name,
+            "failoverDeploymentModel": "NotApplicable",
+            "replicationProviders": providers,
+            "allowedOperations": vault.plan_allowed_operations(p),
+            "lastPlannedFailoverTime": NEVER,
+            "lastUnplannedFailoverTime": ts(p.last_failover_time) or NEVER,
+            "lastTestFailoverTime": NEVER,
+            "currentScenario": running,
+            "currentScenarioStatus": status,
+            "currentScenarioStatusDescription": {"Succeeded": "Completed"}.get(status, status),
+            "groups": groups,
+            "providerSpecificDetails": [],
+        },
+    }
+
+
+def _action(a: Any) -> dict[str, Any]:
+    if a.kind == "manual":
+        custom = {"instanceType": "ManualActionDetails", "description": a.instructions}
+    else:
+        custom = {
+            "instanceType": "ScriptActionDetails",
+            "path": a.script,
+            "timeout": "PT10M",
+            "fabricLocation": "Recovery",
+        }
+    return {
+        "actionName": a.name,
+        "failoverTypes": ["UnplannedFailover", "PlannedFailover"],
+        "failoverDirections": ["PrimaryToRecovery", "RecoveryToPrimary"],
+        "customDetails": custom,
+    }
+
+
+def _error(vault: Vault, task_id: str, error: TaskError, created: datetime | None) -> dict[str, Any]:
+    return {
+        "serviceErrorDetails": {
+            "code": error.service_code,
+            "message": error.service_message,
+            "possibleCauses": error.possible_causes,
+            "recommendedAction": error.recommended_action,
+            "activityId": error.error_id,
+        },
+        "providerErrorDetails": {
+            "errorCode": error.provider_code,
+            "errorMessage": error.provider_message,
+            "errorId": error.error_id,
+            "possibleCauses": error.possible_causes,
+            "recommendedAction": error.recommended_action,
+        },
+        "errorLevel": "Error",
+        "creationTime": ts(created),
+        "taskId": task_id,
+    }
+
+
+def _task(vault: Vault, job: SimJob, task: SimTask) -> dict[str, Any]:
+    skipped = task.state_description == "Skipped"
+    out: dict[str, Any] = {
+        "taskId": task.task_id,
+        "name": task.name,
+        "friendlyName": task.friendly_name,
+        "state": task.state,
+        "stateDescription": task.state_description,
+        "startTime": NEVER if skipped else ts(task.start),
+        "endTime": NEVER if skipped else ts(task.end),
+        "allowedActions": [],
+        "taskType": task.task_type,
+        "customDetails": None,
+        "groupTaskCustomDetails": None,
+        "errors": [_error(vault, task.task_id, task.error, task.end)] if task.error else [],
+    }
+    if task.manual:
+        out["customDetails"] = {
+            "instanceType": "ManualActionTaskDetails",
+            "name": task.name,
+            "instructions": task.manual,
+            "observation": None,
+        }
+        if job.state == "Suspended" and job.tasks[job.index] is task:
+            out["allowedActions"] = ["Resume"]
+    elif task.task_type == "VirtualMachineTaskDetails":
+        out["customDetails"] = {
+            "instanceType": "VirtualMachineTaskDetails",
+            "skippedReason": "NotRequired" if skipped else None,
+            "skippedReasonString": "Not required" if skipped else None,
+        }
+    if task.task_type == "GroupTaskDetails":
+        if task.child_kind:
+            child = vault.jobs.get(task.child_job.lower()) if task.child_job else None
+            children = []
+            if child is not None:
+                children.append(
+                    {
+                        "taskId": "EnableDr",
+                        "name": "EnableDr",
+                        "friendlyName": "Enable replication",
+                        "state": child.state,
+                        "stateDescription": child.state_description,
+                        "startTime": ts(child.start or child.created),
+                        "endTime": ts(child.end),
+                        "allowedActions": [],
+                        "taskType": "JobTaskDetails",
+                        "customDetails": {
+                            "instanceType": "JobTaskDetails",
+                            "jobTask": {
+                                "jobId": vault.job_id(child.name),
+                                "jobFriendlyName": "Enable replication",
+                                "targetObjectId": child.target_object_id,
+                                "targetObjectName": child.target_name,
+                                "targetInstanceType": "Vm",
+                                "jobScenarioName": "EnableDr",
+                            },
+                        },
+                        "groupTaskCustomDetails": None,
+                        "errors": [],
+                    }
+                )
+        else:
+            children = [_task(vault, job, c) for c in task.children]
+        out["groupTaskCustomDetails"] = {"instanceType": task.group_details, "childTasks": children}
+    return out
+
+
+def job(vault: Vault, j: SimJob, now: datetime) -> dict[str, Any]:
+    started = j.state != "NotStarted"
+    props: dict[str, Any] = {
+        "activityId": j.activity_id,
+        "scenarioName": j.scenario_name if started else None,
+        "friendlyName": j.friendly_name if started else None,
+        "state": j.state,
+        "stateDescription": j.state_description,
+        "tasks": [_task(vault, j, t) for t in j.tasks],
+        "errors": [_error(vault, task_id, e, j.end) for task_id, e in j.errors],
+        "startTime": ts(j.start or j.created),
+        "allowedActions": j.allowed_actions,
+        "targetObjectId": j.target_object_id if started else None,
+        "targetObjectName": j.target_name if started else None,
+        "targetInstanceType": j.target_instance_type if started else None,
+    }
+    if j.end is not None:
+        props["endTime"] = ts(j.end)
+    props["customDetails"] = (
+        _job_details(vault, j) if started else {"instanceType": "AsrJobDetails", "affectedObjectDetails": {}}
+    )
+    return {
+        "id": vault.job_id(j.name),
+        "name": j.name,
+        "type": "Microsoft.RecoveryServices/vaults/replicationJobs",
+        "properties": props,
+    }
+
+
+def _job_details(vault: Vault, j: SimJob) -> dict[str, Any]:
+    items = [vault.items[n.lower()] for n in j.item_names if n.lower() in vault.items]
+    first = items[0] if items else None
+    affected = {}
+    if first is not None and not j.plan_name:
+        affected = {
+            "primaryVmId": first.vm_id,
+            "primaryVmName": first.friendly,
+            "recoveryVmId": first.vm_id,
+            "recoveryVmName": first.friendly,
+            "protectionProfileId": f"{vault.prefix}/replicationPolicies/azure-to-avs-failback",
+            "primaryCloudId": vault.container_id(first),
+            "primaryCloudName": first.container,
+            "recoveryCloudId": vault.container_id(first),
+            "recoveryCloudName": first.container,
+            "primaryFabricProviderId": "VMware",
+            "recoveryFabricProviderId": "VMware",
+        }
+    out: dict[str, Any] = {"instanceType": j.details_type, "affectedObjectDetails": affected}
+    if j.details_type == "FailoverJobDetails":
+        points = j.extra.get("points", {})
+        out["protectedItemDetails"] = [
+            {
+                "name": i.name,
+                "friendlyName": i.friendly,
+                "testVmName": None,
+                "testVmFriendlyName": None,
+                "networkConnectionStatus": None,
+                "networkFriendlyName": None,
+                "subnet": None,
+                "recoveryPointId": (points.get(i.name) or (None, None))[0],
+                "recoveryPointTime": ts((points.get(i.name) or (None, None))[1]),
+            }
+            for i in items
+        ]
+    if j.details_type == "SwitchProtectionJobDetails":
+        out["newReplicationProtectedItemId"] = j.extra.get("new_item_id") or (
+            vault.item_id(first) if first is not None and j.operation == "reprotect" else None
+        )
+    return out

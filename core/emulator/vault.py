@@ -1,0 +1,897 @@
+"""The simulated Recovery Services vault: items, plans, recovery points and jobs over simulated time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.emulator import faults as fk
+from core.emulator.jobs import (
+    SimJob,
+    SimTask,
+    TaskError,
+    commit_tasks,
+    enable_dr_tasks,
+    failover_tasks,
+    history_tasks,
+    plan_commit_tasks,
+    plan_failover_tasks,
+    plan_reprotect_tasks,
+    reprotect_tasks,
+)
+from core.emulator.scenario import FabricSpec, ItemSpec, PlanSpec, Scenario
+
+_NS = uuid.UUID("6f1c2a8e-3d0b-4c55-9a57-1f2e8b7d4c10")
+
+# ASR numeric codes this emulator answers with where no public source shows the real one (SCENARIOS.md lists them).
+CODE_NOT_ALLOWED = "28051"
+CODE_IN_PROGRESS = "28052"
+CODE_NO_POINT = "28053"
+CODE_NO_COMMON_POINT = "28054"
+CODE_PLAN_REPROTECT = "28055"
+CODE_BAD_INPUT = "28056"
+
+
+class ArmError(Exception):
+    """An ARM error answer: status, envelope code and message, optional ASR detail entries."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        asr_code: str = "",
+        possible_causes: str = "",
+        recommended_action: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.asr_code = asr_code
+        self.possible_causes = possible_causes
+        self.recommended_action = recommended_action
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class SimItem:
+    name: str
+    friendly: str
+    fabric: FabricSpec
+    container: str
+    vm_id: str
+    stage: str  # ready | failed-over | committed | protected-to-azure | not-ready (running = current_job set)
+    provider: str
+    spec: ItemSpec
+    group_id: str = ""
+    process_server_id: str = ""
+    master_target_id: str = ""
+    repl_start: datetime | None = None
+    frozen_at: datetime | None = None
+    failover_finished: datetime | None = None
+    last_failover_time: datetime | None = None
+    failover_point_id: str = ""
+    current_job: str = ""
+    plans: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SimPlan:
+    spec: PlanSpec
+    current_job: str = ""
+    last_status: str = ""
+    last_failover_time: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True)
+class Point:
+    name: str
+    time: datetime
+    kind: str  # CrashConsistent | ApplicationConsistent
+    multi_vm: bool
+
+
+class Vault:
+    """All simulated state. Not thread-safe on its own: ArmEmulator serialises access."""
+
+    def __init__(self, scenario: Scenario, now: datetime, fault_plan: fk.FaultPlan) -> None:
+        self.scenario = scenario
+        self.settings = scenario.settings
+        self.started = now
+        self.faults = fault_plan
+        ref = scenario.vault
+        self.prefix = (
+            f"/Subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}"
+            f"/providers/Microsoft.RecoveryServices/vaults/{ref.name}"
+        )
+        self.items: dict[str, SimItem] = {}  # by RPI name (lower-case key)
+        self.jobs: dict[str, SimJob] = {}
+        self.plans: dict[str, SimPlan] = {p.name.lower(): SimPlan(p) for p in scenario.plans}
+        for spec in scenario.items:
+            self._add_item(spec, now)
+        for plan in scenario.plans:
+            for group in plan.groups:
+                for member in group.items:
+                    item = self.find_item(member)
+                    if item is not None and plan.name not in item.plans:
+                        item.plans.append(plan.name)
+        for job_spec in scenario.jobs:
+            self._add_history_job(job_spec, now)
+        self._seed_running_jobs(now)
+
+    # -- ids and lookups ---------------------------------------------------------------------------------
+
+    def fabric_id(self, fabric: FabricSpec) -> str:
+        return f"{self.prefix}/replicationFabrics/{fabric.name}"
+
+    def container_id(self, item: SimItem) -> str:
+        return f"{self.fabric_id(item.fabric)}/replicationProtectionContainers/{item.container}"
+
+    def item_id(self, item: SimItem) -> str:
+        return f"{self.container_id(item)}/replicationProtectedItems/{item.name}"
+
+    def job_id(self, name: str) -> str:
+        return f"{self.prefix}/replicationJobs/{name}"
+
+    def plan_id(self, plan: SimPlan) -> str:
+        return f"{self.prefix}/replicationRecoveryPlans/{plan.name}"
+
+    def host_id(self, kind: str, name: str) -> str:
+        return str(uuid.uuid5(_NS, f"{self.prefix}/{kind}/{name}")).upper()
+
+    def find_item(self, ref: str) -> SimItem | None:
+        """By RPI name, friendly name or ARM id, case-insensitively."""
+        key = ref.rstrip("/").rsplit("/", 1)[-1].lower()
+        if key in self.items:
+            return self.items[key]
+        for item in self.items.values():
+            if item.friendly.lower() == key:
+                return item
+        return None
+
+    def plan_members(self, plan: SimPlan) -> list[SimItem]:
+        members = []
+        for group in plan.spec.groups:
+            for name in group.items:
+                item = self.find_item(name)
+                if item is not None and item not in members:
+                    members.append(item)
+        return members
+
+    # -- building from the scenario ----------------------------------------------------------------------
+
+    def _add_item(self, spec: ItemSpec, now: datetime) -> None:
+        fabric = (
+            next(f for f in self.scenario.fabrics if f.name == spec.fabric)
+            if spec.fabric
+            else next(f for f in self.scenario.fabrics if f.kind == "VMware")
+        )
+        name = spec.rpi_name or str(uuid.uuid5(_NS, f"{self.prefix}/{spec.name}"))
+        ps_name = spec.process_server or next((s.name for f in self.scenario.fabrics for s in f.process_servers), "")
+        mt_name = spec.master_target or next((m.name for f in self.scenario.fabrics for m in f.master_targets), "")
+        since = now + timedelta(seconds=spec.since)
+        item = SimItem(
+            name=name,
+            friendly=spec.name,
+            fabric=fabric,
+            container=spec.container or fabric.containers[0],
+            vm_id=str(uuid.uuid5(_NS, f"vm/{spec.name}")),
+            stage=spec.stage,
+            provider=spec.provider,
+            spec=spec,
+            group_id=str(uuid.uuid5(_NS, f"group/{spec.group}")) if spec.group else "",
+            process_server_id=self.host_id("ps", ps_name) if ps_name else "",
+            master_target_id=self.host_id("mt", mt_name) if mt_name else "",
+            repl_start=now - timedelta(days=30),
+        )
+        stage = spec.stage
+        if stage in ("failed-over", "committed", "commit-running", "reprotect-running"):
+            item.stage = "committed" if stage in ("committed", "reprotect-running") else "failed-over"
+            item.failover_finished = since
+            item.last_failover_time = since
+            item.frozen_at = since - timedelta(minutes=8)
+            points = self.points(item, now)
+            item.failover_point_id = f"{self.item_id(item)}/recoveryPoints/{points[0].name}" if points else ""
+        elif stage == "protected-to-azure":
+            item.provider = "InMageAzureV2"
+            item.repl_start = since
+        elif stage == "failover-running":
+            item.stage = "ready"
+        elif stage == "not-ready":
+            item.repl_start = now if spec.not_ready == "initial-replication" else None
+        self.items[name.lower()] = item
+
+    def _seed_running_jobs(self, now: datetime) -> None:
+        for item in list(self.items.values()):
+            stage = item.spec.stage
+            at = now + timedelta(seconds=item.spec.job_started)
+            if stage == "failover-running":
+                self._start_failover([item], at, "LatestTime", None, item.spec.source_site_operations == "Required")
+            elif stage == "commit-running":
+                self._start_commit([item], at)
+            elif stage == "reprotect-running":
+                self._start_reprotect(item, at)
+
+    def _add_history_job(self, spec: Any, now: datetime) -> None:
+        item = self.find_item(spec.item)
+        assert item is not None  # the scenario validator checked the name
+        start = now + timedelta(seconds=spec.started)
+        meta = {
+            "failover-to-azure": ("UnplannedFailover", "Failover", "FailoverJobDetails"),
+            "failover": ("UnplannedFailover", "Failover", "FailoverJobDetails"),
+            "commit": ("CommitFailover", "Commit", "AsrJobDetails"),
+            "reprotect-to-avs": ("SwitchProtection", "Reprotect", "SwitchProtectionJobDetails"),
+            "reprotect": ("SwitchReplicationGroupProtection", "Reprotect", "SwitchProtectionJobDetails"),
+        }[spec.kind]
+        job = self._new_job("history", meta, item, start, lambda kind=spec.kind: history_tasks(kind))
+        job.extra["direction"] = "to-azure" if spec.kind == "failover-to-azure" else "to-avs"
+        job.begin()
+        step = spec.duration / max(1, len(job.tasks))
+        cursor = job.start or start
+        for index, task in enumerate(job.tasks):
+            failing = spec.state != "Succeeded" and index == min(2, len(job.tasks) - 1)
+            task.start, task.end = cursor, cursor + timedelta(seconds=step)
+            cursor = task.end
+            if task.skipped:
+                task.state, task.state_description, task.start, task.end = "Other", "Skipped", None, None
+                continue
+            if failing:
+                if spec.state == "Cancelled":
+                    job.cancel(cursor)
+                else:
+                    error = TaskError(
+                        str(spec.error_code or 0),
+                        spec.error_message,
+                        spec.error_code,
+                        spec.error_message,
+                        spec.possible_causes,
+                        spec.recommended_action,
+                    )
+                    job.fail(task, error, cursor)
+                for later in job.tasks[index + 1 :]:
+                    later.state = later.state_description = "NotStarted"
+                break
+            task.state, task.state_description = "Succeeded", "Completed"
+        else:
+            job.state, job.state_description, job.end = "Succeeded", "Completed", cursor
+
+    # -- recovery points ---------------------------------------------------------------------------------
+
+    def points(self, item: SimItem, now: datetime) -> list[Point]:
+        """The item's recovery points, newest first, computed from the clock (none before replication ends)."""
+        if (
+            item.repl_start is None
+            or item.stage == "not-ready"
+            or item.provider == "InMageAzureV2"
+            and item.repl_start > now
+        ):
+            return []
+        newest = (item.frozen_at or now) - timedelta(seconds=item.spec.rpo_seconds)
+        oldest = max(newest - timedelta(hours=self.settings.retention_hours), item.repl_start)
+        if newest < oldest:
+            return []
+        found: dict[datetime, Point] = {}
+        crash = self.settings.crash_interval_minutes * 60
+        app = self.settings.app_interval_minutes * 60
+        stamp = newest.timestamp()
+        t = stamp - (stamp % crash)
+        while t >= oldest.timestamp():
+            when = datetime.fromtimestamp(t, tz=newest.tzinfo)
+            found[when] = Point(_point_name(t, False), when, "CrashConsistent", False)
+            t -= crash
+        found[newest] = Point(_point_name(stamp, False), newest, "CrashConsistent", False)
+        offset = item.spec.app_offset_seconds
+        t = (stamp - offset) - ((stamp - offset) % app) + offset
+        while t >= oldest.timestamp():
+            if t <= stamp:
+                when = datetime.fromtimestamp(t, tz=newest.tzinfo)
+                found[when] = Point(_point_name(t, True), when, "ApplicationConsistent", bool(item.group_id))
+            t -= app
+        return sorted(found.values(), key=lambda p: p.time, reverse=True)
+
+    def retention_window(self, item: SimItem, now: datetime) -> tuple[datetime | None, datetime | None]:
+        pts = self.points(item, now)
+        return (pts[-1].time, pts[0].time) if pts else (None, None)
+
+    def _choose_point(self, item: SimItem, now: datetime, kind: str, point_id: str | None) -> Point | None:
+        pts = self.points(item, now)
+        if kind == "LatestTag":
+            return next((p for p in pts if p.kind == "ApplicationConsistent"), None)
+        if kind == "Custom":
+            wanted = (point_id or "").rstrip("/").rsplit("/", 1)[-1]
+            return next((p for p in pts if p.name == wanted), None)
+        return pts[0] if pts else None
+
+    def common_app_point(self, members: list[SimItem], now: datetime) -> datetime | None:
+        sets = [{p.time for p in self.points(m, now) if p.kind == "ApplicationConsistent"} for m in members]
+        if not sets:
+            return None
+        common = set.intersection(*sets)
+        return max(common) if common else None
+
+    # -- starting operations -----------------------------------------------------------------------------
+
+    def _new_job(
+        self,
+        operation: str,
+        meta: tuple[str, str, str],
+        item: SimItem | None,
+        at: datetime,
+        build: Any,
+        plan: SimPlan | None = None,
+    ) -> SimJob:
+        scenario_name, friendly, details = meta
+        name = str(uuid.uuid4())
+        job = SimJob(
+            name=name,
+            operation=operation,
+            scenario_name=scenario_name,
+            friendly_name=friendly,
+            target_name=plan.name if plan else item.friendly if item else "",
+            target_object_id=plan.name if plan else item.vm_id if item else "",
+            target_instance_type="RecoveryPlan" if plan else "ProtectionEntity",
+            details_type=details,
+            created=at,
+            build_tasks=build,
+            fabric_id=self.fabric_id(item.fabric) if item else "",
+            item_names=(item.name,) if item else (),
+            plan_name=plan.name if plan else "",
+        )
+        self.jobs[name.lower()] = job
+        return job
+
+    def _attach_fault(self, job: SimJob, items: list[SimItem]) -> None:
+        names = tuple(n for i in items for n in (i.name, i.friendly))
+        job.injected_failure = self.faults.take_job_failure(job.operation.removeprefix("plan-"), names)
+
+    def _start_failover(
+        self,
+        items: list[SimItem],
+        at: datetime,
+        point_type: str,
+        point_id: str | None,
+        required: bool,
+        plan: SimPlan | None = None,
+    ) -> SimJob:
+        if plan is None:
+            job = self._new_job(
+                "failover",
+                ("UnplannedFailover", "Failover", "FailoverJobDetails"),
+                items[0],
+                at,
+                lambda: failover_tasks(required),
+            )
+        else:
+            groups = [
+                (
+                    g.group_type,
+                    [(m.friendly, m.name) for m in (self.find_item(n) for n in g.items) if m is not None],
+                    [(a.name, a.instructions) for a in g.start_actions if a.kind == "manual"],
+                    [(a.name, a.instructions) for a in g.end_actions if a.kind == "manual"],
+                )
+                for g in plan.spec.groups
+            ]
+            job = self._new_job(
+                "plan-failover",
+                ("UnplannedFailover", "Failover", "FailoverJobDetails"),
+                items[0],
+                at,
+                lambda: plan_failover_tasks(groups, required),
+                plan,
+            )
+            job.item_names = tuple(i.name for i in items)
+            plan.current_job = job.name
+        chosen: dict[str, tuple[str, datetime] | None] = {}
+        common = self.common_app_point(items, at) if plan is not None and point_type == "LatestTag" else None
+        for item in items:
+            if plan is not None and point_type == "LatestTag" and item.group_id:
+                group = [m for m in items if m.group_id == item.group_id]
+                common = self.common_app_point(group, at)
+                point = next((p for p in self.points(item, at) if p.time == common), None)
+            else:
+                point = self._choose_point(item, at, point_type, point_id)
+            chosen[item.name] = (f"{self.item_id(item)}/recoveryPoints/{point.name}", point.time) if point else None
+            item.current_job = job.name
+            item.frozen_at = at
+        job.extra["points"] = chosen
+        job.extra["point_type"] = point_type
+        self._attach_fault(job, items)
+        return job
+
+    def _start_commit(self, items: list[SimItem], at: datetime, plan: SimPlan | None = None) -> SimJob:
+        if plan is None:
+            job = self._new_job("commit", ("CommitFailover", "Commit", "AsrJobDetails"), items[0], at, commit_tasks)
+        else:
+            members = [(m.friendly, m.name) for m in items]
+            job = self._new_job(
+                "plan-commit",
+                ("CommitFailover", "Commit", "AsrJobDetails"),
+                items[0],
+                at,
+                lambda: plan_commit_tasks(members),
+                plan,
+            )
+            job.item_names = tuple(i.name for i in items)
+            plan.current_job = job.name
+        for item in items:
+            item.current_job = job.name
+        self._attach_fault(job, items)
+        return job
+
+    def _start_reprotect(self, item: SimItem, at: datetime) -> SimJob:
+        job = self._new_job(
+            "reprotect",
+            ("SwitchReplicationGroupProtection", "Reprotect", "SwitchProtectionJobDetails"),
+            item,
+            at,
+            reprotect_tasks,
+        )
+        item.current_job = job.name
+        self._attach_fault(job, [item])
+        return job
+
+    def start_item_operation(self, item: SimItem, operation: str, body: Mapping[str, Any], now: datetime) -> SimJob:
+        """Validate like ASR does and start the job; raises ArmError (409 busy, 400 not allowed/bad input)."""
+        self.check_idle(item, now)
+        asr_op = {"failover": "UnplannedFailover", "commit": "Commit", "reprotect": "ReverseReplicate"}[operation]
+        allowed = self.allowed_operations(item)
+        if asr_op not in allowed:
+            raise ArmError(
+                400,
+                "BadRequest",
+                f"The operation '{asr_op}' is not allowed on the replicated item '{item.friendly}' in its current "
+                f"state '{self.protection_state(item)[1]}'. Allowed operations: {', '.join(allowed) or 'none'}.",
+                asr_code=CODE_NOT_ALLOWED,
+                possible_causes="The replicated item is not in a state where this operation applies.",
+                recommended_action="Refresh the item and run an operation from its allowed operations.",
+            )
+        props = body.get("properties") if isinstance(body, Mapping) else None
+        if operation == "failover":
+            details = _details(props, item.provider, "failover")
+            direction = (props or {}).get("failoverDirection", "PrimaryToRecovery")
+            if direction != "PrimaryToRecovery":
+                raise _bad_input(
+                    f"failoverDirection must be 'PrimaryToRecovery' for an InMage item, not {direction!r}."
+                )
+            ssop = (props or {}).get("sourceSiteOperations", "NotRequired")
+            if ssop not in ("Required", "NotRequired"):
+                raise _bad_input(f"sourceSiteOperations must be 'Required' or 'NotRequired', not {ssop!r}.")
+            kind = details.get("recoveryPointType", "LatestTime")
+            if kind not in ("LatestTime", "LatestTag", "Custom"):
+                raise _bad_input(f"recoveryPointType must be LatestTime, LatestTag or Custom, not {kind!r}.")
+            point_id = details.get("recoveryPointId")
+            if kind == "Custom" and self._choose_point(item, now, "Custom", point_id) is None:
+                raise _bad_input(f"The recovery point {point_id!r} does not exist for '{item.friendly}'.")
+            return self._start_failover([item], now, kind, point_id, ssop == "Required")
+        if operation == "commit":
+            return self._start_commit([item], now)
+        details = _details(props, "InMageAzureV2", "reprotect")
+        ps_ids = {self.host_id("ps", s.name) for f in self.scenario.fabrics for s in f.process_servers}
+        mt_ids = {self.host_id("mt", m.name) for f in self.scenario.fabrics for m in f.master_targets}
+        for key, known in (("processServerId", ps_ids), ("masterTargetId", mt_ids)):
+            value = str(details.get(key) or "")
+            if not value:
+                raise _bad_input(f"providerSpecificDetails.{key} is required for reprotect.")
+            if value.upper() not in known:
+                raise _bad_input(f"providerSpecificDetails.{key} {value!r} is not a server of this vault's fabrics.")
+        if not details.get("policyId"):
+            raise _bad_input("providerSpecificDetails.policyId is required for reprotect.")
+        item.process_server_id = str(details["processServerId"]).upper()
+        return self._start_reprotect(item, now)
+
+    def start_plan_operation(self, plan: SimPlan, operation: str, body: Mapping[str, Any], now: datetime) -> SimJob:
+        members = self.plan_members(plan)
+        if plan.current_job and self.jobs[plan.current_job.lower()].running:
+            raise _busy(f"recovery plan '{plan.name}'", plan.current_job)
+        for member in members:
+            self.check_idle(member, now)
+        if operation == "reprotect":
+            job = self._new_job(
+                "plan-reprotect",
+                ("SwitchProtection", "Reprotect", "AsrJobDetails"),
+                members[0] if members else None,
+                now,
+                plan_reprotect_tasks,
+                plan,
+            )
+            plan.current_job = job.name
+            return job
+        wanted = "UnplannedFailover" if operation == "failover" else "Commit"
+        blocked = [m.friendly for m in members if wanted not in self.allowed_operations(m)]
+        if blocked or not members:
+            raise ArmError(
+                400,
+                "BadRequest",
+                f"The operation '{wanted}' is not allowed on recovery plan '{plan.name}': "
+                f"{', '.join(blocked) or 'it has no items'} not in a state that allows it.",
+                asr_code=CODE_NOT_ALLOWED,
+                possible_causes="Some virtual machines of the plan are not in the required state.",
+                recommended_action="Bring every virtual machine of the plan to the same stage, then retry.",
+            )
+        if operation == "commit":
+            return self._start_commit(members, now, plan)
+        props = body.get("properties") if isinstance(body, Mapping) else None
+        if not isinstance(props, Mapping):
+            raise _bad_input("The request body needs 'properties'.")
+        entries = props.get("providerSpecificDetails") or []
+        if not isinstance(entries, list):
+            raise _bad_input("For a recovery plan, providerSpecificDetails is a list (one entry per provider).")
+        entry = next((e for e in entries if isinstance(e, Mapping) and e.get("instanceType") == "InMage"), {})
+        kind = entry.get("recoveryPointType", "LatestTime")
+        if kind not in ("LatestTime", "LatestTag", "Custom"):
+            raise _bad_input(f"recoveryPointType must be LatestTime, LatestTag or Custom, not {kind!r}.")
+        direction = props.get("failoverDirection", "RecoveryToPrimary")
+        if direction not in ("RecoveryToPrimary", "PrimaryToRecovery"):
+            raise _bad_input(f"failoverDirection {direction!r} is not a direction.")
+        required = props.get("sourceSiteOperations", "NotRequired") == "Required"
+        return self._start_failover(members, now, kind, None, required, plan)
+
+    def check_idle(self, item: SimItem, now: datetime) -> None:
+        if item.current_job:
+            job = self.jobs.get(item.current_job.lower())
+            if job is not None and job.running:
+                raise _busy(f"replicated item '{item.friendly}'", job.name)
+
+    def act_as_other_operator(self, item: SimItem, operation: str, at: datetime) -> SimJob:
+        body: dict[str, Any] = {}
+        if operation == "failover":
+            body = {
+                "properties": {
+                    "failoverDirection": "PrimaryToRecovery",
+                    "sourceSiteOperations": "NotRequired",
+                    "providerSpecificDetails": {"instanceType": item.provider, "recoveryPointType": "LatestTime"},
+                }
+            }
+        elif operation == "reprotect":
+            ps = next(s for f in self.scenario.fabrics for s in f.process_servers)
+            mt = next(m for f in self.scenario.fabrics for m in f.master_targets)
+            body = {
+                "properties": {
+                    "failoverDirection": "RecoveryToPrimary",
+                    "providerSpecificDetails": {
+                        "instanceType": "InMageAzureV2",
+                        "processServerId": self.host_id("ps", ps.name),
+                        "masterTargetId": self.host_id("mt", mt.name),
+                        "policyId": f"{self.prefix}/replicationPolicies/avs-to-azure",
+                    },
+                }
+            }
+        job = self.start_item_operation(item, operation, body, at)
+        job.extra["by"] = "another operator"
+        return job
+
+    # -- job actions --------------------------------------------------------------------------------------
+
+    def cancel_job(self, job: SimJob, now: datetime) -> None:
+        if not job.running:
+            raise _bad_job(job, "Cancel")
+        for task in job.tasks:
+            if task.child_job:
+                child = self.jobs.get(task.child_job.lower())
+                if child is not None and child.running:
+                    child.cancel(now)
+        job.cancel(now)
+        self._finish(job)
+
+    def restart_job(self, job: SimJob, now: datetime) -> None:
+        if job.state not in ("Failed", "Cancelled") or job.operation in ("history", "enable-dr"):
+            raise _bad_job(job, "Restart")
+        items = [self.items[n.lower()] for n in job.item_names if n.lower() in self.items]
+        for item in items:
+            self.check_idle(item, now)
+        job.reset(now)
+        job.injected_failure = None
+        for item in items:
+            item.current_job = job.name
+            if job.operation in ("failover", "plan-failover"):
+                item.frozen_at = now
+        if job.plan_name:
+            self.plans[job.plan_name.lower()].current_job = job.name
+
+    def resume_job(self, job: SimJob, now: datetime) -> None:
+        if job.state != "Suspended":
+            raise _bad_job(job, "Resume")
+        task = job.tasks[job.index]
+        task.resumed_at = now
+        job.state = job.state_description = "InProgress"
+
+    # -- the passage of time ------------------------------------------------------------------------------
+
+    def advance(self, now: datetime) -> None:
+        for when, fault in self.faults.take_due(now, self.started):
+            item = self.find_item(fault.item)
+            if item is None:
+                continue
+            if fault.kind == fk.ITEM_DELETED:
+                del self.items[item.name.lower()]
+            elif fault.kind == fk.OTHER_OPERATOR:
+                try:
+                    self.act_as_other_operator(item, fault.operation, when)
+                except ArmError:
+                    pass  # the other operator's attempt was refused as any would be; nothing changes
+        for job in sorted(self.jobs.values(), key=lambda j: j.created):
+            if job.running and job.operation != "enable-dr":
+                self._advance_job(job, now)
+
+    def _advance_job(self, job: SimJob, now: datetime) -> None:
+        if job.state == "NotStarted":
+            if now < job.created + timedelta(seconds=5):
+                return
+            job.begin()
+        while job.index < len(job.tasks) and job.state == "InProgress":
+            task = job.tasks[job.index]
+            assert job.cursor is not None
+            if task.start is None:
+                task.start = job.cursor
+                task.state = task.state_description = "InProgress"
+                if task.skipped:
+                    task.state, task.state_description, task.start = "Other", "Skipped", None
+                    for child in task.children:
+                        child.state, child.state_description = "Other", "Skipped"
+                    job.index += 1
+                    continue
+                for child in task.children:
+                    child.start = task.start
+                    child.state = child.state_description = "InProgress"
+                if task.child_kind:
+                    task.child_job = self._spawn_child(job, task.start).name
+            if task.manual:
+                if task.resumed_at is None:
+                    task.state_description = "WaitingForManualAction"
+                    job.state, job.state_description = "Suspended", "Suspended"
+                    return
+                end = task.resumed_at
+            elif task.child_job:
+                child_job = self.jobs[task.child_job.lower()]
+                self._advance_job(child_job, now)
+                if child_job.running:
+                    return
+                end = child_job.end or now
+                if child_job.state != "Succeeded":
+                    error = (
+                        child_job.errors[0][1]
+                        if child_job.errors
+                        else _error("EnableDr", 0, "Enable replication did not complete.")
+                    )
+                    job.fail(task, error, end)
+                    self._finish(job)
+                    return
+            else:
+                end = task.start + timedelta(seconds=task.duration)
+                for child in task.children:
+                    if child.state == "InProgress" and (child.start or end) + timedelta(seconds=child.duration) <= now:
+                        child.state, child.state_description = "Succeeded", "Completed"
+                        child.end = (child.start or end) + timedelta(seconds=child.duration)
+                if end > now:
+                    return
+            error = self._check_task(job, task, end)
+            if error is not None:
+                job.fail(task, error, end)
+                self._finish(job)
+                return
+            task.state, task.state_description, task.end = "Succeeded", "Completed", end
+            for child in task.children:
+                if child.state != "Succeeded":
+                    child.state, child.state_description, child.end = "Succeeded", "Completed", end
+            job.cursor = end
+            job.index += 1
+        if job.state == "InProgress":
+            job.state, job.state_description, job.end = "Succeeded", "Completed", job.cursor
+            self._finish(job)
+
+    def _spawn_child(self, parent: SimJob, at: datetime) -> SimJob:
+        item = self.items.get(parent.item_names[0].lower()) if parent.item_names else None
+        child = self._new_job(
+            "enable-dr", ("EnableDr", "Enable replication", "AsrJobDetails"), item, at, enable_dr_tasks
+        )
+        child.target_instance_type = "Vm"
+        child.extra["parent"] = parent.name
+        child.injected_failure = parent.injected_failure
+        return child
+
+    def _check_task(self, job: SimJob, task: SimTask, at: datetime) -> TaskError | None:
+        fault = job.injected_failure
+        if fault is not None:
+            names = {task.name.lower(), task.friendly_name.lower(), task.task_id.lower()}
+            names |= {c.name.lower() for c in task.children}
+            if fault.task.lower() in names:
+                return TaskError(
+                    str(fault.error_code or 0),
+                    fault.error_message or f"The task '{task.friendly_name}' failed.",
+                    fault.error_code,
+                    fault.error_message or f"The task '{task.friendly_name}' failed.",
+                    fault.possible_causes,
+                    fault.recommended_action,
+                )
+        items = [self.items[n.lower()] for n in job.item_names if n.lower() in self.items]
+        if (
+            task.task_id == "UnplannedFailoverPreflightChecksTask"
+            or task.task_id == "RecoveryPlanPrerequisiteCheckTask"
+        ):
+            points = job.extra.get("points", {})
+            missing = [i.friendly for i in items if points.get(i.name) is None]
+            if missing and job.extra.get("point_type") == "LatestTag" and job.plan_name:
+                return _error(
+                    CODE_NO_COMMON_POINT,
+                    0,
+                    f"No application-consistent recovery point is common to all virtual machines of the multi-VM "
+                    f"group ({', '.join(missing)}).",
+                    "The virtual machines of the replication group have no application-consistent point in common.",
+                    "Fail over to the latest (crash-consistent) point, or wait for the next common "
+                    "application-consistent point.",
+                )
+            if missing:
+                return _error(
+                    CODE_NO_POINT,
+                    0,
+                    f"No recovery point is available for {', '.join(missing)}.",
+                    "Replication has not produced a recovery point yet.",
+                    "Wait until the virtual machine has at least one recovery point, then retry the failover.",
+                )
+        if task.task_id == "SwitchReplicationGroupProtectionPreflightTask" and items:
+            finished = items[0].failover_finished
+            window = timedelta(minutes=self.settings.agent_window_minutes)
+            if finished is not None and at - finished < window:
+                code = self.settings.agent_error_code
+                return TaskError(
+                    str(code),
+                    "The Mobility service agent isn't installed on the virtual machine or hasn't registered with "
+                    "the configuration server yet.",
+                    code,
+                    f"The Mobility service agent on '{items[0].friendly}' isn't installed or hasn't registered with "
+                    "the configuration server yet.",
+                    "After a failback the virtual machine boots in Azure VMware Solution and its Mobility service "
+                    "agent takes up to 15 minutes to register back with the configuration server.",
+                    "Wait a few minutes for the agent to register, then retry the reprotect.",
+                )
+        if task.task_id == "RecoveryPlanReprotectPrerequisiteCheckTask":
+            return _error(
+                CODE_PLAN_REPROTECT,
+                0,
+                "Reprotect of a recovery plan isn't supported for VMware virtual machines replicated with the "
+                "InMage provider.",
+                "Recovery plan reprotect is only available for deprecated scenarios.",
+                "Reprotect each virtual machine of the plan individually.",
+            )
+        return None
+
+    def _finish(self, job: SimJob) -> None:
+        """A job just ended: move its items (success) or roll them back (failure, cancel)."""
+        items = [self.items[n.lower()] for n in job.item_names if n.lower() in self.items]
+        ok = job.state == "Succeeded"
+        end = job.end
+        if job.operation in ("failover", "plan-failover"):
+            points = job.extra.get("points", {})
+            for item in items:
+                if ok:
+                    item.stage = "failed-over"
+                    item.failover_finished = item.last_failover_time = end
+                    chosen = points.get(item.name)
+                    item.failover_point_id = chosen[0] if chosen else ""
+                else:
+                    item.frozen_at = None
+        elif job.operation in ("commit", "plan-commit") and ok:
+            for item in items:
+                item.stage = "committed"
+        elif job.operation == "reprotect" and ok:
+            for item in items:
+                item.stage = "protected-to-azure"
+                item.provider = "InMageAzureV2"
+                item.repl_start = end
+                item.frozen_at = None
+                item.failover_point_id = ""
+            job.extra["new_item_id"] = self.item_id(items[0]) if items else ""
+        for item in items:
+            if item.current_job == job.name:
+                item.current_job = ""
+        if job.plan_name:
+            plan = self.plans.get(job.plan_name.lower())
+            if plan is not None and plan.current_job == job.name:
+                plan.current_job = ""
+                plan.last_status = job.state
+                if ok and job.operation == "plan-failover":
+                    plan.last_failover_time = end
+
+    # -- derived item state --------------------------------------------------------------------------------
+
+    def protection_state(self, item: SimItem) -> tuple[str, str]:
+        if item.stage == "failed-over":
+            return "UnplannedFailoverCommitPendingStatesBegin", "Failover completed"
+        if item.stage == "committed":
+            return "UnplannedFailoverCommittedStatesBegin", "Failover committed"
+        if item.stage == "not-ready" and item.spec.not_ready == "initial-replication":
+            return "UnprotectedStatesBegin", "Enabling protection"
+        return "Protected", "Protected"
+
+    def allowed_operations(self, item: SimItem) -> list[str]:
+        if item.current_job:
+            job = self.jobs.get(item.current_job.lower())
+            if job is not None and job.running:
+                return []
+        if item.stage == "ready":
+            return ["UnplannedFailover", "DisableProtection"]
+        if item.stage == "failed-over":
+            return ["Commit", "DisableProtection", "ChangePit"]
+        if item.stage == "committed":
+            return ["ReverseReplicate", "DisableProtection"]
+        if item.stage == "protected-to-azure":
+            return ["PlannedFailover", "UnplannedFailover", "TestFailover", "DisableProtection"]
+        if item.spec.not_ready == "no-recovery-point":
+            return ["UnplannedFailover", "DisableProtection"]
+        return ["DisableProtection"]
+
+    def plan_allowed_operations(self, plan: SimPlan) -> list[str]:
+        members = self.plan_members(plan)
+        if not members or (plan.current_job and self.jobs[plan.current_job.lower()].running):
+            return []
+        ops = [set(self.allowed_operations(m)) for m in members]
+        common = set.intersection(*ops)
+        out = [op for op in ("UnplannedFailover", "Commit", "ChangePit") if op in common]
+        return out
+
+
+def _point_name(stamp: float, app: bool) -> str:
+    # Numeric names, like ASR's; the last digit keeps an app and a crash point at the same second apart.
+    return f"{int(stamp) * 10 + (1 if app else 0)}"
+
+
+def _details(props: Any, instance_type: str, what: str) -> Mapping[str, Any]:
+    if not isinstance(props, Mapping):
+        raise _bad_input(f"The {what} request body needs 'properties'.")
+    details = props.get("providerSpecificDetails")
+    if not isinstance(details, Mapping):
+        raise _bad_input(f"properties.providerSpecificDetails is required for {what}.")
+    given = details.get("instanceType")
+    if given != instance_type:
+        raise _bad_input(
+            f"providerSpecificDetails.instanceType must be {instance_type!r} for this {what}, not {given!r}."
+        )
+    return details
+
+
+def _bad_input(message: str) -> ArmError:
+    return ArmError(
+        400,
+        "InvalidRequestContent" if "body" in message else "BadRequest",
+        message,
+        asr_code=CODE_BAD_INPUT,
+        possible_causes="The request input is not valid for this replicated item.",
+        recommended_action="Correct the input and retry.",
+    )
+
+
+def _busy(what: str, job_name: str) -> ArmError:
+    return ArmError(
+        409,
+        "OperationInProgress",
+        f"Another operation is in progress on the {what} (job {job_name}).",
+        asr_code=CODE_IN_PROGRESS,
+        possible_causes="A job is already running on this object; only one operation at a time is allowed.",
+        recommended_action="Wait for the running job to finish (or track it), then retry.",
+    )
+
+
+def _bad_job(job: SimJob, action: str) -> ArmError:
+    return ArmError(
+        400,
+        "BadRequest",
+        f"The action '{action}' is not allowed on job '{job.name}' in state '{job.state}'. "
+        f"Allowed actions: {', '.join(job.allowed_actions) or 'none'}.",
+        asr_code=CODE_NOT_ALLOWED,
+        possible_causes="The job is not in a state where this action applies.",
+        recommended_action="Refresh the job and use one of its allowed actions.",
+    )
+
+
+def _error(service_code: str, provider_code: int, message: str, causes: str = "", action: str = "") -> TaskError:
+    return TaskError(service_code, message, provider_code or int(service_code), message, causes, action)
