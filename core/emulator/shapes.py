@@ -78,7 +78,7 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
             "psDataInMB": 0.0,
             "targetDataInMB": 0.0,
             "diskResized": "False",
-            "lastRpoCalculatedTime": ts(now),
+            "lastRpoCalculatedTime": ts(now) if end else None,
         }
         for n in range(2)
     ]
@@ -106,7 +106,7 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
             "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
             "recoveryAzureVMName": it.friendly,
             "lastRecoveryPointReceived": ts(end),
-            "lastRpoCalculatedTime": ts(now),
+            "lastRpoCalculatedTime": ts(now) if end else None,
             "protectedDisks": disks,
             "validationErrors": [],
         }
@@ -149,7 +149,7 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
             "discoveryType": "vCenter",
             "datastores": [d.name for m in _all_masters(vault) for d in m.datastores][:1],
             "validationErrors": [],
-            "lastRpoCalculatedTime": ts(now),
+            "lastRpoCalculatedTime": ts(now) if end else None,
             "lastUpdateReceivedTime": ts(end),
             "osVersion": "Windows Server 2019" if it.spec.os == "Windows" else "Ubuntu 22.04",
             "isAdditionalStatsAvailable": False,
