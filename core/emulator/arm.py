@@ -445,7 +445,9 @@ class ArmEmulator:
     def _retry_after(self) -> str:
         speed = self.clock.speed
         if speed <= 0:
-            return "0"
+            # A manual (or paused) clock: a client's sleep moves simulated time 1:1 there (the in-process
+            # transport advances a ManualClock), so the unscaled value keeps SDK polling finite.
+            return str(int(POLL_SECONDS))
         return str(max(1, round(POLL_SECONDS / speed)))
 
     def _page_number(self, query: dict[str, str]) -> int:

@@ -140,7 +140,7 @@ def failover_tasks(source_site_required: bool) -> list[SimTask]:
             "UnplannedFailoverPreflightChecksTask", "VmUfoPrerequisitesCheck", "Prerequisites check for failover", 40
         ),
         SimTask(
-            "ShutdownVmOnPrimaryForUFO", "VmShutdownVmOnPrimary", "Shut down the virtual machine", 90, skipped=skip
+            "ShutdownVmOnPrimaryForUFO", "VmShutdownVmOnPrimary", "Shut down the virtual machine", 80, skipped=skip
         ),
         SimTask(
             "PrepareForUnPlannedFailoverTask",

@@ -280,24 +280,24 @@ class Vault:
         oldest = max(newest - timedelta(hours=self.settings.retention_hours), item.repl_start)
         if newest < oldest:
             return []
-        found: dict[datetime, Point] = {}
+        found: dict[tuple[datetime, str], Point] = {}
         crash = self.settings.crash_interval_minutes * 60
         app = self.settings.app_interval_minutes * 60
         stamp = newest.timestamp()
         t = stamp - (stamp % crash)
         while t >= oldest.timestamp():
             when = datetime.fromtimestamp(t, tz=newest.tzinfo)
-            found[when] = Point(_point_name(t, False), when, "CrashConsistent", False)
+            found[(when, "c")] = Point(_point_name(t, False), when, "CrashConsistent", False)
             t -= crash
-        found[newest] = Point(_point_name(stamp, False), newest, "CrashConsistent", False)
+        found[(newest, "c")] = Point(_point_name(stamp, False), newest, "CrashConsistent", False)
         offset = item.spec.app_offset_seconds
         t = (stamp - offset) - ((stamp - offset) % app) + offset
         while t >= oldest.timestamp():
             if t <= stamp:
                 when = datetime.fromtimestamp(t, tz=newest.tzinfo)
-                found[when] = Point(_point_name(t, True), when, "ApplicationConsistent", bool(item.group_id))
+                found[(when, "a")] = Point(_point_name(t, True), when, "ApplicationConsistent", bool(item.group_id))
             t -= app
-        return sorted(found.values(), key=lambda p: p.time, reverse=True)
+        return sorted(found.values(), key=lambda p: (p.time, p.kind == "CrashConsistent"), reverse=True)
 
     def retention_window(self, item: SimItem, now: datetime) -> tuple[datetime | None, datetime | None]:
         pts = self.points(item, now)
