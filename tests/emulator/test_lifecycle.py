@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+from core.azure.mapping import parse_time
 from core.clock import AcceleratedClock, ManualClock
 from core.emulator import ArmEmulator, load_scenario
-from tests.emulator.conftest import BASE, Call, failover_body, item_path, job_name, reprotect_body
+from tests.emulator.conftest import AUTH, BASE, Call, failover_body, item_path, job_name, reprotect_body, url
 
 FAILOVER_TASKS = [
     "VmUfoPrerequisitesCheck",
@@ -51,9 +54,8 @@ def test_retry_after_is_thirty_simulated_seconds_scaled_to_the_clock() -> None:
     faster = ArmEmulator(load_scenario("small"), AcceleratedClock(speed=600.0), base_url=BASE)
     for emu, expected in ((fast, "1"), (faster, "1")):
         path = item_path(emu, "web-01")
-        body = b'{"properties":{"failoverDirection":"PrimaryToRecovery","providerSpecificDetails":{"instanceType":"InMage"}}}'
-        response = emu.handle("POST", f"{BASE}{emu.vault.arm_id}/{path}/unplannedFailover?api-version=x",
-                              {"Authorization": "Bearer t"}, body)  # fmt: skip
+        body = json.dumps(failover_body()).encode()
+        response = emu.handle("POST", url(emu, f"{path}/unplannedFailover"), AUTH, body)
         assert response.headers["Retry-After"] == expected
     slow = ArmEmulator(load_scenario("small"), AcceleratedClock(speed=2.0), base_url=BASE)
     assert slow._retry_after() == "15"
@@ -102,8 +104,6 @@ def test_failover_takes_six_to_ten_simulated_minutes(call: Call, emulator: ArmEm
         assert job["state"] == "Succeeded"
         shutdown = job["tasks"][1]
         assert (shutdown["stateDescription"] == "Skipped") is skipped
-    from core.azure.mapping import parse_time
-
     durations = []
     for name in (quick, full):
         job = _job(call, name)
@@ -254,8 +254,6 @@ def test_cancel_ends_job_and_rolls_item_back(call: Call, emulator: ArmEmulator, 
 def test_recovery_points_follow_the_clock_and_freeze_at_failover(
     call: Call, emulator: ArmEmulator, clock: ManualClock
 ) -> None:
-    from core.azure.mapping import parse_time
-
     path = item_path(emulator, "web-01")
     points = call("GET", f"{path}/recoveryPoints").json()["value"]
     times = [parse_time(p["properties"]["recoveryPointTime"]) for p in points]
@@ -316,12 +314,8 @@ def test_group_members_share_app_consistent_times(call: Call, emulator: ArmEmula
 
 def test_item_without_point_fails_at_prerequisites(clock: ManualClock) -> None:
     emulator = ArmEmulator(load_scenario("demo"), clock, base_url=BASE)
-    from tests.emulator.conftest import url
-
     path = item_path(emulator, "bi-01")
-    auth = {"Authorization": "Bearer t"}
-    import json
-
+    auth = AUTH
     assert json.loads(emulator.handle("GET", url(emulator, f"{path}/recoveryPoints"), auth, None).body)["value"] == []
     response = emulator.handle(
         "POST", url(emulator, f"{path}/unplannedFailover"), auth, json.dumps(failover_body()).encode()
