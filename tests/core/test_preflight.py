@@ -395,7 +395,7 @@ class ReadOnlyBackend:
 def test_check_item_reads_what_it_lacks_and_never_writes() -> None:
     item = _members()[0]
     backend = ReadOnlyBackend([item], [_plan(*_members())])
-    report = check_item(backend, item)  # type: ignore[arg-type]
+    report = check_item(backend, item)
     assert report.target_name == "sql01" and report.kind == "item"
     assert report.check("consistency-group").remedy.startswith("Fail back its recovery plan instead: 'ERP failback'")
     assert sorted(backend.calls) == ["fabrics", "jobs", "plans", "points:rpi-sql01"]
@@ -404,7 +404,7 @@ def test_check_item_reads_what_it_lacks_and_never_writes() -> None:
 def test_check_vault_reports_ready_items_and_every_plan_with_shared_reads() -> None:
     items = [*_members(), committed_item(name="rpi-app09", id=item_id("rpi-app09"), friendly_name="app09")]
     backend = ReadOnlyBackend(items, [_plan(*_members())])
-    reports = check_vault(backend)  # type: ignore[arg-type]
+    reports = check_vault(backend)
     assert [(r.kind, r.target_name) for r in reports] == [
         ("item", "sql01"),
         ("item", "sql02"),
@@ -420,6 +420,6 @@ def test_check_vault_reports_ready_items_and_every_plan_with_shared_reads() -> N
 def test_check_plan_picks_its_members_out_of_the_vault() -> None:
     items = [*_members(), ready_item("rpi-other", "other01", os_type="Windows")]
     backend = ReadOnlyBackend(items, [])
-    report = check_plan(backend, _plan(*_members()), items)  # type: ignore[arg-type]
+    report = check_plan(backend, _plan(*_members()), items)
     assert report.kind == "plan" and "other01" not in " ".join(c.detail for c in report.checks)
     assert "points:rpi-other" not in backend.calls
