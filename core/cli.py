@@ -649,7 +649,16 @@ def _find_process_server(fabrics: Sequence[Fabric], name: str) -> tuple[Fabric, 
     )
 
 
-def _reprotect_target(ctx: _Context, item: ProtectedItem) -> tuple[ReprotectTarget, ProcessServer]:
+def _forward_policy(items: Sequence[ProtectedItem]) -> str:
+    """The AVS → Azure policy the vault's other VMs replicate with, when they agree on one ("" otherwise: the
+    backend then asks the vault's policy list)."""
+    policies = {i.policy_id for i in items if i.instance_type == "InMageAzureV2" and i.policy_id}
+    return policies.pop() if len(policies) == 1 else ""
+
+
+def _reprotect_target(
+    ctx: _Context, item: ProtectedItem, items: Sequence[ProtectedItem]
+) -> tuple[ReprotectTarget, ProcessServer]:
     args = ctx.args
     fabrics = ctx.backend.list_fabrics()
     fabric, ps = _find_process_server(fabrics, args.process_server)
@@ -671,7 +680,7 @@ def _reprotect_target(ctx: _Context, item: ProtectedItem) -> tuple[ReprotectTarg
             hint="Reprotect needs a master target; check the configuration server's registration.",
         )
     run_as = getattr(args, "run_as_account", None) or (fabric.run_as_accounts[0].id if fabric.run_as_accounts else "")
-    policy = getattr(args, "policy", None) or ""
+    policy = getattr(args, "policy", None) or _forward_policy(items)
     return ReprotectTarget(
         process_server_id=ps.id, master_target_id=mt_id, run_as_account_id=run_as, policy_id=policy
     ), ps
@@ -679,10 +688,11 @@ def _reprotect_target(ctx: _Context, item: ProtectedItem) -> tuple[ReprotectTarg
 
 def cmd_reprotect(ctx: _Context) -> int:
     args, backend = ctx.args, ctx.backend
-    item = resolve_item(_all_items(backend), args.item)
+    items = _all_items(backend)
+    item = resolve_item(items, args.item)
     _refuse(can_reprotect(item))
     _guard_read_only(ctx, "the reprotect")
-    target, ps = _reprotect_target(ctx, item)
+    target, ps = _reprotect_target(ctx, item, items)
     health = ps.health or "unknown"
     summary = [
         f"Reprotect {item.friendly_name}: replicate from AVS back to Azure (RecoveryToPrimary).",
