@@ -48,11 +48,11 @@ _OFFSET = re.compile(r"^(?P<sign>[-+]?)(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>
 
 def parse_offset(text: str) -> float:
     """'-2h30m', '-45s', '3d', '0' → seconds (negative = before the scenario starts)."""
+    if text.strip() in ("0", "-0", "+0"):
+        return 0.0
     match = _OFFSET.match(text.strip())
     if not match or text.strip() in ("", "-", "+"):
         raise ValueError(f"{text!r} is not a time offset like '-2h30m', '-45s' or '-3d'")
-    if text.strip() in ("0", "-0", "+0"):
-        return 0.0
     if not any(match[k] for k in ("d", "h", "m", "s")):
         raise ValueError(f"{text!r} is not a time offset like '-2h30m', '-45s' or '-3d'")
     seconds = (
