@@ -444,7 +444,7 @@ def cmd_items(ctx: _Context) -> int:
         key = derive_stage(item).short
         counts[key] = counts.get(key, 0) + 1
     io.out("")
-    io.out(_clip(f"{len(items)} items: " + ", ".join(f"{n} {k}" for k, n in counts.items()), WIDTH))
+    _say(io.out, f"{len(items)} items: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return 0
 
 
@@ -508,13 +508,16 @@ def cmd_points(ctx: _Context) -> int:
         for line in _wrap(group.explanation, "  "):
             io.out(line)
     io.out("")
+    shown = ordered if getattr(args, "all", False) else ordered[: args.limit]
     rows = []
-    for p in ordered:
+    for p in shown:
         local = format_time(p.time, now).split(",")[0]
         loss = data_loss_seconds(p, points)
         rows.append([local, p.kind.value, _short_age(loss) if loss else "0", p.name])
     for line in _table(["TIME", "KIND", "LOSS", "POINT ID (for --point)"], rows, [34, 16, 7, 30]):
         io.out(line)
+    if len(shown) < len(ordered):
+        io.out(f"… and {len(ordered) - len(shown)} older points (--all lists them).")
     return 0
 
 
@@ -790,9 +793,8 @@ def cmd_jobs(ctx: _Context) -> int:
     rows = []
     for job in jobs:
         age = (now - job.start_time).total_seconds() if job.start_time else None
-        state = f"{_glyph(io, job.state)} {job.state.word}"
-        rows.append([job.name, state, _short_age(age), job.friendly_name or job.scenario_name, job.target_object_name])
-    for line in _table(["JOB", "STATE", "AGE", "OPERATION", "TARGET"], rows, [36, 13, 6, 12, 12]):
+        rows.append([job.name, f"{_glyph(io, job.state)} {job.state.word}", _short_age(age), job.title])
+    for line in _table(["JOB", "STATE", "AGE", "WHAT"], rows, [36, 13, 6, 40]):
         io.out(line)
     return 0
 
@@ -944,6 +946,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("points", parents=[common], help="recovery points of an item and what each loses")
     p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
+    p.add_argument("--limit", type=int, default=12, metavar="N", help="list the newest N points (default 12)")
+    p.add_argument("--all", action="store_true", help="list every point")
     p.set_defaults(run=cmd_points)
 
     p = sub.add_parser("failover", parents=[common], help="fail an item back from Azure to AVS")

@@ -304,3 +304,19 @@ def test_report_renders_the_journal(vault: FakeVault, tmp_path: Any) -> None:
     assert main(["report", "--json", "--output", str(target)], stdout=out, stderr=err, journal=journal) == 0
     assert json.loads(target.read_text(encoding="utf-8"))
     assert main(["report", "--since", "yesterday"], stdout=out, stderr=err, journal=journal) == 2
+
+
+def test_points_lists_the_newest_unless_all(vault: FakeVault) -> None:
+    from itemfactory import point
+
+    from core.model import PointKind
+
+    vault.points["rpi-web01"] = [point(5 * n, PointKind.CRASH_CONSISTENT, f"p{n:02d}") for n in range(30)]
+    code, out, _ = run(vault, "points", "web01", "--limit", "3")
+    assert code == 0
+    assert "p02" in out and "p03" not in out
+    assert "… and 27 older points (--all lists them)." in out
+    code, out, _ = run(vault, "points", "web01", "--all")
+    assert "p29" in out and "older points" not in out
+    code, out, _ = run(vault, "points", "web01", "--json")
+    assert len(json.loads(out)["points"]) == 30
