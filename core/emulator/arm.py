@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import threading
@@ -425,7 +426,7 @@ class ArmEmulator:
         for entry in docs:
             props = entry.get("properties") if isinstance(entry, dict) else None
             details = props.get("providerSpecificDetails") if isinstance(props, dict) else None
-            if not isinstance(details, dict):
+            if not isinstance(props, dict) or not isinstance(details, dict):
                 continue
             if fault.kind == fk.UNKNOWN_INSTANCE_TYPE:
                 details["instanceType"] = "InMageRcmNextGen"
@@ -548,7 +549,7 @@ class ArmEmulator:
                         f"The filter property {clause.prop!r} is not supported for "
                         "replicated items; use RecoveryPlanName, InstanceType or SourceFabricName.",
                     )
-            items = [i for i in items if odata.evaluate(tree, lambda c, i=i: self._item_clause(c, i))]
+            items = [i for i in items if odata.evaluate(tree, functools.partial(self._item_clause, item=i))]
         return self._paged(self._current_path, [shapes.item(self._sim, i, now) for i in items], query)
 
     def _item_clause(self, clause: odata.Clause, item: SimItem) -> bool:
@@ -671,7 +672,7 @@ class ArmEmulator:
                         raise ArmError(
                             400, "InvalidFilter", f"{clause.prop} {clause.value!r} is not a date and time."
                         ) from None
-            jobs = [j for j in jobs if odata.evaluate(tree, lambda c, j=j: _job_clause(c, j))]
+            jobs = [j for j in jobs if odata.evaluate(tree, functools.partial(_job_clause, job=j))]
         return self._paged(self._current_path, [shapes.job(self._sim, j, now) for j in jobs], query)
 
     def _get_job(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:

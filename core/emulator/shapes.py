@@ -454,7 +454,7 @@ def _task(vault: Vault, job: SimJob, task: SimTask) -> dict[str, Any]:
     if task.task_type == "GroupTaskDetails":
         if task.child_kind:
             child = vault.jobs.get(task.child_job.lower()) if task.child_job else None
-            children = []
+            children: list[dict[str, Any]] = []
             if child is not None:
                 children.append(
                     {

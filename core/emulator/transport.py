@@ -43,7 +43,7 @@ class EmulatorAdapter(HTTPAdapter):
         else:
             time.sleep(seconds)
 
-    def send(  # type: ignore[override]
+    def send(
         self,
         request: requests.PreparedRequest,
         stream: bool = False,
@@ -53,7 +53,10 @@ class EmulatorAdapter(HTTPAdapter):
         proxies: Any = None,
     ) -> requests.Response:
         answer = self.emulator.handle(
-            request.method or "GET", request.url or "", dict(request.headers), _body_bytes(request.body)
+            request.method or "GET",
+            request.url or "",
+            {k: str(v) for k, v in request.headers.items()},
+            _body_bytes(request.body),
         )
         if answer.drop:
             raise requests.ConnectionError(
@@ -85,11 +88,11 @@ class EmulatorAdapter(HTTPAdapter):
 class _NoNetworkAdapter(HTTPAdapter):
     """Anything not addressed to the emulator fails loudly: an in-process vault never touches the network."""
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         raise requests.ConnectionError(f"in-process emulator transport: no network for {request.url}", request=request)
 
 
-class EmulatorTransport(RequestsTransport):
+class EmulatorTransport(RequestsTransport):  # type: ignore[misc]
     """azure-core's RequestsTransport, unchanged, over a session whose only route leads to the emulator."""
 
     def __init__(self, emulator: ArmEmulator, **kwargs: Any) -> None:

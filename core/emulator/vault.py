@@ -658,12 +658,12 @@ class Vault:
                     return
                 end = child_job.end or now
                 if child_job.state != "Succeeded":
-                    error = (
+                    child_error = (
                         child_job.errors[0][1]
                         if child_job.errors
                         else _error("EnableDr", 0, "Enable replication did not complete.")
                     )
-                    job.fail(task, error, end)
+                    job.fail(task, child_error, end)
                     self._finish(job)
                     return
             else:
@@ -836,7 +836,7 @@ class Vault:
             return []
         ops = [set(self.allowed_operations(m)) for m in members]
         common = set.intersection(*ops)
-        out = [op for op in ("UnplannedFailover", "Commit", "ChangePit") if op in common]
+        out: list[str] = [op for op in ("UnplannedFailover", "Commit", "ChangePit") if op in common]
         return out
 
 
