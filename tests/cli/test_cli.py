@@ -320,3 +320,13 @@ def test_points_lists_the_newest_unless_all(vault: FakeVault) -> None:
     assert "p29" in out and "older points" not in out
     code, out, _ = run(vault, "points", "web01", "--json")
     assert len(json.loads(out)["points"]) == 30
+
+
+def test_emulator_serve_delegates(monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.emulator
+
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(core.emulator, "serve", lambda scenario, **kw: calls.append((scenario, kw)))
+    assert main(["emulator", "serve", "--scenario", "small", "--port", "9443", "--speed", "60"]) == 0
+    assert calls == [("small", {"port": 9443, "speed": 60.0})]
+    assert main(["emulator"], stderr=io.StringIO()) == 2
