@@ -198,8 +198,24 @@ def can_failover(item: ProtectedItem) -> Verdict:
     return Verdict(
         True,
         f"Fails {item.friendly_name} over from Azure to {target}: ASR shuts the Azure VM down and starts "
-        "the VM in AVS.",
+        "the VM in AVS." + _health_note(item),
     )
+
+
+def _health_note(item: ProtectedItem) -> str:
+    """ASR still allows the failover with poor health, but the operator should know before choosing."""
+    poor = [
+        f"{what} health is {value}"
+        for what, value in (("replication", item.replication_health), ("failover", item.failover_health))
+        if value and value.lower() not in ("normal", "none")
+    ]
+    if not poor:
+        return ""
+    note = f" Note: {' and '.join(poor)}"
+    first = item.health_errors[0] if item.health_errors else None
+    if first is not None and first.message:
+        note += f" ({first.message.rstrip('.')})"
+    return note + "."
 
 
 def can_commit(item: ProtectedItem) -> Verdict:
@@ -249,6 +265,8 @@ def next_step(item: ProtectedItem) -> str:
         return ""
     stage = derive_stage(item)
     if stage is Stage.READY:
+        if item.consistency_group and item.allows("UnplannedFailover") and item.current_scenario is None:
+            return "Fail back its recovery plan"
         return "Fail back" if can_failover(item).allowed else ""
     if stage is Stage.FAILED_OVER:
         return "Verify, then commit"

@@ -201,3 +201,20 @@ def test_resolve_item_by_friendly_name_name_or_id() -> None:
         resolve_item([a, b, twin], "web01")
     assert "rpi-a" in str(err.value) and "rpi-c" in str(err.value)
     assert err.value.exit_code == 2
+
+
+def test_poor_health_is_mentioned_but_does_not_block() -> None:
+    from core.model import HealthError
+
+    error = HealthError(code="78122", message="Data upload to Azure is stalled.")
+    item = ready_item(replication_health="Critical", health_errors=(error,))
+    verdict = can_failover(item)
+    assert verdict.allowed
+    assert "replication health is Critical (Data upload to Azure is stalled)." in verdict.reason
+    assert "Note" not in can_failover(ready_item()).reason
+
+
+def test_group_member_next_step_points_to_the_plan() -> None:
+    member = ready_item(multi_vm_group_name="sql-tier", multi_vm_group_id="g1")
+    assert next_step(member) == "Fail back its recovery plan"
+    assert next_step(replace(member, allowed_operations=())) == ""
