@@ -333,15 +333,20 @@ def make_credential(
                 record = identity.AuthenticationRecord.deserialize(record_path.read_text(encoding="utf-8"))
             except (OSError, ValueError, KeyError):
                 record = None  # a damaged record only costs one more sign-in
-        inner = identity.DeviceCodeCredential(
-            tenant_id=settings.tenant or "organizations",
-            authority=authority,
-            prompt_callback=on_code,
-            cache_persistence_options=identity.TokenCachePersistenceOptions(
+        options: dict[str, Any] = {
+            "prompt_callback": on_code,
+            "cache_persistence_options": identity.TokenCachePersistenceOptions(
                 name=APP_NAME, allow_unencrypted_storage=True
             ),
-            authentication_record=record,
-        )
+        }
+        if settings.tenant:
+            options["tenant_id"] = settings.tenant
+        if record is not None:
+            # the record carries its own authority, tenant and client id; azure-identity refuses a second authority
+            options["authentication_record"] = record
+        else:
+            options["authority"] = authority
+        inner = identity.DeviceCodeCredential(**options)
         if record is not None:
             device: TokenCredential = inner
             return device

@@ -207,7 +207,7 @@ def test_device_code_saves_the_sign_in_record_privately(tmp_path: Path, monkeypa
     assert made["tenant_id"] == "t-1" and made["authority"] == "login.microsoftonline.us"
     assert made["cache_persistence_options"].allow_unencrypted_storage
     assert made["cache_persistence_options"].name == "avs-failback"
-    assert made["authentication_record"] is None
+    assert "authentication_record" not in made
     record = tmp_path / "state" / "avs-failback" / "auth-record-AzureUSGovernment.json"
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
     assert "device-token" not in record.read_text(encoding="utf-8")
@@ -215,6 +215,21 @@ def test_device_code_saves_the_sign_in_record_privately(tmp_path: Path, monkeypa
     again = make_credential(settings, env={})
     assert isinstance(again, FakeDeviceCode)
     assert again.kwargs["authentication_record"][0] == "record"
+    assert "authority" not in again.kwargs and again.kwargs["tenant_id"] == "t-1"
+
+
+def test_device_code_with_a_real_record_constructs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import azure.identity as identity
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    record = identity.AuthenticationRecord(
+        "tenant-x", "04b07795-8ddb-461a-bbee-02f9e1bf7b46", "login.microsoftonline.us", "uid.utid", "op@example.com"
+    )
+    path = state_dir() / "auth-record-AzureUSGovernment.json"
+    path.write_text(record.serialize(), encoding="utf-8")
+    monkeypatch.setattr(identity, "TokenCachePersistenceOptions", lambda **kw: None)  # no cache file in tests
+    cred = make_credential(Settings(auth="device-code", cloud="AzureUSGovernment"), env={})
+    assert isinstance(cred, identity.DeviceCodeCredential)
 
 
 def test_state_dir_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
