@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import stat
+import sys
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -301,6 +302,10 @@ class _RecordingCredential:
         return f"DeviceCodeSignIn(record={self._path})"
 
 
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def make_credential(
     settings: Settings,
     env: Mapping[str, str] | None = None,
@@ -321,7 +326,7 @@ def make_credential(
         cli: TokenCredential = identity.AzureCliCredential(tenant_id=settings.tenant or "")
         return cli
     if settings.auth == "device-code":
-        say = prompt or print
+        say = prompt or _to_stderr  # stdout may carry --json output
 
         def on_code(verification_uri: str, user_code: str, expires_on: Any) -> None:
             say(f"To sign in, open {verification_uri} and enter the code {user_code}.")
