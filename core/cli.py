@@ -53,6 +53,7 @@ from core.recovery import (
 )
 
 WIDTH = 80
+SHOW_HELP = "print the equivalent REST call, az and PowerShell commands; send nothing"
 AGENT_RETRY_SECONDS = 60.0  # backend-clock seconds between reprotect attempts inside the agent window
 
 
@@ -236,7 +237,8 @@ def _refuse(verdict: Verdict) -> None:
 
 
 def _guard_read_only(ctx: _Context, what: str) -> None:
-    if getattr(ctx.backend, "read_only", False):
+    # --show-command sends nothing, so it stays available to a read-only session
+    if getattr(ctx.backend, "read_only", False) and not getattr(ctx.args, "show_command", False):
         raise ReadOnlyError(f"Read-only mode: {what} was not sent.")
 
 
@@ -521,6 +523,25 @@ def cmd_points(ctx: _Context) -> int:
     return 0
 
 
+def _show_command(ctx: _Context, op: str, item: ProtectedItem, **params: Any) -> bool:
+    """With --show-command: print the REST call, az and PowerShell equivalents, send nothing, return True."""
+    if not getattr(ctx.args, "show_command", False):
+        return False
+    from core.equivalents import equivalents
+
+    backend = ctx.backend
+    eq = equivalents(op, vault=backend.vault, item=item, arm_endpoint=getattr(backend, "arm_endpoint", ""), **params)
+    if ctx.io.json:
+        ctx.io.emit_json({"title": eq.title, "rest": eq.rest, "az": eq.az, "powershell": eq.powershell})
+        return True
+    for heading, text in (("REST", eq.rest), ("Azure CLI", eq.az), ("Azure PowerShell", eq.powershell)):
+        ctx.io.out(f"# {heading}")
+        ctx.io.out(text)
+        ctx.io.out("")
+    ctx.io.out(f"# {eq.title}: nothing was sent.")
+    return True
+
+
 def _choose_point(spec: str, points: Sequence[RecoveryPoint], now: datetime) -> tuple[PointOption, str]:
     options = point_options(points, now)
     if not options:
@@ -606,6 +627,8 @@ def cmd_failover(ctx: _Context) -> int:
     ]
     if option.needs_acknowledgement:
         summary.append(f"This point gives up about {_short_age(option.loss_seconds)} more writes than Latest.")
+    if _show_command(ctx, "failover", item, choice=option.choice, recovery_point_id=point_id):
+        return 0
     _confirm(ctx, summary, "yes", "Fail back", "yes" if args.yes else None)
     if not io.json and args.yes and option.needs_acknowledgement:
         _say(io.err, f"note: {option.tradeoff}")
@@ -633,6 +656,8 @@ def cmd_commit(ctx: _Context) -> int:
         "ASR deletes the failed-over Azure VM. This cannot be undone.",
         "Commit only after checking the applications in AVS and that the Azure VM is off.",
     ]
+    if _show_command(ctx, "commit", item):
+        return 0
     _confirm(ctx, summary, item.friendly_name, "Commit", args.confirm)
     handle = ctx.send("commit", item, lambda: backend.commit(item))
     _report_start(ctx, handle, f"Commit of {item.friendly_name}")
@@ -704,6 +729,8 @@ def cmd_reprotect(ctx: _Context) -> int:
     ]
     if not ps.is_healthy:
         summary.append(f"Warning: the process server reports health {health!r}.")
+    if _show_command(ctx, "reprotect", item, target=target, process_server_name=ps.friendly_name):
+        return 0
     _confirm(ctx, summary, "yes", "Reprotect", "yes" if args.yes else None)
     handle = _send_reprotect(ctx, item, target)
     _report_start(ctx, handle, f"Reprotect of {item.friendly_name}")
@@ -956,6 +983,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask: the point's data loss is accepted")
     p.add_argument("--wait", action="store_true", help="follow the job to its end")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after this long")
+    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
     p.set_defaults(run=cmd_failover)
 
     p = sub.add_parser("commit", parents=[common], help="commit a failover (deletes the Azure VM)")
@@ -963,6 +991,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confirm", metavar="ITEM", help="the item's name again, typed out")
     p.add_argument("--wait", action="store_true")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
     p.set_defaults(run=cmd_commit)
 
     p = sub.add_parser("reprotect", parents=[common], help="replicate a committed item from AVS to Azure")
@@ -975,6 +1004,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="follow the job; retry while the agent registers")
     p.add_argument("--no-retry", action="store_true", help="with --wait: do not retry agent-registration failures")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
     p.set_defaults(run=cmd_reprotect)
 
     p = sub.add_parser("jobs", parents=[common], help="list Site Recovery jobs")

@@ -330,3 +330,17 @@ def test_emulator_serve_delegates(monkeypatch: pytest.MonkeyPatch) -> None:
     assert main(["emulator", "serve", "--scenario", "small", "--port", "9443", "--speed", "60"]) == 0
     assert calls == [("small", {"port": 9443, "speed": 60.0})]
     assert main(["emulator"], stderr=io.StringIO()) == 2
+
+
+def test_show_command_sends_nothing(vault: FakeVault) -> None:
+    vault.read_only = True
+    code, out, _ = run(vault, "failover", "web01", "--point", "rp-app", "--show-command")
+    assert code == 0 and vault.sent == []
+    assert "# REST" in out and "/unplannedFailover?api-version=2025-08-01" in out
+    assert '"recoveryPointType": "Custom"' in out
+    assert "az site-recovery protected-item unplanned-failover" in out
+    assert "nothing was sent" in out
+    code, out, _ = run(vault, "--json", "commit", "db01", "--show-command")
+    assert code == 0 and "Start-AzRecoveryServicesAsrCommitFailoverJob" in json.loads(out)["powershell"]
+    code, out, _ = run(vault, "reprotect", "file01", "--process-server", "ps-azure-02", "--show-command")
+    assert code == 0 and "ps-guid-2" in out and vault.sent == []
