@@ -288,6 +288,8 @@ class ArmEmulator:
             ("POST", (*plans, "failovercommit"), "POST recoveryPlan failoverCommit", self._plan_op("commit")),
             ("POST", (*plans, "reprotect"), "POST recoveryPlan reProtect", self._plan_op("reprotect")),
             ("GET", (*plans, "operationresults", "{op}"), "GET recoveryPlan operationresults/{job}", self._plan_result),
+            ("GET", ("replicationpolicies",), "GET replicationPolicies", self._list_policies),
+            ("GET", ("replicationpolicies", "{policy}"), "GET replicationPolicies/{policy}", self._get_policy),
             ("GET", jobs[:1], "GET replicationJobs", self._list_jobs),
             ("GET", jobs, "GET replicationJobs/{job}", self._get_job),
             ("POST", (*jobs, "cancel"), "POST replicationJobs/{job}/cancel", self._job_op("cancel")),
@@ -650,6 +652,15 @@ class ArmEmulator:
         if job.running:
             return EmulatorResponse(202, {"Retry-After": self._retry_after(), "Location": self._self_url()}, b"")
         return 200, shapes.plan(self._sim, plan, self.clock.now())
+
+    def _list_policies(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        return 200, {"value": [shapes.policy(self._sim, n, k) for n, k in shapes.POLICIES], "nextLink": None}
+
+    def _get_policy(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        for name, kind in shapes.POLICIES:
+            if name.lower() == params["policy"].lower():
+                return 200, shapes.policy(self._sim, name, kind)
+        raise ArmError(404, "ResourceNotFound", f"The replication policy '{params['policy']}' was not found.")
 
     def _list_jobs(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         now = self.clock.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import ipaddress
+import json
 import os
 import socket
 import ssl
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import AcceleratedClock, Clock
-from core.emulator.arm import ArmEmulator
+from core.emulator.arm import ArmEmulator, EmulatorResponse
 from core.emulator.scenario import load_scenario
 
 
@@ -94,7 +95,11 @@ def _make_handler(emulator: ArmEmulator) -> type[http.server.BaseHTTPRequestHand
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
-            answer = emulator.handle(self.command, emulator.base_url + self.path, dict(self.headers.items()), body)
+            try:
+                answer = emulator.handle(self.command, emulator.base_url + self.path, dict(self.headers.items()), body)
+            except Exception as exc:  # a bug in the simulation must not kill a training session's connection
+                payload = {"error": {"code": "InternalServerError", "message": f"emulator fault: {exc}", "details": []}}
+                answer = EmulatorResponse(500, {"Content-Type": "application/json"}, json.dumps(payload).encode())
             if answer.drop:
                 self.close_connection = True
                 try:
@@ -209,9 +214,9 @@ def serve(
     assert httpd is not None
     if ready is not None:
         ready(info)
-    print(f"ARM emulator: scenario {scenario!r}, simulated time ×{speed:g}, listening on {info.url}")
+    print(f"ARM emulator: scenario {scenario!r}, simulated time ×{speed:g}, listening on {info.url}", flush=True)
     for line in export_lines(info):
-        print(line)
+        print(line, flush=True)
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:

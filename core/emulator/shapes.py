@@ -557,3 +557,30 @@ def _job_details(vault: Vault, j: SimJob) -> dict[str, Any]:
             vault.item_id(first) if first is not None and j.operation == "reprotect" else None
         )
     return out
+
+
+POLICIES = (
+    ("azure-to-avs-failback", "InMage"),
+    ("avs-to-azure", "InMageAzureV2"),
+)
+
+
+def policy(vault: Vault, name: str, instance_type: str) -> dict[str, Any]:
+    settings = vault.settings
+    details: dict[str, Any] = {
+        "instanceType": instance_type,
+        "recoveryPointThresholdInMinutes": 15 if instance_type == "InMageAzureV2" else 60,
+        "recoveryPointHistory": int(settings.retention_hours * 60),
+        "appConsistentFrequencyInMinutes": int(settings.app_interval_minutes),
+        "multiVmSyncStatus": "Enabled",
+    }
+    if instance_type == "InMageAzureV2":
+        details["crashConsistentFrequencyInMinutes"] = int(settings.crash_interval_minutes)
+    else:
+        details["recoveryPointHistory"] = int(settings.retention_hours * 60)
+    return {
+        "id": f"{vault.prefix}/replicationPolicies/{name}",
+        "name": name,
+        "type": "Microsoft.RecoveryServices/vaults/replicationPolicies",
+        "properties": {"friendlyName": name, "providerSpecificDetails": details},
+    }

@@ -33,6 +33,8 @@ CODE_NO_POINT = "28053"
 CODE_NO_COMMON_POINT = "28054"
 CODE_PLAN_REPROTECT = "28055"
 CODE_BAD_INPUT = "28056"
+# The vault's AVS → Azure replication policy (shapes.POLICIES lists both directions).
+FORWARD_POLICY = "avs-to-azure"
 
 
 class ArmError(Exception):
@@ -484,8 +486,14 @@ class Vault:
                 raise _bad_input(f"providerSpecificDetails.{key} is required for reprotect.")
             if value.upper() not in known:
                 raise _bad_input(f"providerSpecificDetails.{key} {value!r} is not a server of this vault's fabrics.")
-        if not details.get("policyId"):
+        policy = str(details.get("policyId") or "")
+        if not policy:
             raise _bad_input("providerSpecificDetails.policyId is required for reprotect.")
+        if policy.rstrip("/").rsplit("/", 1)[-1].lower() != FORWARD_POLICY:
+            raise _bad_input(
+                f"providerSpecificDetails.policyId {policy!r} is not an AVS to Azure (InMageAzureV2) replication "
+                f"policy of this vault (it has '{FORWARD_POLICY}')."
+            )
         item.process_server_id = str(details["processServerId"]).upper()
         return self._start_reprotect(item, now)
 

@@ -154,3 +154,20 @@ def test_other_operator_makes_the_item_busy(call: Call, emulator: ArmEmulator) -
 def test_handle_takes_absolute_urls_as_sent(emulator: ArmEmulator) -> None:
     response = emulator.handle("GET", url(emulator, "replicationRecoveryPlans/RP-SHOP"), AUTH, None)
     assert response.status == 200 and response.json()["name"] == "rp-shop"
+
+
+def test_replication_policies_and_reprotect_policy_check(call: Call, emulator: ArmEmulator) -> None:
+    from tests.emulator.conftest import reprotect_body
+
+    policies = call("GET", "replicationPolicies").json()["value"]
+    kinds = {p["name"]: p["properties"]["providerSpecificDetails"]["instanceType"] for p in policies}
+    assert kinds == {"azure-to-avs-failback": "InMage", "avs-to-azure": "InMageAzureV2"}
+    assert call("GET", "replicationPolicies/avs-to-azure").json()["id"].startswith("/Subscriptions/")
+    assert call("GET", "replicationPolicies/nope").status == 404
+    body = reprotect_body(emulator, call)
+    body["properties"]["providerSpecificDetails"]["policyId"] += "-typo"
+    refused = call("POST", f"{item_path(emulator, 'app-01')}/reProtect", body)
+    assert refused.status == 400 and "policyId" in refused.json()["error"]["message"]
+    body["properties"]["providerSpecificDetails"]["processServerId"] = "not-a-server"
+    assert call("POST", f"{item_path(emulator, 'app-01')}/reProtect", body).status == 400
+    assert call("POST", f"{item_path(emulator, 'app-01')}/reProtect", reprotect_body(emulator, call)).status == 202
