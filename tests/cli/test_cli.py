@@ -344,3 +344,15 @@ def test_show_command_sends_nothing(vault: FakeVault) -> None:
     assert code == 0 and "Start-AzRecoveryServicesAsrCommitFailoverJob" in json.loads(out)["powershell"]
     code, out, _ = run(vault, "reprotect", "file01", "--process-server", "ps-azure-02", "--show-command")
     assert code == 0 and "ps-guid-2" in out and vault.sent == []
+
+
+def test_missing_token_is_an_authentication_failure(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from itemfactory import VAULT_ID
+
+    monkeypatch.delenv("AVS_FAILBACK_ACCESS_TOKEN", raising=False)
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["items", "--vault-id", VAULT_ID, "--auth", "token"]
+    code = main(argv, env={}, config_path=tmp_path / "none.toml", stdout=out, stderr=err)
+    assert code == 6
+    assert "AVS_FAILBACK_ACCESS_TOKEN is empty" in err.getvalue()
+    assert "hint: Sign in again" in err.getvalue()
