@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 from core.backend import Backend
 from core.clock import Clock, SystemClock
 from core.errors import (
+    AuthenticationError,
     ConnectionLost,
     FailbackError,
     JobFailed,
@@ -47,6 +48,8 @@ from core.tracker import JobTracker
 AGENT_WINDOW_MARGIN = timedelta(minutes=5)
 # Transient failures while sending a reprotect (network, throttling, a 409) are retried this many times.
 MAX_SEND_ERRORS = 3
+# Consecutive failed job reads (other than throttling) after which waiting longer is pointless.
+MAX_POLL_ERRORS = 5
 
 
 @dataclass(frozen=True)
@@ -468,6 +471,7 @@ class PlanReprotect:
         self.window = window
         self.tracker = JobTracker(backend, self.clock, interval=poll_interval, follow_children=False)
         self._members = [self._initial(m) for m in view.members]
+        self._errors_at_success = 0
 
     def _initial(self, member: PlanMember) -> _Member:
         entry = _Member(item=member.item, group_index=member.group_index, state=MemberState.PENDING)
@@ -516,6 +520,7 @@ class PlanReprotect:
                 self._send(entry)
         if any(m.state is MemberState.RUNNING for m in self._members):
             self.tracker.poll()
+            self._check_polling()
         now = self.clock.now()
         for entry in self._members:
             if entry.state is MemberState.RUNNING:
@@ -523,6 +528,20 @@ class PlanReprotect:
                 if job is not None and job.state.is_terminal:
                     self._finished(entry, job, now)
         return self.progress
+
+    @property
+    def poll_error(self) -> FailbackError | None:
+        """The last error reading the jobs (the tracker backs off and retries); None once a read succeeds."""
+        return self.tracker.last_error
+
+    def _check_polling(self) -> None:
+        error = self.tracker.last_error
+        if error is None:
+            self._errors_at_success = self.tracker.stats.errors
+            return
+        # Throttling passes with time; anything else that keeps failing (sign-in, network) will not by waiting.
+        if not isinstance(error, Throttled) and self.tracker.stats.errors - self._errors_at_success >= MAX_POLL_ERRORS:
+            raise error
 
     def _send(self, entry: _Member) -> None:
         now = self.clock.now()
@@ -550,8 +569,8 @@ class PlanReprotect:
             return
         try:
             handle = self.backend.reprotect(item, self.target)
-        except ReadOnlyError:
-            raise
+        except (ReadOnlyError, AuthenticationError):
+            raise  # the same for every VM: the operator must act, not the retry loop
         except FailbackError as exc:
             entry.attempts += 1
             entry.first_sent = entry.first_sent or now

@@ -21,7 +21,7 @@ from core.model import (
     RecoveryPoint,
     Stage,
 )
-from core.recovery import duration
+from core.recovery import common_app_consistent_time, duration
 
 # A process server reports every few minutes; beyond these it is late, then presumed gone.
 HEARTBEAT_WARN_AFTER = timedelta(minutes=15)
@@ -609,7 +609,8 @@ def evaluate_plan(
 ) -> tuple[Check, ...]:
     """Every check for a recovery plan: the plan itself, then each VM's, merged to name the VMs concerned.
 
-    `points_by_item` is keyed by the item's name (its ARM name).
+    `items` may be the whole vault (the plan's members are picked out; the others show replication groups
+    split across the plan's edge). `points_by_item` is keyed by the item's name (its ARM name).
     """
     by_id = {i.id.lower(): i for i in items}
     members = [by_id[i.lower()] for i in plan.item_ids if i.lower() in by_id]
@@ -687,9 +688,53 @@ def evaluate_plan(
             "No job is running on any VM of the plan.",
         )
     )
+    checks.append(_group_complete(members, items))
     checks.append(_group_targets(members))
+    checks.append(_group_common_points(members, points_by_item))
     checks.append(check_network_path())
     return tuple(checks)
+
+
+def _group_complete(members: Sequence[ProtectedItem], items: Sequence[ProtectedItem]) -> Check:
+    title = "Replication groups wholly in the plan"
+    inside = {m.id.lower() for m in members}
+    groups = {m.consistency_group for m in members if m.consistency_group}
+    outside = [i for i in items if i.consistency_group in groups and i.id.lower() not in inside]
+    if not outside:
+        return Check("group-complete", title, Level.PASS, "Every VM of the plan's replication groups is in the plan.")
+    listed = ", ".join(f"{i.friendly_name} ({i.consistency_group})" for i in outside)
+    return Check(
+        "group-complete",
+        title,
+        Level.FAIL,
+        f"VMs of the plan's replication groups are outside the plan: {listed}.",
+        "A replication group fails over as a whole: add those VMs to the plan (or take the group's VMs out of "
+        "it), then run the check again.",
+    )
+
+
+def _group_common_points(
+    members: Sequence[ProtectedItem], points_by_item: Mapping[str, Sequence[RecoveryPoint]]
+) -> Check:
+    title = "Common app-consistent point per replication group"
+    groups: dict[str, dict[str, Sequence[RecoveryPoint]]] = {}
+    for m in members:
+        if m.consistency_group:
+            groups.setdefault(m.consistency_group, {})[m.friendly_name] = points_by_item.get(m.name, ())
+    if not groups:
+        return Check("group-common-point", title, Level.PASS, "The plan has no multi-VM replication group.")
+    without = sorted(g for g, pts in groups.items() if common_app_consistent_time(pts) is None)
+    if not without:
+        return Check("group-common-point", title, Level.PASS, "Each replication group has one.")
+    return Check(
+        "group-common-point",
+        title,
+        Level.WARN,
+        f"No app-consistent point common to all VMs of {', '.join(repr(g) for g in without)}: failing the plan "
+        "back to the latest app-consistent point would be refused.",
+        "Choose Latest (each VM fails over to its own newest, crash-consistent point), or wait for the next "
+        "app-consistent point that the group's VMs share.",
+    )
 
 
 # -- against a backend (reads only) ---------------------------------------------------------------------------
@@ -736,7 +781,7 @@ def check_plan(
     for member in members:
         if member.name not in points:
             points[member.name] = backend.list_recovery_points(member)
-    checks = evaluate_plan(plan, members, points, fabrics, running_jobs, backend.now())
+    checks = evaluate_plan(plan, items, points, fabrics, running_jobs, backend.now())
     return PreflightReport(plan.friendly_name or plan.name, checks, "plan")
 
 

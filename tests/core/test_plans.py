@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from core.clock import ManualClock
-from core.errors import ConnectionLost, JobFailed, NotFound, ReadOnlyError, ServiceError, UsageError
+from core.errors import (
+    AuthenticationError,
+    ConnectionLost,
+    JobFailed,
+    NotFound,
+    ReadOnlyError,
+    ServiceError,
+    Throttled,
+    UsageError,
+)
 from core.failback import AGENT_REGISTRATION_WINDOW
 from core.model import (
     ErrorDetail,
@@ -274,6 +283,8 @@ class ScriptedVault:
         self.jobs: dict[str, _SimJob] = {}
         self.sent: list[tuple[str, ReprotectTarget]] = []
         self.read_only = False
+        self.read_error: Exception | None = None  # raised by every job read while set
+        self.send_error: Exception | None = None  # raised by every reprotect while set
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -310,6 +321,8 @@ class ScriptedVault:
     def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
         if self.read_only:
             raise ReadOnlyError("Read-only mode: the reprotect was not sent.")
+        if self.send_error is not None:
+            raise self.send_error
         self._settle()
         assert self.items[item.id].current_scenario is None, "reprotect sent while a job runs on the item"
         self.sent.append((item.friendly_name, target))
@@ -336,9 +349,13 @@ class ScriptedVault:
                    state, state.value, errors=errors, target_object_name=sim.item_name)  # fmt: skip
 
     def get_job(self, name: str) -> Job:
+        if self.read_error is not None:
+            raise self.read_error
         return self._job(self.jobs[name])
 
     def list_jobs(self, job_filter: JobFilter | None = None) -> list[Job]:
+        if self.read_error is not None:
+            raise self.read_error
         jobs = [self._job(j) for j in self.jobs.values()]
         wanted = set(job_filter.states) if job_filter and job_filter.states else None
         return [j for j in jobs if wanted is None or j.state.value in wanted]
@@ -485,3 +502,30 @@ def test_read_only_refusal_propagates_and_a_target_needs_both_servers() -> None:
     items = erp(committed_item)
     with pytest.raises(UsageError, match="process server and a master target"):
         PlanReprotect(vault, plan_view(erp_plan(items), items), ReprotectTarget("", "mt-1"))
+
+
+def test_job_reads_that_keep_failing_stop_the_loop_but_throttling_is_waited_out() -> None:
+    script = {n: ["ok"] for n in ("sql-01", "erp-app-01", "erp-app-02", "erp-web-01", "erp-web-02")}
+    job, vault = _reprotect(script)
+    job.step()
+    vault.read_error = Throttled("Throttled (429 SubscriptionRequestsThrottled): too many requests")
+    for _ in range(12):
+        vault.clock.advance(60)
+        job.step()
+    assert isinstance(job.poll_error, Throttled) and not job.done()
+    vault.read_error = None
+    job.run()
+    assert job.all_protected and job.poll_error is None
+
+    job, vault = _reprotect(script)
+    job.step()
+    vault.read_error = ConnectionLost("The request to Azure Resource Manager did not complete: no route to host")
+    with pytest.raises(ConnectionLost):
+        job.run(timeout=6 * 3600)
+
+
+def test_a_sign_in_failure_while_sending_stops_everything() -> None:
+    job, vault = _reprotect({"sql-01": ["ok"]})
+    vault.send_error = AuthenticationError("Azure refused the sign-in (401 InvalidAuthenticationToken): expired")
+    with pytest.raises(AuthenticationError):
+        job.step()

@@ -74,6 +74,14 @@ def test_the_demo_plan_view_has_five_vms_and_a_three_vm_consistency_group(vault:
     assert view.stage_summary == "5 VMs, all Ready"
 
 
+def test_the_billing_group_has_no_common_app_consistent_point(vault: Vault) -> None:
+    plan = resolve_plan(vault.backend.list_plans(), "billing")
+    report = check_plan(vault.backend, plan, vault.items())
+    assert report.ok
+    check = report.check("group-common-point")
+    assert check.level is Level.WARN and "'billing'" in check.detail
+
+
 def test_a_group_member_alone_is_refused_with_the_plan_named(vault: Vault) -> None:
     sql = next(i for i in vault.items() if i.friendly_name == "sql-01")
     report = check_item(vault.backend, sql)

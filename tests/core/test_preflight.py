@@ -423,3 +423,21 @@ def test_check_plan_picks_its_members_out_of_the_vault() -> None:
     report = check_plan(backend, _plan(*_members()), items)
     assert report.kind == "plan" and "other01" not in " ".join(c.detail for c in report.checks)
     assert "points:rpi-other" not in backend.calls
+
+
+def test_a_replication_group_split_across_the_plan_edge_fails() -> None:
+    items = _members()
+    plan = _plan(items[0], items[2])  # sql02 of the group sql-tier is left out
+    checks = {c.key: c for c in evaluate_plan(plan, items, {i.name: fresh_points() for i in items}, fabrics(), [], NOW)}
+    check = _fails(checks, "group-complete", "add those VMs to the plan")
+    assert "sql02 (sql-tier)" in check.detail
+    assert _plan_checks(items)["group-complete"].level is Level.PASS
+
+
+def test_a_replication_group_without_a_common_app_consistent_point_warns() -> None:
+    items = _members()
+    pts = {i.name: fresh_points() for i in items}
+    pts["rpi-sql02"] = [point(1, PointKind.CRASH_CONSISTENT), point(95, PointKind.APP_CONSISTENT)]
+    check = _warns(_plan_checks(items, points=pts), "group-common-point", "Choose Latest")
+    assert "'sql-tier'" in check.detail
+    assert _plan_checks(items)["group-common-point"].level is Level.PASS
