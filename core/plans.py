@@ -460,7 +460,7 @@ class PlanReprotect:
         if not target.process_server_id or not target.master_target_id:
             raise UsageError(
                 "Reprotect needs a process server and a master target.",
-                hint="Choose the process server that sends data to Azure (see `avs-failback fabrics`).",
+                hint="Choose the process server that sends data to Azure and a master target, from the vault's fabric.",
             )
         self.backend = backend
         self.view = view

@@ -479,7 +479,7 @@ def check_group(item: ProtectedItem, plans: Sequence[RecoveryPlan] = ()) -> Chec
     names = _plan_names(item, plans)
     if names:
         quoted = " or ".join(repr(n) for n in names)
-        remedy = f"Fail back its recovery plan instead: {quoted} (`avs-failback plan failover {names[0]}`)."
+        remedy = f"Fail back its recovery plan instead: {quoted}, so that the group's VMs recover together."
     else:
         remedy = (
             "Fail back its recovery plan instead; no plan in this vault holds it yet: create one with every VM of "
