@@ -113,14 +113,17 @@ class _Context:
         return self.journal
 
     def send(
-        self, operation: str, item: ProtectedItem, request: Callable[[], OperationHandle], **intent: Any
+        self,
+        operation: str,
+        target: tuple[str, str],
+        request: Callable[[], OperationHandle],
+        **intent: Any,
     ) -> OperationHandle:
         """Journal the intent (on disk before anything is sent), send, then journal the job or the refusal."""
         journal = self.the_journal()
+        target_id, target_name = target
         intent_id = (
-            journal.intent(
-                operation, vault=self.backend.vault, target_id=item.id, target_name=item.friendly_name, **intent
-            )
+            journal.intent(operation, vault=self.backend.vault, target_id=target_id, target_name=target_name, **intent)
             if journal is not None
             else ""
         )
@@ -634,7 +637,7 @@ def cmd_failover(ctx: _Context) -> int:
         _say(io.err, f"note: {option.tradeoff}")
     handle = ctx.send(
         "failover",
-        item,
+        (item.id, item.friendly_name),
         lambda: backend.unplanned_failover(item, option.choice, point_id),
         recovery_point=option.point.id if option.point else option.choice.value,
         recovery_point_time=option.point.time if option.point else None,
@@ -659,7 +662,7 @@ def cmd_commit(ctx: _Context) -> int:
     if _show_command(ctx, "commit", item):
         return 0
     _confirm(ctx, summary, item.friendly_name, "Commit", args.confirm)
-    handle = ctx.send("commit", item, lambda: backend.commit(item))
+    handle = ctx.send("commit", (item.id, item.friendly_name), lambda: backend.commit(item))
     _report_start(ctx, handle, f"Commit of {item.friendly_name}")
     return _finish(ctx, handle)
 
@@ -741,7 +744,9 @@ def cmd_reprotect(ctx: _Context) -> int:
 
 def _send_reprotect(ctx: _Context, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
     details = {"process_server_id": target.process_server_id, "master_target_id": target.master_target_id}
-    return ctx.send("reprotect", item, lambda: ctx.backend.reprotect(item, target), details=details)
+    return ctx.send(
+        "reprotect", (item.id, item.friendly_name), lambda: ctx.backend.reprotect(item, target), details=details
+    )
 
 
 def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget, handle: OperationHandle) -> int:
@@ -879,8 +884,38 @@ def cmd_job(ctx: _Context) -> int:
             raise
     else:
         job = backend.get_job(args.name)
-    _show_job(io, job, backend.now())
-    return 0
+    action = next((a for a in ("cancel", "restart", "resume") if getattr(args, a, False)), None)
+    if action is None:
+        _show_job(io, job, backend.now())
+        return 0
+    return _job_action(ctx, job, action)
+
+
+def _job_action(ctx: _Context, job: Job, action: str) -> int:
+    """Cancel, restart or resume a job, when ASR lists the action as allowed on it."""
+    args, backend = ctx.args, ctx.backend
+    allowed = {a.lower() for a in job.allowed_actions}
+    if action not in allowed:
+        offered = ", ".join(job.allowed_actions) or "nothing"
+        raise NotAllowedNow(
+            f"ASR does not allow {action} on job {job.name} ({job.state.word}); it allows: {offered}.",
+            hint="Nothing was sent.",
+        )
+    _guard_read_only(ctx, f"the job {action}")
+    comment = getattr(args, "comment", None) or ""
+    summary = [f"{action.capitalize()} job {job.name}: {job.title} ({job.state.word})."]
+    if action == "cancel":
+        summary.append("ASR stops the job where it is and rolls its item back where it can.")
+    _confirm(ctx, summary, "yes", action.capitalize(), "yes" if getattr(args, "yes", False) else None)
+    requests = {
+        "cancel": lambda: backend.cancel_job(job.name),
+        "restart": lambda: backend.restart_job(job.name),
+        "resume": lambda: backend.resume_job(job.name, comment),
+    }
+    target = (job.target_object_id or job.id, job.target_object_name or job.name)
+    handle = ctx.send(f"job-{action}", target, requests[action], details={"job_name": job.name})
+    _report_start(ctx, handle, f"{action.capitalize()} of job {job.name}")
+    return _finish(ctx, handle)
 
 
 def _show_job(io: _Io, job: Job, now: datetime) -> None:
@@ -1014,6 +1049,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("job", parents=[common], help="one job with its tasks and errors")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--watch", action="store_true", help="follow the job until it ends")
+    act = p.add_mutually_exclusive_group()
+    act.add_argument("--cancel", action="store_true", help="cancel the running job")
+    act.add_argument("--restart", action="store_true", help="run a failed or cancelled job again")
+    act.add_argument("--resume", action="store_true", help="continue a job waiting on a manual action")
+    p.add_argument("--comment", metavar="TEXT", help="with --resume: what was done by hand")
+    p.add_argument("--yes", action="store_true", help="with an action: do not ask")
+    p.add_argument("--wait", action="store_true", help="with an action: follow the job it starts")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
     p.set_defaults(run=cmd_job)
 

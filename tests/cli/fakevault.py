@@ -135,15 +135,30 @@ class FakeVault:
             raise NotFound(f"No job named {name}.")
         job, started, outcome = self.jobs[name]
         elapsed = (self.clock.now() - started).total_seconds()
+        if outcome == "cancelled":
+            return replace(job, state=JobState.CANCELLED, state_description="Cancelled", allowed_actions=("Restart",))
         if elapsed < JOB_SECONDS:
             task = JobTask("t1", "Task", "Prerequisites check", JobState.IN_PROGRESS, "InProgress", start_time=started)
-            return replace(job, state=JobState.IN_PROGRESS, state_description="InProgress", tasks=(task,))
+            return replace(
+                job,
+                state=JobState.IN_PROGRESS,
+                state_description="InProgress",
+                tasks=(task,),
+                allowed_actions=("Cancel",),
+            )
         end = started + timedelta(seconds=JOB_SECONDS)
         if outcome == "agent":
             task = JobTask(
                 "t1", "Task", "Prerequisites check", JobState.FAILED, "Failed", started, end, errors=(AGENT_ERROR,)
             )
-            return replace(job, state=JobState.FAILED, state_description="Failed", tasks=(task,), end_time=end)
+            return replace(
+                job,
+                state=JobState.FAILED,
+                state_description="Failed",
+                tasks=(task,),
+                end_time=end,
+                allowed_actions=("Restart",),
+            )
         self._complete(job)
         done = JobTask("t1", "Task", "Prerequisites check", JobState.SUCCEEDED, "Completed", started, end)
         return replace(job, state=JobState.SUCCEEDED, state_description="Completed", tasks=(done,), end_time=end)
@@ -199,10 +214,16 @@ class FakeVault:
         return self._start("reprotect", item, target, outcome)
 
     def cancel_job(self, name: str) -> OperationHandle:
-        raise NotImplementedError
+        job, started, _ = self.jobs[name]
+        self.sent.append(("cancel", name, None))
+        self.jobs[name] = (job, started, "cancelled")
+        return OperationHandle("cancel", name, job.target_object_id, job.target_object_name)
 
     def restart_job(self, name: str) -> OperationHandle:
-        raise NotImplementedError
+        job, _, _ = self.jobs[name]
+        self.sent.append(("restart", name, None))
+        self.jobs[name] = (job, self.clock.now(), "ok")
+        return OperationHandle("restart", name, job.target_object_id, job.target_object_name)
 
     def resume_job(self, name: str, comment: str = "") -> OperationHandle:
         raise NotImplementedError

@@ -356,3 +356,18 @@ def test_missing_token_is_an_authentication_failure(tmp_path: Any, monkeypatch: 
     assert code == 6
     assert "AVS_FAILBACK_ACCESS_TOKEN is empty" in err.getvalue()
     assert "hint: Sign in again" in err.getvalue()
+
+
+def test_job_actions_follow_allowed_actions(vault: FakeVault) -> None:
+    run(vault, "failover", "web01", "--point", "latest", "--yes")
+    code, _, err = run(vault, "job", "job-001", "--restart", "--yes")
+    assert code == 4 and "allows: Cancel" in err
+    code, _, err = run(vault, "job", "job-001", "--cancel")
+    assert code == 2 and "--yes" in err
+    code, out, _ = run(vault, "job", "job-001", "--cancel", "--yes")
+    assert code == 0 and "Cancel of job job-001 started" in out
+    assert vault.sent[-1] == ("cancel", "job-001", None)
+    code, out, _ = run(vault, "job", "job-001", "--json")
+    assert json.loads(out)["state"] == "Cancelled"
+    code, out, _ = run(vault, "job", "job-001", "--restart", "--yes", "--wait")
+    assert code == 0 and "Job job-001: Succeeded." in out
