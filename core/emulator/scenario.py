@@ -140,6 +140,7 @@ class ItemSpec:
     since: float = -7200.0  # when the item reached its stage (failed over / committed / protected)
     job_started: float = -120.0  # running stages: when the running job started
     source_site_operations: str = "NotRequired"
+    replicating: bool = True  # false: replication stalled `since` ago; points stop and the RPO grows
 
 
 @dataclass(frozen=True)
@@ -402,6 +403,7 @@ _ITEM_KEYS = (
     "since",
     "job_started",
     "source_site_operations",
+    "replicating",
 )
 
 
@@ -437,6 +439,7 @@ def _item(r: _Reader, raw: Any, p: str) -> ItemSpec:
         since=r.offset(i, "since", p, -7200.0),
         job_started=r.offset(i, "job_started", p, -120.0),
         source_site_operations=r.choice(i, "source_site_operations", p, ("Required", "NotRequired"), "NotRequired"),
+        replicating=r.get(i, "replicating", p, bool, True),
     )
 
 

@@ -61,6 +61,7 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
     fabric_id = vault.fabric_id(it.fabric)
     replicating = it.frozen_at is None and it.stage != "not-ready"
     rpo = int((now - end).total_seconds()) if end and replicating else (it.spec.rpo_seconds if end else None)
+    flowing = replicating and it.stalled_at is None
     recovered = it.stage in ("failed-over", "committed")
     disks = [
         {
@@ -127,8 +128,8 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
             },
             "retentionWindowStart": ts(start),
             "retentionWindowEnd": ts(end),
-            "compressedDataRateInMB": 0.42 if replicating else 0.0,
-            "uncompressedDataRateInMB": 1.73 if replicating else 0.0,
+            "compressedDataRateInMB": 0.42 if flowing else 0.0,
+            "uncompressedDataRateInMB": 1.73 if flowing else 0.0,
             "rpoInSeconds": rpo,
             "protectedDisks": disks,
             "ipAddress": it.spec.ip,

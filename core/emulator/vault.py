@@ -81,6 +81,7 @@ class SimItem:
     failover_point_id: str = ""
     current_job: str = ""
     plans: list[str] = field(default_factory=list)
+    stalled_at: datetime | None = None  # replication stopped sending data (not a failover)
 
 
 @dataclass
@@ -209,6 +210,8 @@ class Vault:
             item.repl_start = since
         elif stage == "failover-running":
             item.stage = "ready"
+        if stage == "ready" and not spec.replicating:
+            item.stalled_at = since
         elif stage == "not-ready":
             item.repl_start = now if spec.not_ready == "initial-replication" else None
         self.items[name.lower()] = item
@@ -278,7 +281,7 @@ class Vault:
             and item.repl_start > now
         ):
             return []
-        newest = (item.frozen_at or now) - timedelta(seconds=item.spec.rpo_seconds)
+        newest = (item.frozen_at or item.stalled_at or now) - timedelta(seconds=item.spec.rpo_seconds)
         oldest = max(newest - timedelta(hours=self.settings.retention_hours), item.repl_start)
         if newest < oldest:
             return []

@@ -326,3 +326,21 @@ def test_item_without_point_fails_at_prerequisites(clock: ManualClock) -> None:
     assert job["properties"]["state"] == "Failed"
     assert job["properties"]["tasks"][0]["name"] == "VmUfoPrerequisitesCheck"
     assert "recovery point" in job["properties"]["errors"][0]["serviceErrorDetails"]["message"]
+
+
+def test_stalled_replication_stops_points_and_grows_rpo(clock: ManualClock) -> None:
+    emulator = ArmEmulator(load_scenario("demo"), clock, base_url=BASE)
+    path = item_path(emulator, "jump-01")
+
+    def details() -> dict:
+        return json.loads(emulator.handle("GET", url(emulator, path), AUTH, None).body)["properties"][
+            "providerSpecificDetails"
+        ]
+
+    before = details()
+    assert before["rpoInSeconds"] == 28 * 60 + 60
+    clock.advance(600)
+    after = details()
+    assert after["rpoInSeconds"] == before["rpoInSeconds"] + 600
+    assert after["retentionWindowEnd"] == before["retentionWindowEnd"]
+    assert after["compressedDataRateInMB"] == 0.0
