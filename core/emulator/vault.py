@@ -397,7 +397,6 @@ class Vault:
             job.item_names = tuple(i.name for i in items)
             plan.current_job = job.name
         chosen: dict[str, tuple[str, datetime] | None] = {}
-        common = self.common_app_point(items, at) if plan is not None and point_type == "LatestTag" else None
         for item in items:
             if plan is not None and point_type == "LatestTag" and item.group_id:
                 group = [m for m in items if m.group_id == item.group_id]
