@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from core.backend import Backend
 from core.clock import Clock
@@ -51,6 +51,9 @@ from core.recovery import (
     group_points,
     point_options,
 )
+
+if TYPE_CHECKING:
+    from core.plans import PlanView
 
 WIDTH = 80
 SHOW_HELP = "print the equivalent REST call, az and PowerShell commands; send nothing"
@@ -925,6 +928,163 @@ def _show_job(io: _Io, job: Job, now: datetime) -> None:
         _print_job(io, job, now)
 
 
+def _plan_context(ctx: _Context) -> tuple[PlanView, dict[str, list[RecoveryPoint]], list[ProtectedItem]]:
+    """The named plan's view, with each member's recovery points (keyed by item name)."""
+    from core.plans import plan_view, resolve_plan
+
+    backend = ctx.backend
+    plan = resolve_plan(backend.list_plans(), ctx.args.plan)
+    items = _all_items(backend)
+    view = plan_view(plan, items)
+    points = {m.item.name: backend.list_recovery_points(m.item) for m in view.members}
+    return view, points, items
+
+
+def cmd_plans(ctx: _Context) -> int:
+    from core.plans import plan_view
+
+    io, backend = ctx.io, ctx.backend
+    plans = sorted(backend.list_plans(), key=lambda p: (p.friendly_name or p.name).lower())
+    items = _all_items(backend)
+    views = [plan_view(p, items) for p in plans]
+    if io.json:
+        io.emit_json(
+            {
+                "time": _iso(backend.now()),
+                "plans": [
+                    {
+                        "id": v.plan.id,
+                        "name": v.plan.name,
+                        "friendly_name": v.name,
+                        "members": [m.item.friendly_name for m in v.members],
+                        "stage": v.stage.key if v.stage else None,
+                        "summary": v.stage_summary,
+                        "consistency_groups": {k: list(n) for k, n in v.consistency_groups.items()},
+                        "running_job": v.running_job_name or None,
+                    }
+                    for v in views
+                ],
+            }
+        )
+        return 0
+    if not views:
+        io.out("No recovery plans.")
+        return 0
+    rows = [[v.name, str(len(v.members)), v.stage_summary] for v in views]
+    for line in _table(["PLAN", "VMS", "STATE"], rows, [24, 4, 48]):
+        io.out(line)
+    return 0
+
+
+def cmd_plan(ctx: _Context) -> int:
+    from core.plans import can_commit_plan, can_fail_over_plan, manual_actions, plan_point_summary
+
+    io, backend = ctx.io, ctx.backend
+    view, points, _ = _plan_context(ctx)
+    now = backend.now()
+    summary = plan_point_summary(view, points, now)
+    failover, commit = can_fail_over_plan(view, points), can_commit_plan(view)
+    actions = manual_actions(view.plan)
+    if io.json:
+        io.emit_json(
+            {
+                "id": view.plan.id,
+                "name": view.plan.name,
+                "friendly_name": view.name,
+                "summary": view.stage_summary,
+                "groups": [
+                    {"label": g.label, "members": [{"name": m.name, "stage": m.stage.key} for m in g.members]}
+                    for g in view.groups
+                ],
+                "points": [
+                    {"group": g.group, "common_time": _iso(g.common_time), "explanation": g.explanation}
+                    for g in summary
+                ],
+                "manual_actions": [
+                    {"where": where, "name": a.name, "instructions": a.instructions} for where, a in actions
+                ],
+                "can_failover": {"allowed": failover.allowed, "reason": failover.reason},
+                "can_commit": {"allowed": commit.allowed, "reason": commit.reason},
+            }
+        )
+        return 0
+    io.out(f"Recovery plan {view.name}: {view.stage_summary}")
+    for group in view.groups:
+        io.out("")
+        io.out(f"{group.label}:")
+        for member in group.members:
+            io.out(_clip(f"  {_glyph(io, member.stage)} {member.name}  {member.stage.short}", WIDTH))
+    if actions:
+        io.out("")
+        io.out("Manual actions (the job waits for `job NAME --resume`):")
+        for where, action in actions:
+            _say(io.out, f"{where}: {action.name}. {action.instructions}".rstrip(". ") + ".", "  ")
+    io.out("")
+    io.out("Recovery points with app-consistent:")
+    for points_of in summary:
+        _say(io.out, points_of.explanation, "  ")
+    io.out("")
+    _say(io.out, f"Fail back: {'yes' if failover.allowed else 'not now'}. {failover.reason}")
+    _say(io.out, f"Commit: {'yes' if commit.allowed else 'not now'}. {commit.reason}")
+    return 0
+
+
+def _plan_operation(ctx: _Context, name: str) -> Callable[..., OperationHandle]:
+    operation = getattr(ctx.backend, name, None)
+    if operation is None:
+        raise UsageError("This backend cannot act on recovery plans.")
+    return cast(Callable[..., OperationHandle], operation)
+
+
+def cmd_plan_failover(ctx: _Context) -> int:
+    from core.plans import can_fail_over_plan, plan_point_summary
+
+    args, backend = ctx.args, ctx.backend
+    choices = {"latest": PointChoice.LATEST, "app-consistent": PointChoice.LATEST_APP_CONSISTENT}
+    choice = choices.get(args.point.strip().lower())
+    if choice is None:
+        raise UsageError("A plan fails back to --point latest or --point app-consistent.")
+    view, points, _ = _plan_context(ctx)
+    _refuse(can_fail_over_plan(view, points))
+    _guard_read_only(ctx, "the plan failover")
+    now = backend.now()
+    summary = [f"Fail back the recovery plan {view.name} from Azure to AVS: {len(view.members)} VMs."]
+    if choice is PointChoice.LATEST:
+        summary.append("Latest: each VM fails over to its own newest point (least data loss).")
+    else:
+        summary.append("App-consistent: each replication group recovers to its common app-consistent point.")
+        summary.extend(g.explanation for g in plan_point_summary(view, points, now))
+    summary.append("ASR shuts the Azure VMs down and starts them in AVS, boot group by boot group.")
+    _confirm(ctx, summary, "yes", "Fail back the plan", "yes" if args.yes else None)
+    failover = _plan_operation(ctx, "plan_unplanned_failover")
+    handle = ctx.send(
+        "plan-failover",
+        (view.plan.id, view.name),
+        lambda: failover(view.plan, choice),
+        details={"choice": choice.value},
+    )
+    _report_start(ctx, handle, f"Failover of plan {view.name}")
+    return _finish(ctx, handle)
+
+
+def cmd_plan_commit(ctx: _Context) -> int:
+    from core.plans import can_commit_plan
+
+    args = ctx.args
+    view, _, _ = _plan_context(ctx)
+    _refuse(can_commit_plan(view))
+    _guard_read_only(ctx, "the plan commit")
+    summary = [
+        f"Commit the failover of the recovery plan {view.name} ({len(view.members)} VMs).",
+        "ASR deletes every failed-over Azure VM of the plan. This cannot be undone.",
+    ]
+    _confirm(ctx, summary, view.plan.name, "Commit the plan", args.confirm)
+    commit = _plan_operation(ctx, "plan_commit")
+    handle = ctx.send("plan-commit", (view.plan.id, view.name), lambda: commit(view.plan))
+    _report_start(ctx, handle, f"Commit of plan {view.name}")
+    return _finish(ctx, handle)
+
+
 def cmd_report(ctx: _Context) -> int:
     """The session journal as an incident timeline; needs no vault and sends nothing."""
     from core.report import render_report
@@ -1058,6 +1218,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="with an action: follow the job it starts")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
     p.set_defaults(run=cmd_job)
+
+    p = sub.add_parser("plans", parents=[common], help="list the recovery plans and their members' stages")
+    p.set_defaults(run=cmd_plans)
+
+    p = sub.add_parser("plan", parents=[common], help="one plan: boot groups, points, manual actions, next step")
+    p.add_argument("plan", metavar="PLAN", help="friendly name, name or ARM id of the plan")
+    p.set_defaults(run=cmd_plan)
+
+    p = sub.add_parser("plan-failover", parents=[common], help="fail a whole recovery plan back to AVS")
+    p.add_argument("plan", metavar="PLAN")
+    p.add_argument("--point", required=True, metavar="latest|app-consistent")
+    p.add_argument("--yes", action="store_true")
+    p.add_argument("--wait", action="store_true")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.set_defaults(run=cmd_plan_failover)
+
+    p = sub.add_parser("plan-commit", parents=[common], help="commit a plan's failover (deletes the Azure VMs)")
+    p.add_argument("plan", metavar="PLAN")
+    p.add_argument("--confirm", metavar="PLAN", help="the plan's name again, typed out")
+    p.add_argument("--wait", action="store_true")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.set_defaults(run=cmd_plan_commit)
 
     p = sub.add_parser("report", parents=[common], help="the session journal as an incident timeline")
     p.add_argument("--format", choices=("md", "json"), default="md")

@@ -87,3 +87,30 @@ def test_exit_codes_on_the_demo_vault(demo: tuple[Any, ManualClock]) -> None:
     assert code == 2 and "--yes" in err
     code, _, err = run(demo, "job", "00000000-0000-0000-0000-000000000000")
     assert code == 5
+
+
+def test_plan_failback_and_commit(demo: tuple[Any, ManualClock]) -> None:
+    code, out, _ = run(demo, "plans", "--json")
+    assert code == 0
+    plans = json.loads(out)["plans"]
+    erp = max(plans, key=lambda p: len(p["members"]))  # the 5-VM plan with its 3-VM replication group
+    assert erp["consistency_groups"]
+    assert erp["stage"] == "ready"
+    code, out, _ = run(demo, "plan", erp["name"])
+    assert code == 0
+    assert "Common app-consistent point of" in out and "Fail back: yes." in out
+    assert all(len(line) <= 80 for line in out.splitlines())
+    member = erp["members"][0]
+    code, _, err = run(demo, "failover", member, "--point", "latest", "--yes")
+    assert code == 4 and "recovery plan" in err
+    code, out, err = run(demo, "plan-failover", erp["name"], "--point", "app-consistent", "--yes", "--wait")
+    assert code == 0, err
+    assert "Succeeded" in out
+    code, _, err = run(demo, "plan-commit", erp["name"], "--confirm", "wrong")
+    assert code == 2 and "does not match" in err
+    code, out, err = run(demo, "plan-commit", erp["name"], "--confirm", erp["name"], "--wait")
+    assert code == 0, err
+    stages = {i["stage"] for i in _items(demo) if i["friendly_name"] in erp["members"]}
+    assert stages == {"committed"}
+    code, _, err = run(demo, "plan-failover", erp["name"], "--point", "custom")
+    assert code == 2
