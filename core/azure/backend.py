@@ -23,6 +23,7 @@ from core.errors import (
     ReadOnlyError,
     ServiceError,
     Throttled,
+    UsageError,
 )
 from core.model import (
     Fabric,
@@ -381,10 +382,36 @@ class AzureBackend:
             ),
         )
 
+    def list_policies(self) -> list[tuple[str, str, str]]:
+        """(id, name, provider instanceType) of the vault's replication policies."""
+
+        def run() -> list[tuple[str, str, str]]:
+            found = []
+            for model in self._client.replication_policies.list(self._rg, self._name):
+                doc = model.as_dict()
+                details = (doc.get("properties") or {}).get("providerSpecificDetails") or {}
+                found.append((str(doc.get("id", "")), str(doc.get("name", "")), str(details.get("instanceType", ""))))
+            return found
+
+        return self._call(run)
+
+    def forward_policy_id(self) -> str:
+        """The AVS → Azure (InMageAzureV2) replication policy that reprotect needs, when the vault has exactly one."""
+        candidates = [pid for pid, _name, kind in self.list_policies() if kind == "InMageAzureV2"]
+        if len(candidates) == 1:
+            return candidates[0]
+        what = "no" if not candidates else f"{len(candidates)}"
+        raise UsageError(
+            f"The vault has {what} AVS → Azure (InMageAzureV2) replication policies; reprotect needs one.",
+            hint="Name the policy to use: --policy /subscriptions/…/vaults/…/replicationPolicies/NAME",
+        )
+
     def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
         self._guard_write("the reprotect")
         from core.equivalents import reprotect_body
 
+        if not target.policy_id:
+            target = dataclasses.replace(target, policy_id=self.forward_policy_id())
         body = reprotect_body(target)
         ops = self._client.replication_protected_items
         return self._start(

@@ -248,7 +248,9 @@ def _action(data: Json) -> PlanAction:
     return PlanAction(
         name=_str(data.get("actionName")),
         kind=_str(custom.get("instanceType")),
-        instructions=_str(custom.get("description") or custom.get("scriptPath") or custom.get("runbookId")),
+        instructions=_str(
+            custom.get("description") or custom.get("scriptPath") or custom.get("path") or custom.get("runbookId")
+        ),
         failover_directions=tuple(_str(d) for d in _list(data.get("failoverDirections"))),
     )
 
