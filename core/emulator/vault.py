@@ -272,19 +272,25 @@ class Vault:
 
     # -- recovery points ---------------------------------------------------------------------------------
 
-    def points(self, item: SimItem, now: datetime) -> list[Point]:
-        """The item's recovery points, newest first, computed from the clock (none before replication ends)."""
+    def _span(self, item: SimItem, now: datetime) -> tuple[datetime, datetime] | None:
+        """(newest point time, earliest time the retention window allows), or None when there are no points."""
         if (
             item.repl_start is None
             or item.stage == "not-ready"
             or item.provider == "InMageAzureV2"
             and item.repl_start > now
         ):
-            return []
+            return None
         newest = (item.frozen_at or item.stalled_at or now) - timedelta(seconds=item.spec.rpo_seconds)
         oldest = max(newest - timedelta(hours=self.settings.retention_hours), item.repl_start)
-        if newest < oldest:
+        return None if newest < oldest else (newest, oldest)
+
+    def points(self, item: SimItem, now: datetime) -> list[Point]:
+        """The item's recovery points, newest first, computed from the clock (none before replication ends)."""
+        span = self._span(item, now)
+        if span is None:
             return []
+        newest, oldest = span
         found: dict[tuple[datetime, str], Point] = {}
         crash = self.settings.crash_interval_minutes * 60
         app = self.settings.app_interval_minutes * 60
@@ -305,8 +311,23 @@ class Vault:
         return sorted(found.values(), key=lambda p: (p.time, p.kind == "CrashConsistent"), reverse=True)
 
     def retention_window(self, item: SimItem, now: datetime) -> tuple[datetime | None, datetime | None]:
-        pts = self.points(item, now)
-        return (pts[-1].time, pts[0].time) if pts else (None, None)
+        """(oldest, newest) point times, computed without listing every point (item lists call this a lot)."""
+        span = self._span(item, now)
+        if span is None:
+            return None, None
+        newest, oldest = span
+        bound = oldest.timestamp()
+        candidates = [newest.timestamp()]
+        for step, shift in (
+            (self.settings.crash_interval_minutes * 60, 0),
+            (self.settings.app_interval_minutes * 60, item.spec.app_offset_seconds),
+        ):
+            first = (bound - shift) - ((bound - shift) % step) + shift
+            if first < bound:
+                first += step
+            if first <= newest.timestamp():
+                candidates.append(first)
+        return datetime.fromtimestamp(min(candidates), tz=newest.tzinfo), newest
 
     def _choose_point(self, item: SimItem, now: datetime, kind: str, point_id: str | None) -> Point | None:
         pts = self.points(item, now)

@@ -344,3 +344,14 @@ def test_stalled_replication_stops_points_and_grows_rpo(clock: ManualClock) -> N
     assert after["rpoInSeconds"] == before["rpoInSeconds"] + 600
     assert after["retentionWindowEnd"] == before["retentionWindowEnd"]
     assert after["compressedDataRateInMB"] == 0.0
+
+
+def test_retention_window_matches_the_point_list(clock: ManualClock) -> None:
+    emulator = ArmEmulator(load_scenario("demo"), clock, base_url=BASE)
+    sim = emulator.simulation
+    for step in (0, 137, 3600 * 30):
+        clock.advance(step)
+        for item in sim.items.values():
+            points = sim.points(item, clock.now())
+            expected = (points[-1].time, points[0].time) if points else (None, None)
+            assert sim.retention_window(item, clock.now()) == expected, item.friendly
