@@ -457,13 +457,16 @@ class ArmEmulator:
         token = query.get("skiptoken") or query.get("$skiptoken") or ""
         return int(token) // self.page_size + 1 if token.isdigit() else 1
 
-    def _paged(self, path: str, values: list[Any], query: dict[str, str]) -> tuple[int, Any]:
+    def _paged(
+        self, path: str, values: list[Any], query: dict[str, str], render: Callable[[Any], Any]
+    ) -> tuple[int, Any]:
+        """One page of `values`, rendered (only this page: big vaults stay cheap to list)."""
         token = query.get("skiptoken") or query.get("$skiptoken") or "0"
         if not token.isdigit():
             raise ArmError(400, "InvalidSkipToken", f"The skipToken {token!r} is not one this service issued.")
         start = int(token)
         page = values[start : start + self.page_size]
-        out: dict[str, Any] = {"value": page}
+        out: dict[str, Any] = {"value": [render(v) for v in page]}
         if start + self.page_size < len(values):
             pairs = [("api-version", query.get("api-version", ""))]
             if query.get("$filter"):
@@ -552,7 +555,7 @@ class ArmEmulator:
                         "replicated items; use RecoveryPlanName, InstanceType or SourceFabricName.",
                     )
             items = [i for i in items if odata.evaluate(tree, functools.partial(self._item_clause, item=i))]
-        return self._paged(self._current_path, [shapes.item(self._sim, i, now) for i in items], query)
+        return self._paged(self._current_path, items, query, lambda i: shapes.item(self._sim, i, now))
 
     def _item_clause(self, clause: odata.Clause, item: SimItem) -> bool:
         prop, value = clause.prop.lower(), clause.value.lower()
@@ -684,7 +687,7 @@ class ArmEmulator:
                             400, "InvalidFilter", f"{clause.prop} {clause.value!r} is not a date and time."
                         ) from None
             jobs = [j for j in jobs if odata.evaluate(tree, functools.partial(_job_clause, job=j))]
-        return self._paged(self._current_path, [shapes.job(self._sim, j, now) for j in jobs], query)
+        return self._paged(self._current_path, jobs, query, lambda j: shapes.job(self._sim, j, now))
 
     def _get_job(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         return 200, shapes.job(self._sim, self._job(params["job"]), self.clock.now())
