@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from core.errors import UsageError
-from core.model import JobFilter, PointChoice, ProtectedItem, ReprotectTarget, VaultRef
+from core.model import JobFilter, PointChoice, ProtectedItem, RecoveryPlan, ReprotectTarget, VaultRef
 
 API_VERSION = "2025-08-01"
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
@@ -35,6 +35,20 @@ def failover_body(choice: PointChoice, recovery_point_id: str = "") -> dict[str,
             "failoverDirection": "PrimaryToRecovery",
             "sourceSiteOperations": "NotRequired",
             "providerSpecificDetails": details,
+        }
+    }
+
+
+def plan_failover_body(choice: PointChoice) -> dict[str, Any]:
+    """Failback of a whole plan: one InMage entry in the provider list; direction RecoveryToPrimary because the
+    plan's fabrics stay as they were (what PowerShell sends for a plan; ASR_API.md §0.1, not seen on the wire)."""
+    if choice is PointChoice.CUSTOM:
+        raise UsageError("A recovery plan fails back to the latest or the latest app-consistent point only.")
+    return {
+        "properties": {
+            "failoverDirection": "RecoveryToPrimary",
+            "sourceSiteOperations": "Required",
+            "providerSpecificDetails": [{"instanceType": "InMage", "recoveryPointType": choice.asr_type}],
         }
     }
 
@@ -255,6 +269,59 @@ def _reprotect(b: _Builder, params: dict[str, Any]) -> Equivalent:
     )
 
 
+def _plan_of(params: dict[str, Any]) -> RecoveryPlan:
+    plan = params.get("plan")
+    if not isinstance(plan, RecoveryPlan):
+        raise UsageError("This command needs a recovery plan.")
+    return plan
+
+
+def _ps_plan(b: _Builder, plan: RecoveryPlan) -> list[str]:
+    return b.ps_vault() + [f"$plan = Get-AzRecoveryServicesAsrRecoveryPlan -Name {_ps(plan.name)}"]
+
+
+def _plan_failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    plan = _plan_of(params)
+    choice = params.get("choice", PointChoice.LATEST)
+    if isinstance(choice, str):
+        choice = PointChoice(choice)
+    body = plan_failover_body(choice)
+    path = f"{b.vault.arm_id}/replicationRecoveryPlans/{plan.name}/unplannedFailover"
+    tag = "LatestAvailableApplicationConsistent" if choice is PointChoice.LATEST_APP_CONSISTENT else "Latest"
+    return Equivalent(
+        title=f"Fail back the recovery plan {plan.friendly_name or plan.name} ({choice.asr_type})",
+        rest=b.rest("POST", path, body),
+        az="\n".join(
+            ["# the site-recovery extension has no recovery-plan failover command", b.az_rest("POST", path, body)]
+        ),
+        powershell="\n".join(
+            _ps_plan(b, plan)
+            + [
+                "$job = Start-AzRecoveryServicesAsrUnplannedFailoverJob -RecoveryPlan $plan "
+                f"-Direction RecoveryToPrimary -RecoveryTag {tag} -PerformSourceSideAction",
+                "Get-AzRecoveryServicesAsrJob -Job $job",
+            ]
+        ),
+    )
+
+
+def _plan_commit(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    plan = _plan_of(params)
+    path = f"{b.vault.arm_id}/replicationRecoveryPlans/{plan.name}/failoverCommit"
+    return Equivalent(
+        title=f"Commit the failover of the recovery plan {plan.friendly_name or plan.name}",
+        rest=b.rest("POST", path),
+        az="\n".join(["# the site-recovery extension has no recovery-plan commit command", b.az_rest("POST", path)]),
+        powershell="\n".join(
+            _ps_plan(b, plan)
+            + [
+                "$job = Start-AzRecoveryServicesAsrCommitFailoverJob -RecoveryPlan $plan",
+                "Get-AzRecoveryServicesAsrJob -Job $job",
+            ]
+        ),
+    )
+
+
 def _job_action(action: str) -> Any:
     cmdlets = {"cancel": "Stop-AzRecoveryServicesAsrJob", "restart": "Restart-AzRecoveryServicesAsrJob"}
 
@@ -374,6 +441,8 @@ _OPERATIONS = {
     "list-jobs": _list_jobs,
     "list-points": _list_points,
     "job": _show_job,
+    "plan-failover": _plan_failover,
+    "plan-commit": _plan_commit,
 }
 _ALIASES = {
     "cancel": "job-cancel",

@@ -166,3 +166,33 @@ def test_job_filter_text() -> None:
         "StartTime eq '2026-11-25T00:00:00+00:00' and ( JobStatus eq 'InProgress' or JobStatus eq 'Failed' )"
     )
     assert job_filter_text(None) == ""
+
+
+def test_plan_equivalents_and_body() -> None:
+    from core.equivalents import plan_failover_body
+    from core.model import RecoveryPlan
+
+    assert plan_failover_body(PointChoice.LATEST_APP_CONSISTENT) == {
+        "properties": {
+            "failoverDirection": "RecoveryToPrimary",
+            "sourceSiteOperations": "Required",
+            "providerSpecificDetails": [{"instanceType": "InMage", "recoveryPointType": "LatestTag"}],
+        }
+    }
+    with pytest.raises(UsageError):
+        plan_failover_body(PointChoice.CUSTOM)
+    plan = RecoveryPlan(id=f"{VAULT.arm_id}/replicationRecoveryPlans/rp-erp", name="rp-erp", friendly_name="ERP")
+    eq = equivalents("plan-failover", vault=VAULT, plan=plan, choice="app-consistent")
+    assert f"{VAULT.arm_id}/replicationRecoveryPlans/rp-erp/unplannedFailover?" in eq.rest
+    assert _rest_body(eq.rest) == plan_failover_body(PointChoice.LATEST_APP_CONSISTENT)
+    assert "-RecoveryPlan $plan -Direction RecoveryToPrimary -RecoveryTag LatestAvailableApplicationConsistent" in (
+        eq.powershell
+    )
+    assert "az rest --method post" in eq.az
+    commit = equivalents("plan-commit", vault=VAULT, plan=plan)
+    assert commit.rest.splitlines()[0].endswith(
+        "/replicationRecoveryPlans/rp-erp/failoverCommit?api-version=2025-08-01"
+    )
+    assert "Start-AzRecoveryServicesAsrCommitFailoverJob -RecoveryPlan $plan" in commit.powershell
+    with pytest.raises(UsageError):
+        equivalents("plan-commit", vault=VAULT)
