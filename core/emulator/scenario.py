@@ -486,7 +486,7 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
     top = r.obj(
         data,
         "$",
-        ("title", "brief", "vault", "private_cloud", "settings", "fabrics", "items", "plans", "jobs", "faults"),
+        ("title", "brief", "vault", "private_cloud", "settings", "fabrics", "items", "bulk", "plans", "jobs", "faults"),
     )
     v = r.obj(r.get(top, "vault", "$", dict), "$.vault", ("subscription", "resource_group", "name", "location"))
     vault = VaultRef(
@@ -530,6 +530,27 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
         if item.master_target and item.master_target not in all_mt:
             raise r.fail(f"{p}.master_target", f"no master target named {item.master_target!r}")
         items.append(item)
+    for p, raw in r.items(top, "bulk", "$"):
+        b = r.obj(raw, p, ("prefix", "count", "stage", "os", "rpo"))
+        count = r.get(b, "count", p, int)
+        if not 1 <= count <= 100_000:
+            raise r.fail(f"{p}.count", f"must be between 1 and 100000, got {count}")
+        stage = r.choice(b, "stage", p, ("ready", "failed-over", "committed", "protected-to-azure"), "ready")
+        prefix = r.get(b, "prefix", p, str)
+        width = len(str(count))
+        for n in range(1, count + 1):
+            name = f"{prefix}{n:0{width}d}"
+            if name in seen:
+                raise r.fail(f"{p}.prefix", f"generated name {name!r} clashes with another item")
+            seen.add(name)
+            items.append(
+                ItemSpec(
+                    name=name,
+                    stage=stage,
+                    os=r.choice(b, "os", p, ("Windows", "Linux"), "Windows"),
+                    rpo_seconds=r.get(b, "rpo", p, int, 60) + n % 47,
+                )
+            )
     plans = tuple(_plan(r, raw, p, seen) for p, raw in r.items(top, "plans", "$"))
     jobs = []
     for p, raw in r.items(top, "jobs", "$"):

@@ -128,3 +128,25 @@ def test_offsets() -> None:
     for bad in ("", "-", "2 hours", "h"):
         with pytest.raises(ValueError):
             parse_offset(bad)
+
+
+def test_bulk_items_for_big_vaults(tmp_path: Path) -> None:
+    data = _small()
+    data["bulk"] = [{"prefix": "vm-", "count": 1200, "stage": "ready", "os": "Linux"}]
+    data["settings"]["page_size"] = 100
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(data))
+    scenario = load_scenario(str(path))
+    assert len(scenario.items) == 1205 and scenario.items[-1].name == "vm-1200"
+    emulator = ArmEmulator(scenario, ManualClock(), base_url="https://x.test")
+    target = f"https://x.test{emulator.vault.arm_id}/replicationProtectedItems?api-version=1"
+    seen = 0
+    while target:
+        page = json.loads(emulator.handle("GET", target, {"Authorization": "Bearer t"}, None).body)
+        seen += len(page["value"])
+        target = page["nextLink"]
+    assert seen == 1205 and emulator.stats.total == 13
+    data["bulk"][0]["count"] = 0
+    path.write_text(json.dumps(data))
+    with pytest.raises(ScenarioError, match=r"\$\.bulk\[0\]\.count"):
+        load_scenario(str(path))
