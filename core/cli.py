@@ -529,7 +529,7 @@ def cmd_points(ctx: _Context) -> int:
     return 0
 
 
-def _show_command(ctx: _Context, op: str, item: ProtectedItem, **params: Any) -> bool:
+def _show_command(ctx: _Context, op: str, item: ProtectedItem | None, **params: Any) -> bool:
     """With --show-command: print the REST call, az and PowerShell equivalents, send nothing, return True."""
     if not getattr(ctx.args, "show_command", False):
         return False
@@ -1055,6 +1055,8 @@ def cmd_plan_failover(ctx: _Context) -> int:
         summary.append("App-consistent: each replication group recovers to its common app-consistent point.")
         summary.extend(g.explanation for g in plan_point_summary(view, points, now))
     summary.append("ASR shuts the Azure VMs down and starts them in AVS, boot group by boot group.")
+    if _show_command(ctx, "plan-failover", None, plan=view.plan, choice=choice):
+        return 0
     _confirm(ctx, summary, "yes", "Fail back the plan", "yes" if args.yes else None)
     failover = _plan_operation(ctx, "plan_unplanned_failover")
     handle = ctx.send(
@@ -1078,6 +1080,8 @@ def cmd_plan_commit(ctx: _Context) -> int:
         f"Commit the failover of the recovery plan {view.name} ({len(view.members)} VMs).",
         "ASR deletes every failed-over Azure VM of the plan. This cannot be undone.",
     ]
+    if _show_command(ctx, "plan-commit", None, plan=view.plan):
+        return 0
     _confirm(ctx, summary, view.plan.name, "Commit the plan", args.confirm)
     commit = _plan_operation(ctx, "plan_commit")
     handle = ctx.send("plan-commit", (view.plan.id, view.name), lambda: commit(view.plan))
@@ -1232,6 +1236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true")
     p.add_argument("--wait", action="store_true")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
     p.set_defaults(run=cmd_plan_failover)
 
     p = sub.add_parser("plan-commit", parents=[common], help="commit a plan's failover (deletes the Azure VMs)")
@@ -1239,6 +1244,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confirm", metavar="PLAN", help="the plan's name again, typed out")
     p.add_argument("--wait", action="store_true")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
     p.set_defaults(run=cmd_plan_commit)
 
     p = sub.add_parser("report", parents=[common], help="the session journal as an incident timeline")

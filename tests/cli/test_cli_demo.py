@@ -103,6 +103,8 @@ def test_plan_failback_and_commit(demo: tuple[Any, ManualClock]) -> None:
     member = erp["members"][0]
     code, _, err = run(demo, "failover", member, "--point", "latest", "--yes")
     assert code == 4 and "recovery plan" in err
+    code, out, _ = run(demo, "plan-failover", erp["name"], "--point", "app-consistent", "--show-command")
+    assert code == 0 and '"recoveryPointType": "LatestTag"' in out and "nothing was sent" in out
     code, out, err = run(demo, "plan-failover", erp["name"], "--point", "app-consistent", "--yes", "--wait")
     assert code == 0, err
     assert "Succeeded" in out
