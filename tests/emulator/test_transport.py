@@ -122,3 +122,22 @@ def test_https_server_with_generated_ca(tmp_path: Path) -> None:
             )
     finally:
         server.stop()
+
+
+def test_export_lines_point_the_cli_at_the_server(tmp_path: Path) -> None:
+    from core.emulator.server import ServerInfo, export_lines
+
+    info = ServerInfo(
+        "https://127.0.0.1:8443",
+        tmp_path / "ca.pem",
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.RecoveryServices/vaults/v",
+    )
+    lines = export_lines(info)
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
+    assert exports == {
+        "AVS_FAILBACK_ARM_ENDPOINT": "https://127.0.0.1:8443",
+        "AVS_FAILBACK_CA_BUNDLE": str(tmp_path / "ca.pem"),
+        "AVS_FAILBACK_VAULT_ID": info.vault_id,
+        "AVS_FAILBACK_ACCESS_TOKEN": "emulator",
+    }
+    assert any(line.startswith("#") and "not a secret" in line for line in lines)
