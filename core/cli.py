@@ -456,7 +456,7 @@ def cmd_items(ctx: _Context) -> int:
     return 0
 
 
-def _item_group_members(backend: Backend, item: ProtectedItem, items: Sequence[ProtectedItem]) -> list[ProtectedItem]:
+def _group_members(item: ProtectedItem, items: Sequence[ProtectedItem]) -> list[ProtectedItem]:
     return [i for i in items if i.consistency_group and i.consistency_group == item.consistency_group]
 
 
@@ -469,7 +469,7 @@ def cmd_points(ctx: _Context) -> int:
     options = point_options(points, now)
     group = None
     if item.consistency_group:
-        members = _item_group_members(backend, item, items)
+        members = _group_members(item, items)
         member_points = {
             m.friendly_name: (points if m.id == item.id else backend.list_recovery_points(m)) for m in members
         }
