@@ -441,9 +441,11 @@ class ArmEmulator:
         return response
 
     def _action_name(self, method: str, path: str) -> str:
-        tail = path.rstrip("/").rsplit("/", 1)[-1]
-        base = "Microsoft.RecoveryServices/vaults"
-        return f"{base}/.../{tail}/action" if method == "POST" else f"{base}/.../read"
+        """The RBAC operation a request needs, e.g. …/replicationProtectedItems/unplannedFailover/action."""
+        rest = [seg for seg in path.split("/") if seg][8:]
+        kinds = rest[0::2]  # below the vault, resource types and names alternate
+        base = "/".join(["Microsoft.RecoveryServices/vaults", *kinds])
+        return f"{base}/action" if method == "POST" else f"{base}/read"
 
     def _retry_after(self) -> str:
         speed = self.clock.speed

@@ -41,6 +41,7 @@ def test_token_expired_once_then_forbidden(call: Call, emulator: ArmEmulator) ->
     emulator.faults.add(Fault("forbidden", method="POST", path="*/unplannedfailover"))
     denied = call("POST", f"{item_path(emulator, 'web-01')}/unplannedFailover", failover_body())
     assert denied.status == 403 and denied.json()["error"]["code"] == "AuthorizationFailed"
+    assert "replicationProtectedItems/unplannedFailover/action" in denied.json()["error"]["message"]
     assert call("GET", item_path(emulator, "web-01")).json()["properties"]["currentScenario"]["scenarioName"] == "None"
 
 
