@@ -123,7 +123,7 @@ def test_job_fails_at_named_task_with_provider_error(call: Call, emulator: ArmEm
 
 def _send(transport: EmulatorTransport, target: str, **kwargs: object) -> int:
     request = HttpRequest("GET", target, headers=AUTH)
-    return transport.send(request, **kwargs).status_code
+    return int(transport.send(request, **kwargs).status_code)
 
 
 def test_drop_on_page_two_through_the_transport(emulator: ArmEmulator) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
 
-from core.azure.mapping import parse_time
+from core.azure import mapping
 from core.clock import AcceleratedClock, ManualClock
 from core.emulator import ArmEmulator, load_scenario
 from tests.emulator.conftest import AUTH, BASE, Call, failover_body, item_path, job_name, reprotect_body, url
@@ -18,12 +20,20 @@ FAILOVER_TASKS = [
 ]
 
 
-def _item(call: Call, emulator: ArmEmulator, name: str) -> dict:
-    return call("GET", item_path(emulator, name)).json()["properties"]
+def parse_time(text: Any) -> datetime:
+    parsed = mapping.parse_time(text)
+    assert parsed is not None, text
+    return parsed
 
 
-def _job(call: Call, name: str) -> dict:
-    return call("GET", f"replicationJobs/{name}").json()["properties"]
+def _item(call: Call, emulator: ArmEmulator, name: str) -> dict[str, Any]:
+    props: dict[str, Any] = call("GET", item_path(emulator, name)).json()["properties"]
+    return props
+
+
+def _job(call: Call, name: str) -> dict[str, Any]:
+    props: dict[str, Any] = call("GET", f"replicationJobs/{name}").json()["properties"]
+    return props
 
 
 def _failover(call: Call, emulator: ArmEmulator, name: str, **kw: str) -> str:
@@ -332,10 +342,9 @@ def test_stalled_replication_stops_points_and_grows_rpo(clock: ManualClock) -> N
     emulator = ArmEmulator(load_scenario("demo"), clock, base_url=BASE)
     path = item_path(emulator, "jump-01")
 
-    def details() -> dict:
-        return json.loads(emulator.handle("GET", url(emulator, path), AUTH, None).body)["properties"][
-            "providerSpecificDetails"
-        ]
+    def details() -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(emulator.handle("GET", url(emulator, path), AUTH, None).body)
+        return dict(found["properties"]["providerSpecificDetails"])
 
     before = details()
     assert before["rpoInSeconds"] == 28 * 60 + 60

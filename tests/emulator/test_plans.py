@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from core.emulator import ArmEmulator, load_scenario
 from tests.emulator.conftest import AUTH, BASE, Call, item_path, job_name, url
 
 
-def _plan_body(point_type: str = "LatestTime") -> dict:
+def _plan_body(point_type: str = "LatestTime") -> dict[str, Any]:
     return {
         "properties": {
             "failoverDirection": "RecoveryToPrimary",
@@ -26,13 +27,14 @@ def demo(clock: ManualClock) -> ArmEmulator:
     return ArmEmulator(load_scenario("demo"), clock, base_url=BASE)
 
 
-def _get(emulator: ArmEmulator, suffix: str) -> dict:
+def _get(emulator: ArmEmulator, suffix: str) -> dict[str, Any]:
     response = emulator.handle("GET", url(emulator, suffix), AUTH, None)
     assert response.status == 200, response.body
-    return json.loads(response.body)
+    data: dict[str, Any] = json.loads(response.body)
+    return data
 
 
-def _post(emulator: ArmEmulator, suffix: str, body: dict | None = None) -> str:
+def _post(emulator: ArmEmulator, suffix: str, body: dict[str, Any] | None = None) -> str:
     raw = json.dumps(body).encode() if body is not None else None
     response = emulator.handle("POST", url(emulator, suffix), AUTH, raw)
     assert response.status == 202, response.body

@@ -15,7 +15,8 @@ from core.emulator.scenario import SCENARIO_DIR, STAGES, parse_offset
 
 
 def _small() -> dict[str, Any]:
-    return json.loads((SCENARIO_DIR / "small.json").read_text())
+    data: dict[str, Any] = json.loads((SCENARIO_DIR / "small.json").read_text())
+    return data
 
 
 def _broken(tmp_path: Path, mutate: Any) -> ScenarioError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
+from typing import Any
 
 from core.clock import ManualClock
 from core.emulator import ArmEmulator
@@ -71,7 +72,7 @@ def test_item_and_fabric_shapes(call: Call, emulator: ArmEmulator) -> None:
     assert len(per_container["value"]) == 2 and per_container["nextLink"]
 
 
-def _follow(call: Call, first: dict) -> list[dict]:
+def _follow(call: Call, first: dict[str, Any]) -> list[dict[str, Any]]:
     values = list(first["value"])
     link = first.get("nextLink")
     while link:
@@ -102,7 +103,7 @@ def test_paging_carries_filter_and_skip_token_in_next_link(call: Call) -> None:
     assert call("GET", "replicationProtectedItems", query="api-version=1&skipToken=abc").status == 400
 
 
-def _jobs(call: Call, expression: str) -> list[dict]:
+def _jobs(call: Call, expression: str) -> list[dict[str, Any]]:
     return _follow(
         call, call("GET", "replicationJobs", query="api-version=1&$filter=" + urllib.parse.quote(expression)).json()
     )
