@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -76,15 +77,20 @@ def resume_body(comment: str = "") -> dict[str, Any]:
     return {"properties": {"comments": comment}}
 
 
+def _odata_time(dt: datetime) -> str:
+    """.NET's round-trip format ("o"), as PowerShell writes times into the job filter."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
 def job_filter_text(job_filter: JobFilter | None) -> str:
     """ASR's OData job filter, as PowerShell builds it: `Prop eq 'v'` joined by ` and `, lists as `( a or b )`."""
     if job_filter is None:
         return ""
     parts: list[str] = []
     if job_filter.start_time is not None:
-        parts.append(f"StartTime eq '{job_filter.start_time.isoformat()}'")
+        parts.append(f"StartTime eq '{_odata_time(job_filter.start_time)}'")
     if job_filter.end_time is not None:
-        parts.append(f"EndTime eq '{job_filter.end_time.isoformat()}'")
+        parts.append(f"EndTime eq '{_odata_time(job_filter.end_time)}'")
     if job_filter.states:
         ors = " or ".join(f"JobStatus eq '{s}'" for s in job_filter.states)
         parts.append(f"( {ors} )" if len(job_filter.states) > 1 else ors)

@@ -213,6 +213,8 @@ class JobTracker:
                 if on_update is not None:
                     on_update(job)
             job = self.jobs.get(job_name)
+            if job is None and job_name not in self._tracked and isinstance(self.last_error, NotFound):
+                raise self.last_error
             if job is not None and job.state.is_terminal:
                 if job.state in (JobState.FAILED, JobState.CANCELLED):
                     details = job.errors or tuple(e for t in job.tasks for e in t.errors)

@@ -343,7 +343,9 @@ class AzureBackend:
         return self._call(lambda: mapping.recovery_plan(model.as_dict()))
 
     def list_jobs(self, job_filter: JobFilter | None = None) -> list[Job]:
-        odata = job_filter_to_odata(job_filter) if job_filter else None
+        from core.equivalents import job_filter_text
+
+        odata = job_filter_text(job_filter) or None
         ops = self._client.replication_jobs
         return self._call(lambda: [mapping.job(m.as_dict()) for m in ops.list(self._rg, self._name, filter=odata)])
 
@@ -430,13 +432,9 @@ class AzureBackend:
         stay fixed); no recording shows it on the wire.
         """
         self._guard_write("the plan failover")
-        body = {
-            "properties": {
-                "failoverDirection": "RecoveryToPrimary",
-                "sourceSiteOperations": "Required",
-                "providerSpecificDetails": [{"instanceType": "InMage", "recoveryPointType": choice.asr_type}],
-            }
-        }
+        from core.equivalents import plan_failover_body
+
+        body = plan_failover_body(choice)
         ops = self._client.replication_recovery_plans
         return self._start(
             "plan-failover",
@@ -472,24 +470,3 @@ class AzureBackend:
         return self._start(
             "resume", name, name, lambda **kw: ops.begin_resume(self._rg, self._name, name, params, **kw)
         )
-
-
-def _odata_time(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
-
-
-def job_filter_to_odata(job_filter: JobFilter) -> str | None:
-    """JobQueryParameter as PowerShell writes it: `Prop eq 'v'` joined by ` and `, lists as `( A or B )`."""
-    parts: list[str] = []
-    if job_filter.start_time:
-        parts.append(f"StartTime eq '{_odata_time(job_filter.start_time)}'")
-    if job_filter.end_time:
-        parts.append(f"EndTime eq '{_odata_time(job_filter.end_time)}'")
-    if job_filter.states:
-        alternatives = " or ".join(f"JobStatus eq '{s}'" for s in job_filter.states)
-        parts.append(f"( {alternatives} )" if len(job_filter.states) > 1 else alternatives)
-    if job_filter.affected_object_types:
-        parts.append(f"AffectedObjectTypes eq '{job_filter.affected_object_types}'")
-    if job_filter.job_name:
-        parts.append(f"JobName eq '{job_filter.job_name}'")
-    return " and ".join(parts) or None

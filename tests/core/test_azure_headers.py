@@ -8,7 +8,8 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from azure.core.rest import HttpRequest
 
-from core.azure.backend import job_filter_to_odata, job_name_from_headers, translate_error
+from core.azure.backend import job_name_from_headers, translate_error
+from core.equivalents import job_filter_text
 from core.errors import (
     AuthenticationError,
     ConnectionLost,
@@ -102,7 +103,13 @@ def test_asr_details_survive_translation() -> None:
 
 @pytest.mark.parametrize(
     ("status", "kind"),
-    [(401, AuthenticationError), (403, PermissionDenied), (404, NotFound), (409, OperationInProgress), (429, Throttled)],
+    [
+        (401, AuthenticationError),
+        (403, PermissionDenied),
+        (404, NotFound),
+        (409, OperationInProgress),
+        (429, Throttled),
+    ],
 )
 def test_status_maps_to_our_types(status: int, kind: type) -> None:
     err = translate_error(_error(status, ASR_BODY))
@@ -128,10 +135,10 @@ def test_transport_failure_is_connection_lost() -> None:
 def test_job_filter_is_written_as_powershell_does() -> None:
     from datetime import UTC, datetime
 
-    odata = job_filter_to_odata(
+    odata = job_filter_text(
         JobFilter(states=("InProgress", "Failed"), start_time=datetime(2025, 1, 1, tzinfo=UTC))
     )
     assert odata == (
         "StartTime eq '2025-01-01T00:00:00.0000000Z' and ( JobStatus eq 'InProgress' or JobStatus eq 'Failed' )"
     )
-    assert job_filter_to_odata(JobFilter()) is None
+    assert job_filter_text(JobFilter()) == ""

@@ -163,7 +163,7 @@ def test_job_filter_text() -> None:
     start = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
     text = job_filter_text(JobFilter(states=("InProgress", "Failed"), start_time=start))
     assert text == (
-        "StartTime eq '2026-11-25T00:00:00+00:00' and ( JobStatus eq 'InProgress' or JobStatus eq 'Failed' )"
+        "StartTime eq '2026-11-25T00:00:00.0000000Z' and ( JobStatus eq 'InProgress' or JobStatus eq 'Failed' )"
     )
     assert job_filter_text(None) == ""
 
