@@ -559,8 +559,9 @@ class Vault:
             raise _bad_input("For a recovery plan, providerSpecificDetails is a list (one entry per provider).")
         entry = next((e for e in entries if isinstance(e, Mapping) and e.get("instanceType") == "InMage"), {})
         kind = entry.get("recoveryPointType", "LatestTime")
-        if kind not in ("LatestTime", "LatestTag", "Custom"):
-            raise _bad_input(f"recoveryPointType must be LatestTime, LatestTag or Custom, not {kind!r}.")
+        if kind not in ("LatestTime", "LatestTag"):
+            # A plan has no single point to name: ASR offers latest or latest app-consistent for plans.
+            raise _bad_input(f"recoveryPointType for a recovery plan must be LatestTime or LatestTag, not {kind!r}.")
         direction = props.get("failoverDirection", "RecoveryToPrimary")
         if direction not in ("RecoveryToPrimary", "PrimaryToRecovery"):
             raise _bad_input(f"failoverDirection {direction!r} is not a direction.")

@@ -133,3 +133,13 @@ def test_plan_with_busy_member_is_409(demo: ArmEmulator, call: Call) -> None:
         "POST", url(demo, "replicationRecoveryPlans/rp-erp/unplannedFailover"), AUTH, json.dumps(_plan_body()).encode()
     )
     assert response.status == 409
+
+
+def test_plan_failover_refuses_a_custom_point(demo: ArmEmulator) -> None:
+    response = demo.handle(
+        "POST",
+        url(demo, "replicationRecoveryPlans/rp-erp/unplannedFailover"),
+        AUTH,
+        json.dumps(_plan_body("Custom")).encode(),
+    )
+    assert response.status == 400 and "LatestTag" in response.json()["error"]["message"]
