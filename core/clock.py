@@ -94,3 +94,40 @@ class AcceleratedClock:
             time.sleep(min(seconds, 0.5))
             return
         time.sleep(max(0.0, seconds / self._speed))
+
+
+class ServerClock:
+    """The clock of the service we talk to: its last `Date` header, moved on by our elapsed time × its speed.
+
+    ARM stamps every answer; following it keeps ages right when the operator's machine clock is off, and
+    keeps them in simulated time when the service is an emulator running faster than real time.
+    Before the first answer it is the real clock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._base: datetime | None = None
+        self._base_real = 0.0
+        self._speed = 1.0
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def observe(self, server_time: datetime, speed: float = 1.0) -> None:
+        with self._lock:
+            self._base = server_time.astimezone(UTC)
+            self._base_real = time.monotonic()
+            self._speed = max(0.0, speed)
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._base is None:
+                return datetime.now(UTC)
+            return self._base + timedelta(seconds=(time.monotonic() - self._base_real) * self._speed)
+
+    def sleep(self, seconds: float) -> None:
+        if self._speed <= 0:
+            time.sleep(min(max(0.0, seconds), 0.5))
+            return
+        time.sleep(max(0.0, seconds / self._speed))

@@ -24,8 +24,13 @@ class Equivalent:
     powershell: str
 
 
-def failover_body(choice: PointChoice, recovery_point_id: str = "") -> dict[str, Any]:
-    """Unplanned failover of a failback-leg (InMage) item, Azure → AVS; the shape of a recorded real request."""
+def failover_body(choice: PointChoice, recovery_point_id: str = "", *, shut_down_azure_vm: bool = True) -> dict[str, Any]:
+    """Unplanned failover of a failback-leg (InMage) item, Azure → AVS; the shape of a recorded real request.
+
+    sourceSiteOperations "Required" has ASR shut the Azure VM down first (PowerShell's -PerformSourceSideAction;
+    the portal's "shut down machines" box): the product promises the Azure VM is off after a failback. The
+    recorded request sent "NotRequired", which skips that task.
+    """
     details: dict[str, Any] = {"instanceType": "InMage", "recoveryPointType": choice.asr_type}
     if choice is PointChoice.CUSTOM:
         if not recovery_point_id:
@@ -34,7 +39,7 @@ def failover_body(choice: PointChoice, recovery_point_id: str = "") -> dict[str,
     return {
         "properties": {
             "failoverDirection": "PrimaryToRecovery",
-            "sourceSiteOperations": "NotRequired",
+            "sourceSiteOperations": "Required" if shut_down_azure_vm else "NotRequired",
             "providerSpecificDetails": details,
         }
     }
@@ -188,7 +193,7 @@ def _failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
         inmage += f',recovery-point-id:"{point_id}"'
     az_native = (
         f"az site-recovery protected-item unplanned-failover {b.az_item()} "
-        "--failover-direction PrimaryToRecovery --source-site-operations NotRequired "
+        "--failover-direction PrimaryToRecovery --source-site-operations Required "
         f"--provider-details {_sh('{in-mage:{' + inmage + '}}')}"
     )
     if choice is PointChoice.CUSTOM:
@@ -200,7 +205,7 @@ def _failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
         tag = "LatestAvailableApplicationConsistent" if choice is PointChoice.LATEST_APP_CONSISTENT else "Latest"
         ps_tail = [
             "$job = Start-AzRecoveryServicesAsrUnplannedFailoverJob -ReplicationProtectedItem $rpi "
-            f"-Direction PrimaryToRecovery -RecoveryTag {tag}",
+            f"-Direction PrimaryToRecovery -RecoveryTag {tag} -PerformSourceSideAction",
             "Get-AzRecoveryServicesAsrJob -Job $job",
         ]
     return Equivalent(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import json
 import threading
 import urllib.parse
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from core.azure import mapping
-from core.clock import Clock, SystemClock
+from core.clock import Clock, ServerClock
 from core.errors import (
     AuthenticationError,
     ConnectionLost,
@@ -39,6 +40,8 @@ from core.model import (
 )
 
 API_VERSION = "2025-08-01"
+# The ARM emulator marks its answers with this header (value: its clock speed).
+SIMULATION_HEADER = "x-avs-failback-simulation"
 T = TypeVar("T")
 
 
@@ -155,7 +158,9 @@ class AzureBackend:
         self.vault = vault
         self.read_only = read_only
         self.simulated = simulated
-        self.clock: Clock = clock or SystemClock()
+        # Without a clock of our own, follow the service's Date header (and an emulator's speed).
+        self._server_clock = ServerClock() if clock is None else None
+        self.clock: Clock = clock or self._server_clock  # type: ignore[assignment]
         self.arm_endpoint = arm_endpoint.rstrip("/")
         kwargs: dict[str, Any] = {
             "retry_total": retry_total,
@@ -170,6 +175,7 @@ class AzureBackend:
             kwargs["connection_verify"] = ca_bundle
         if transport is not None:
             kwargs["transport"] = transport
+        kwargs["raw_response_hook"] = self._observe
         kwargs.update(client_kwargs or {})
         self._client = SiteRecoveryManagementClient(
             credential, vault.subscription_id, base_url=self.arm_endpoint, **kwargs
@@ -181,6 +187,29 @@ class AzureBackend:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def _observe(self, pipeline_response: Any) -> None:
+        """Every answer: follow the server's clock, and notice an emulator (it says so in a header)."""
+        headers = pipeline_response.http_response.headers
+        marker = _header(headers, SIMULATION_HEADER)
+        if marker:
+            self.simulated = True
+        if self._server_clock is None:
+            return
+        stamp = _header(headers, "Date")
+        if not stamp:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(stamp)
+        except (TypeError, ValueError):
+            return
+        speed = 1.0
+        if marker.startswith("speed="):
+            try:
+                speed = float(marker.split("=", 1)[1])
+            except ValueError:
+                speed = 1.0
+        self._server_clock.observe(when, speed)
 
     @property
     def _rg(self) -> str:
@@ -205,6 +234,7 @@ class AzureBackend:
         captured: dict[str, Any] = {}
 
         def hook(pipeline_response: Any) -> None:
+            self._observe(pipeline_response)
             http = pipeline_response.http_response
             captured["status"] = http.status_code
             captured["headers"] = dict(http.headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import email.utils
 import functools
 import json
 import re
@@ -27,6 +28,8 @@ from core.model import VaultRef
 LRO_API_VERSION = "2021-06-01"
 # Seconds of simulated time a client should wait between polls, as ASR's Retry-After: 30.
 POLL_SECONDS = 30.0
+# Marks every answer of the emulator (value: the simulated clock's speed).
+SIMULATION_HEADER = "x-avs-failback-simulation"
 _READ_LIMIT = 12000
 _WRITE_LIMIT = 1200
 
@@ -390,6 +393,10 @@ class ArmEmulator:
             "x-ms-ratelimit-remaining-subscription-reads": str(max(0, _READ_LIMIT - self._hour_reads)),
             "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
             "X-Content-Type-Options": "nosniff",
+            # Simulated time, as ARM stamps every answer with its own clock; and a mark that this is a
+            # simulation, with the clock's speed, so a client can show SIMULATION and follow the simulated time.
+            "Date": email.utils.format_datetime(self.clock.now().astimezone(UTC), usegmt=True),
+            SIMULATION_HEADER: f"speed={self.clock.speed:g}",
         }
         if method != "GET":
             headers["x-ms-ratelimit-remaining-subscription-writes"] = str(max(0, _WRITE_LIMIT - self._hour_writes))

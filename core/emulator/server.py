@@ -109,9 +109,11 @@ def _make_handler(emulator: ArmEmulator) -> type[http.server.BaseHTTPRequestHand
                 return
             if answer.delay:
                 time.sleep(answer.delay)
-            self.send_response(answer.status)
+            # send_response_only: the Date header is the emulator's simulated time, not the host's.
+            self.send_response_only(answer.status)
+            self.send_header("Server", self.version_string())
             for name, value in answer.headers.items():
-                if name.lower() not in ("server", "date"):
+                if name.lower() != "server":
                     self.send_header(name, value)
             self.end_headers()
             self.wfile.write(answer.body)

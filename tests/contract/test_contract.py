@@ -164,3 +164,30 @@ def test_read_only_sends_nothing(rig: Rig) -> None:
     with pytest.raises(NotAllowedNow):
         rig.backend.unplanned_failover(item, PointChoice.LATEST)
     assert rig.emulator.stats.writes == writes
+
+
+def test_backend_follows_the_emulator_clock_and_knows_it_is_simulated(tmp_path) -> None:
+    """Over HTTPS with no clock of its own, the backend reads simulated time and the simulation mark."""
+    from core.azure.backend import AzureBackend
+    from core.clock import AcceleratedClock
+    from core.config import StaticTokenCredential
+    from core.emulator import EmulatorServer
+    from core.model import VaultRef
+
+    sim = AcceleratedClock(speed=0.0)
+    sim.advance(-3 * 86400)  # the simulated vault lives three days in the past
+    server = EmulatorServer("small", clock=sim, state_dir=tmp_path / "emulator")
+    info = server.start()
+    try:
+        backend = AzureBackend(
+            VaultRef.parse(info.vault_id), StaticTokenCredential("emulator"), arm_endpoint=info.url,
+            ca_bundle=str(info.ca_file),
+        )
+        assert not backend.simulated
+        items = backend.list_items()
+        assert items and backend.simulated
+        assert abs((backend.now() - sim.now()).total_seconds()) < 2
+        newest = max(i.last_recovery_point_time for i in items if i.last_recovery_point_time)
+        assert newest <= backend.now()
+    finally:
+        server.stop()

@@ -33,11 +33,11 @@ def _rest_body(rest: str) -> dict:
     return json.loads(rest.split("\n\n", 1)[1])
 
 
-def test_failover_bodies_match_the_recorded_failback_request() -> None:
+def test_failover_bodies_match_the_recorded_failback_request_with_the_shutdown_asked() -> None:
     assert failover_body(PointChoice.LATEST) == {
         "properties": {
             "failoverDirection": "PrimaryToRecovery",
-            "sourceSiteOperations": "NotRequired",
+            "sourceSiteOperations": "Required",
             "providerSpecificDetails": {"instanceType": "InMage", "recoveryPointType": "LatestTime"},
         }
     }
