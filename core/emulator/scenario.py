@@ -30,6 +30,9 @@ HEALTHS = ("Normal", "Warning", "Critical", "None")
 HISTORY_KINDS = ("failover-to-azure", "reprotect-to-avs", "failover", "commit", "reprotect")
 JOB_STATES = ("Succeeded", "Failed", "Cancelled")
 GROUP_TYPES = ("Shutdown", "Failover", "Boot")
+# Training: the recovery point a lesson expects, and the step after which the lesson is over.
+TRAINING_POINTS = ("latest", "app-consistent")
+TRAINING_ENDS = ("preflight", "failover", "commit", "reprotect")
 ACTION_KINDS = ("manual", "script")
 
 
@@ -190,6 +193,18 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class TrainingSpec:
+    """What a training scenario teaches: the goals, the VMs (or plan) the trainee works on, the expected choices."""
+
+    goals: tuple[str, ...]
+    focus: tuple[str, ...]
+    plan: str = ""
+    expected_point: str = ""  # "", "latest" or "app-consistent"
+    point_why: str = ""  # why that point is the right call, said to the trainee after the choice
+    ends_after: str = "reprotect"  # the last step of the procedure this lesson expects the trainee to do
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     title: str
@@ -204,6 +219,7 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     source: str = ""
     private_cloud: str = ""
+    training: TrainingSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -486,7 +502,20 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
     top = r.obj(
         data,
         "$",
-        ("title", "brief", "vault", "private_cloud", "settings", "fabrics", "items", "bulk", "plans", "jobs", "faults"),
+        (
+            "title",
+            "brief",
+            "vault",
+            "private_cloud",
+            "settings",
+            "fabrics",
+            "items",
+            "bulk",
+            "plans",
+            "jobs",
+            "faults",
+            "training",
+        ),
     )
     v = r.obj(r.get(top, "vault", "$", dict), "$.vault", ("subscription", "resource_group", "name", "location"))
     vault = VaultRef(
@@ -603,6 +632,7 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
             faults.append(Fault.from_json(entry))
         except (TypeError, ValueError) as exc:
             raise r.fail(p, str(exc)) from None
+    training = _training(r, top, {i.name for i in items}, plans) if "training" in top else None
     return Scenario(
         name=name or Path(file).stem,
         title=r.get(top, "title", "$", str),
@@ -617,6 +647,49 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
         faults=tuple(faults),
         source=file,
         private_cloud=r.get(top, "private_cloud", "$", str, ""),
+        training=training,
+    )
+
+
+def _strings(r: _Reader, obj: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+    """A required, non-empty list of non-empty strings."""
+    values = r.get(obj, key, path, list)
+    if not values:
+        raise r.fail(f"{path}.{key}", "needs at least one entry")
+    for k, value in enumerate(values):
+        if not isinstance(value, str):
+            raise r.fail(f"{path}.{key}[{k}]", f"expected a string, got {type(value).__name__}")
+        if not value.strip():
+            raise r.fail(f"{path}.{key}[{k}]", "must not be empty")
+    return tuple(values)
+
+
+def _training(r: _Reader, top: Mapping[str, Any], item_names: set[str], plans: tuple[PlanSpec, ...]) -> TrainingSpec:
+    p = "$.training"
+    t = r.obj(top["training"], p, ("goals", "focus", "plan", "expected_point", "point_why", "ends_after"))
+    if not r.get(top, "brief", "$", str, "").strip():
+        raise r.fail("$.brief", "a training scenario needs a brief: two or three sentences the trainee reads first")
+    focus = _strings(r, t, "focus", p)
+    for k, name in enumerate(focus):
+        if name not in item_names:
+            raise r.fail(f"{p}.focus[{k}]", f"no item named {name!r} in this scenario")
+    plan = r.get(t, "plan", p, str, "")
+    if plan:
+        spec = next((pl for pl in plans if plan in (pl.name, pl.friendly_name)), None)
+        if spec is None:
+            known = ", ".join(pl.name for pl in plans) or "none"
+            raise r.fail(f"{p}.plan", f"no plan named {plan!r} in this scenario (plans: {known})")
+        members = {m for g in spec.groups for m in g.items}
+        for k, name in enumerate(focus):
+            if name not in members:
+                raise r.fail(f"{p}.focus[{k}]", f"{name!r} is not a member of the plan {plan!r}")
+    return TrainingSpec(
+        goals=_strings(r, t, "goals", p),
+        focus=focus,
+        plan=plan,
+        expected_point=r.choice(t, "expected_point", p, ("", *TRAINING_POINTS), ""),
+        point_why=r.get(t, "point_why", p, str, ""),
+        ends_after=r.choice(t, "ends_after", p, TRAINING_ENDS, "reprotect"),
     )
 
 
