@@ -39,10 +39,12 @@ from core.model import (
     PointChoice,
     ProcessServer,
     ProtectedItem,
+    RecoveryPlan,
     RecoveryPoint,
     ReprotectTarget,
     Stage,
 )
+from core.preflight import Level, PreflightReport, check_item, check_plan, check_vault
 from core.recovery import (
     PointOption,
     custom_option,
@@ -53,11 +55,12 @@ from core.recovery import (
 )
 
 if TYPE_CHECKING:
-    from core.plans import PlanView
+    from core.plans import MemberProgress, PlanReprotect, PlanView
 
 WIDTH = 80
 SHOW_HELP = "print the equivalent REST call, az and PowerShell commands; send nothing"
 AGENT_RETRY_SECONDS = 60.0  # backend-clock seconds between reprotect attempts inside the agent window
+MAX_PLAN_REPROTECT_ROUNDS = 3  # fresh reads of the plan while following jobs that were already running
 
 
 # -- plumbing ------------------------------------------------------------------------------------------------
@@ -110,8 +113,8 @@ class _Context:
         return self._backend
 
     def the_journal(self) -> Journal | None:
-        """The session journal; the simulated vault writes none unless one was handed in."""
-        if self.journal is None and not getattr(self.backend, "simulated", False):
+        """The session journal; the in-process demo vault writes none unless one was handed in."""
+        if self.journal is None and not getattr(self.args, "demo", False):
             self.journal = Journal(clock=self.clock or getattr(self.backend, "clock", None), vault=self.backend.vault)
         return self.journal
 
@@ -635,6 +638,7 @@ def cmd_failover(ctx: _Context) -> int:
         summary.append(f"This point gives up about {_short_age(option.loss_seconds)} more writes than Latest.")
     if _show_command(ctx, "failover", item, choice=option.choice, recovery_point_id=point_id):
         return 0
+    preflight = _preflight_gate(ctx, lambda: check_item(backend, item, points=points), "the failover")
     _confirm(ctx, summary, "yes", "Fail back", "yes" if args.yes else None)
     if not io.json and args.yes and option.needs_acknowledgement:
         _say(io.err, f"note: {option.tradeoff}")
@@ -646,7 +650,7 @@ def cmd_failover(ctx: _Context) -> int:
         recovery_point_time=option.point.time if option.point else None,
         data_loss_seconds=option.loss_seconds,
         acknowledged_loss=option.needs_acknowledgement,
-        details={"choice": option.choice.value},
+        details={"choice": option.choice.value, "preflight": preflight},
     )
     _report_start(ctx, handle, f"Failover of {item.friendly_name}")
     return _finish(ctx, handle, {"point": _option_json(option)})
@@ -683,41 +687,47 @@ def _find_process_server(fabrics: Sequence[Fabric], name: str) -> tuple[Fabric, 
     )
 
 
-def _forward_policy(items: Sequence[ProtectedItem]) -> str:
-    """The AVS → Azure policy the vault's other VMs replicate with, when they agree on one ("" otherwise: the
-    backend then asks the vault's policy list)."""
-    policies = {i.policy_id for i in items if i.instance_type == "InMageAzureV2" and i.policy_id}
-    return policies.pop() if len(policies) == 1 else ""
-
-
 def _reprotect_target(
-    ctx: _Context, item: ProtectedItem, items: Sequence[ProtectedItem]
-) -> tuple[ReprotectTarget, ProcessServer]:
+    ctx: _Context, current_targets: Sequence[str], what: str
+) -> tuple[ReprotectTarget, ProcessServer, str]:
+    """The process server, master target and run-as account named by the options, for `what` (an item or a
+    plan); `current_targets` are the master target ids the VMs use now. The replication policy stays empty
+    unless --policy names one: the backend then picks the vault's AVS → Azure policy."""
     args = ctx.args
     fabrics = ctx.backend.list_fabrics()
     fabric, ps = _find_process_server(fabrics, args.process_server)
     master_target = getattr(args, "master_target", None)
     targets = fabric.master_targets
+    known = {m.id: m for m in targets}
+    current = list(dict.fromkeys(t for t in current_targets if t in known))
     if master_target:
         chosen = [m for m in targets if master_target.lower() in (m.name.lower(), m.id.lower())]
         if not chosen:
             names = ", ".join(m.name for m in targets) or "none"
             raise NotFound(f"No master target named {master_target!r}. Known: {names}.")
-        mt_id = chosen[0].id
-    elif item.master_target_id and any(m.id == item.master_target_id for m in targets):
-        mt_id = item.master_target_id
+        mt = chosen[0]
+    elif len(current) > 1:
+        # one master target for every VM keeps each replication group on one pair, as ASR requires
+        names = ", ".join(known[t].name for t in current)
+        raise UsageError(
+            f"The VMs of {what} use different master targets ({names}).",
+            hint="Name the one to use for all of them with --master-target.",
+        )
+    elif current:
+        mt = known[current[0]]
     elif targets:
-        mt_id = targets[0].id
+        mt = targets[0]
     else:
         raise NotAllowedNow(
             f"The fabric {fabric.friendly_name} lists no master target server.",
             hint="Reprotect needs a master target; check the configuration server's registration.",
         )
     run_as = getattr(args, "run_as_account", None) or (fabric.run_as_accounts[0].id if fabric.run_as_accounts else "")
-    policy = getattr(args, "policy", None) or _forward_policy(items)
-    return ReprotectTarget(
-        process_server_id=ps.id, master_target_id=mt_id, run_as_account_id=run_as, policy_id=policy
-    ), ps
+    policy = getattr(args, "policy", None) or ""
+    target = ReprotectTarget(
+        process_server_id=ps.id, master_target_id=mt.id, run_as_account_id=run_as, policy_id=policy
+    )
+    return target, ps, mt.name
 
 
 def cmd_reprotect(ctx: _Context) -> int:
@@ -726,7 +736,7 @@ def cmd_reprotect(ctx: _Context) -> int:
     item = resolve_item(items, args.item)
     _refuse(can_reprotect(item))
     _guard_read_only(ctx, "the reprotect")
-    target, ps = _reprotect_target(ctx, item, items)
+    target, ps, _ = _reprotect_target(ctx, [item.master_target_id], item.friendly_name)
     health = ps.health or "unknown"
     summary = [
         f"Reprotect {item.friendly_name}: replicate from AVS back to Azure (RecoveryToPrimary).",
@@ -745,8 +755,10 @@ def cmd_reprotect(ctx: _Context) -> int:
     return _reprotect_wait(ctx, item, target, handle)
 
 
-def _send_reprotect(ctx: _Context, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
+def _send_reprotect(ctx: _Context, item: ProtectedItem, target: ReprotectTarget, plan: str = "") -> OperationHandle:
     details = {"process_server_id": target.process_server_id, "master_target_id": target.master_target_id}
+    if plan:
+        details["plan"] = plan
     return ctx.send(
         "reprotect", (item.id, item.friendly_name), lambda: ctx.backend.reprotect(item, target), details=details
     )
@@ -928,16 +940,20 @@ def _show_job(io: _Io, job: Job, now: datetime) -> None:
         _print_job(io, job, now)
 
 
-def _plan_context(ctx: _Context) -> tuple[PlanView, dict[str, list[RecoveryPoint]], list[ProtectedItem]]:
-    """The named plan's view, with each member's recovery points (keyed by item name)."""
+def _plan_context(
+    ctx: _Context, points: bool = True
+) -> tuple[PlanView, dict[str, list[RecoveryPoint]], list[ProtectedItem]]:
+    """The named plan's view, with each member's recovery points (keyed by item name) unless `points` is off."""
     from core.plans import plan_view, resolve_plan
 
     backend = ctx.backend
     plan = resolve_plan(backend.list_plans(), ctx.args.plan)
     items = _all_items(backend)
     view = plan_view(plan, items)
-    points = {m.item.name: backend.list_recovery_points(m.item) for m in view.members}
-    return view, points, items
+    if not points:
+        return view, {}, items
+    by_item = {m.item.name: backend.list_recovery_points(m.item) for m in view.members}
+    return view, by_item, items
 
 
 def cmd_plans(ctx: _Context) -> int:
@@ -1044,7 +1060,7 @@ def cmd_plan_failover(ctx: _Context) -> int:
     choice = choices.get(args.point.strip().lower())
     if choice is None:
         raise UsageError("A plan fails back to --point latest or --point app-consistent.")
-    view, points, _ = _plan_context(ctx)
+    view, points, items = _plan_context(ctx)
     _refuse(can_fail_over_plan(view, points))
     _guard_read_only(ctx, "the plan failover")
     now = backend.now()
@@ -1057,13 +1073,16 @@ def cmd_plan_failover(ctx: _Context) -> int:
     summary.append("ASR shuts the Azure VMs down and starts them in AVS, boot group by boot group.")
     if _show_command(ctx, "plan-failover", None, plan=view.plan, choice=choice):
         return 0
+    preflight = _preflight_gate(
+        ctx, lambda: check_plan(backend, view.plan, items, points_by_item=points), "the plan failover"
+    )
     _confirm(ctx, summary, "yes", "Fail back the plan", "yes" if args.yes else None)
     failover = _plan_operation(ctx, "plan_unplanned_failover")
     handle = ctx.send(
         "plan-failover",
         (view.plan.id, view.name),
         lambda: failover(view.plan, choice),
-        details={"choice": choice.value},
+        details={"choice": choice.value, "preflight": preflight},
     )
     _report_start(ctx, handle, f"Failover of plan {view.name}")
     return _finish(ctx, handle)
@@ -1082,11 +1101,333 @@ def cmd_plan_commit(ctx: _Context) -> int:
     ]
     if _show_command(ctx, "plan-commit", None, plan=view.plan):
         return 0
-    _confirm(ctx, summary, view.plan.name, "Commit the plan", args.confirm)
+    # the plan's name or its friendly name, typed out in full, both say which plan is meant
+    expected = view.plan.friendly_name if args.confirm and args.confirm == view.plan.friendly_name else view.plan.name
+    _confirm(ctx, summary, expected, "Commit the plan", args.confirm)
     commit = _plan_operation(ctx, "plan_commit")
     handle = ctx.send("plan-commit", (view.plan.id, view.name), lambda: commit(view.plan))
     _report_start(ctx, handle, f"Commit of plan {view.name}")
     return _finish(ctx, handle)
+
+
+_MEMBER_GLYPHS = {
+    "pending": JobState.NOT_STARTED,
+    "running": JobState.IN_PROGRESS,
+    "waiting-for-agent": JobState.SUSPENDED,
+    "protected": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+    "blocked": JobState.CANCELLED,
+}
+
+
+class _JournaledReprotects:
+    """The backend as a plan reprotect sees it: each reprotect it sends is journaled like a single one."""
+
+    def __init__(self, ctx: _Context, plan_name: str) -> None:
+        self._ctx = ctx
+        self._backend = ctx.backend
+        self._plan = plan_name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+    def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
+        return _send_reprotect(self._ctx, item, target, plan=self._plan)
+
+
+def _plan_reprotect_refusal(view: PlanView) -> str:
+    """Why the plan cannot be reprotected now ("" when it can): every VM committed, protected or on its way."""
+    from core.plans import members_to_reprotect
+
+    if not view.members:
+        return f"The plan {view.name} holds no VM."
+    if view.running_job_name:
+        return f"A job ({view.running_job_name}) is running on the plan {view.name}; wait for it to finish."
+    settled = (Stage.COMMITTED, Stage.REPROTECT_RUNNING, Stage.PROTECTED_TO_AZURE)
+    early = [m for m in view.members if m.stage not in settled]
+    if early:
+        listed = "; ".join(f"{m.name}: {m.stage.label}" for m in early)
+        return f"Reprotect follows the commit of every VM of {view.name} ({listed})."
+    refused = [(i, can_reprotect(i)) for i in members_to_reprotect(view)]
+    blocked = [f"{i.friendly_name}: {v.reason}" for i, v in refused if not v.allowed]
+    if blocked:
+        return "Not every VM can be reprotected now: " + "; ".join(blocked)
+    if all(m.stage is Stage.PROTECTED_TO_AZURE for m in view.members):
+        return f"Every VM of {view.name} is already protected to Azure: nothing to reprotect."
+    return ""
+
+
+def _progress_line(io: _Io, p: MemberProgress, attempt: int, now: datetime) -> str:
+    line = f"  {_glyph(io, _MEMBER_GLYPHS[p.state.key])} {p.item_name}: {p.word}"
+    if p.job_name and p.state.key in ("running", "protected", "failed"):
+        line += f" (job {p.job_name})"
+    if p.state.key == "waiting-for-agent" and p.next_retry_at is not None:
+        wait = max(0.0, (p.next_retry_at - now).total_seconds())
+        line += f", attempt {attempt} failed; retry in {_short_age(wait)}"
+    return line
+
+
+def _refused_after_following(runner: PlanReprotect, p: MemberProgress) -> bool:
+    """Blocked although a job of this command ran on it: the stale-view refusal a fresh read clears."""
+    return p.state.key == "blocked" and p.attempts == 0 and bool(runner.attempts_of(p.item_name))
+
+
+def _progress_json(p: MemberProgress, history: Sequence[str], sends: int) -> dict[str, Any]:
+    return {
+        "item": p.item_name,
+        "item_id": p.item_id,
+        "boot_group": p.group_index + 1,
+        "state": p.state.key,
+        "job_name": p.job_name or None,
+        "jobs": list(history),
+        "attempts": sends,
+        "next_retry_at": _iso(p.next_retry_at),
+        "last_error": p.last_error or None,
+        "new_item_id": p.new_item_id or None,
+    }
+
+
+def cmd_plan_reprotect(ctx: _Context) -> int:
+    """Reprotect every committed VM of a plan to Azure as one step, retrying while their agents register."""
+    from core.errors import JobFailed
+    from core.plans import PlanReprotect
+
+    args, io, backend = ctx.args, ctx.io, ctx.backend
+    view, _, _ = _plan_context(ctx, points=False)
+    refusal = _plan_reprotect_refusal(view)
+    if refusal:
+        raise NotAllowedNow(refusal, hint="Nothing was sent. `avs-failback plan PLAN` shows each VM's stage.")
+    _guard_read_only(ctx, "the plan reprotect")
+    moving = [m for m in view.members if m.stage is not Stage.PROTECTED_TO_AZURE]
+    target, ps, mt_name = _reprotect_target(ctx, [m.item.master_target_id for m in moving], f"the plan {view.name}")
+    health = ps.health or "unknown"
+    summary = [
+        f"Reprotect the recovery plan {view.name}: replicate its {len(moving)} VMs from AVS back to Azure "
+        "(RecoveryToPrimary), one reprotect per VM.",
+        f"Every VM goes through the process server {ps.friendly_name} (health {health}) and the master target "
+        f"{mt_name}, so each replication group stays on one pair.",
+        "A VM whose mobility agent has not registered back yet (up to "
+        f"{int(AGENT_REGISTRATION_WINDOW.total_seconds() // 60)} minutes after it booted in AVS) is retried"
+        + (" on a timer." if getattr(args, "wait", False) else " when you run this again with --wait."),
+    ]
+    if not ps.is_healthy:
+        summary.append(f"Warning: the process server reports health {health!r}.")
+    _confirm(ctx, summary, "yes", "Reprotect the plan", "yes" if args.yes else None)
+    clock = ctx.clock or getattr(backend, "clock", None)
+    waiting = bool(getattr(args, "wait", False))
+    timeout = getattr(args, "timeout", None)
+    started = backend.now()
+    earlier: dict[str, tuple[list[str], int]] = {}  # item id → jobs and sends of the rounds before
+    shown: dict[str, tuple[str, str, int]] = {}
+    if not io.json:
+        io.out(f"Reprotect of plan {view.name}:")
+    for round_no in range(1, MAX_PLAN_REPROTECT_ROUNDS + 1):
+        runner = PlanReprotect(
+            cast(Backend, _JournaledReprotects(ctx, view.plan.name)),
+            view,
+            target,
+            clock=clock,
+            retry_delay=AGENT_RETRY_SECONDS,
+        )
+
+        def on_update(progress: list[MemberProgress], runner: PlanReprotect = runner) -> None:
+            journal = ctx.journal
+            now = runner.clock.now()
+            for p in progress:
+                job = runner.tracker.jobs.get(p.job_name) if p.job_name else None
+                if journal is not None and job is not None:
+                    journal.job_update(job)
+                attempt = len(earlier.get(p.item_id, ([], 0))[0]) + p.attempts
+                key = (p.state.key, p.job_name, attempt)
+                if io.json or shown.get(p.item_id) == key or _refused_after_following(runner, p):
+                    continue
+                shown[p.item_id] = key
+                io.out(_clip(_progress_line(io, p, attempt, now), WIDTH))
+                first_wait = p.state.key == "waiting-for-agent" and attempt == 1
+                if p.last_error and (first_wait or p.state.key in ("failed", "blocked")):
+                    _say(io.out, p.last_error, "      ")
+
+        if waiting:
+            left = None if timeout is None else max(0.0, timeout - (backend.now() - started).total_seconds())
+            final = runner.run(on_update=on_update, timeout=left)
+        else:
+            final = runner.step()
+            on_update(final)
+        # A VM whose running job this command followed, and which then failed on the agent window, is refused
+        # by the round's stale view of it (still "reprotect running"): read the plan again and carry on.
+        followed = [p for p in final if _refused_after_following(runner, p)]
+        rounds_left = round_no < MAX_PLAN_REPROTECT_ROUNDS
+        for p in final:
+            jobs, sends = earlier.get(p.item_id, ([], 0))
+            earlier[p.item_id] = (jobs + runner.attempts_of(p.item_name), sends + p.attempts)
+        if not (waiting and followed and rounds_left):
+            break
+        view, _, _ = _plan_context(ctx, points=False)
+        for p in followed:
+            shown.pop(p.item_id, None)
+    if io.json:
+        io.emit_json(
+            {
+                "plan": {"id": view.plan.id, "name": view.plan.name, "friendly_name": view.name},
+                "process_server": ps.friendly_name,
+                "master_target": mt_name,
+                "waited": waiting,
+                "all_protected": runner.all_protected,
+                "members": [_progress_json(p, *earlier[p.item_id]) for p in final],
+            }
+        )
+    lost = [p for p in final if p.state.key in ("failed", "blocked")]
+    if lost:
+        names = ", ".join(p.item_name for p in lost)
+        others = "" if len(lost) == len(final) else f"; the other VMs of {view.name} went on"
+        raise JobFailed(
+            f"The reprotect of {names} did not succeed{others}.",
+            hint="Read the error under each VM, fix it, then run `avs-failback plan-reprotect` again: it follows "
+            "the VMs already on their way and sends only the others.",
+        )
+    if not io.json:
+        if runner.all_protected:
+            io.out(f"Every VM of {view.name} is protected to Azure again.")
+        elif not getattr(args, "wait", False):
+            _say(
+                io.out,
+                "Follow the jobs with `avs-failback jobs`, or run this again with --wait to follow them and "
+                "retry the VMs whose agents are still registering.",
+            )
+    return 0
+
+
+# -- preflight -----------------------------------------------------------------------------------------------
+
+
+def _preflight_json(report: PreflightReport, target_id: str = "") -> dict[str, Any]:
+    return {
+        "target": report.target_name,
+        "target_id": target_id or None,
+        "kind": report.kind,
+        "worst": report.worst.word.lower(),
+        "ok": report.ok,
+        "summary": report.summary,
+        "checks": [
+            {"key": c.key, "title": c.title, "level": c.level.word.lower(), "detail": c.detail, "remedy": c.remedy}
+            for c in report.checks
+        ],
+    }
+
+
+def _preflight_lines(io: _Io, report: PreflightReport, *, passed: bool = True) -> list[str]:
+    """The report at 80 columns: a check per entry, its remedy below; `passed=False` folds the PASS checks."""
+    lines = _wrap(report.summary)
+    folded = 0
+    for check in report.checks:
+        if check.level is Level.PASS and not passed:
+            folded += 1
+            continue
+        glyph = check.level.glyph if io.unicode else check.level.ascii_glyph
+        head = f"  {glyph} {check.level.word:<4} "
+        lines += _hanging(f"{head}{check.title}: {check.detail}", len(head))
+        if check.remedy and check.level is not Level.PASS:
+            arrow = " " * len(head) + ("→ " if io.unicode else "-> ")
+            lines += _hanging(arrow + check.remedy, len(arrow))
+    if folded:
+        lines.append(f"  ({folded} other check{'s' if folded != 1 else ''} passed)")
+    return lines
+
+
+def _hanging(text: str, indent: int) -> list[str]:
+    # ids and paths stay whole so that they can be copied, even past 80 columns
+    return textwrap.wrap(
+        text, WIDTH, subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False
+    ) or [text]
+
+
+def _preflight_gate(ctx: _Context, run: Callable[[], PreflightReport], what: str) -> str:
+    """Run the preflight before a failover; refuse on FAIL with the report. Returns what the journal records."""
+    if getattr(ctx.args, "skip_preflight", False):
+        return "skipped"
+    io = ctx.io
+    report = run()
+    if not report.ok:
+        if io.json:
+            io.emit_json({"preflight": _preflight_json(report)})
+        else:
+            for line in _preflight_lines(io, report, passed=False):
+                io.err(line)
+        fails = len(report.failures)
+        raise NotAllowedNow(
+            f"The preflight found {fails} blocking problem{'s' if fails != 1 else ''}: {what} was not sent.",
+            hint="Fix what the report says and run the command again (`avs-failback preflight` re-checks), or "
+            "pass --skip-preflight to send it anyway.",
+        )
+    if report.warnings and not io.json:
+        titles = ", ".join(c.title for c in report.warnings)
+        _say(io.err, f"preflight: {report.summary} ({titles}); `avs-failback preflight` shows the remedies.")
+    return report.worst.word.lower()
+
+
+def cmd_preflight(ctx: _Context) -> int:
+    """Read-only: pass / warn / fail for an item, a plan or the whole vault; exit 4 when anything fails."""
+    from core.plans import resolve_plan
+
+    args, io, backend = ctx.args, ctx.io, ctx.backend
+    if getattr(args, "all", False):
+        if args.target:
+            raise UsageError("Give an item or a plan, or --all, not both.")
+        reports = check_vault(backend)
+        worst = Level.worst_of(r.worst for r in reports)
+        if io.json:
+            io.emit_json(
+                {
+                    "vault": backend.vault.arm_id,
+                    "time": _iso(backend.now()),
+                    "worst": worst.word.lower(),
+                    "reports": [_preflight_json(r) for r in reports],
+                }
+            )
+        elif not reports:
+            io.out("Nothing to check: no item is ready to fail back and the vault has no recovery plan.")
+        else:
+            for report in reports:
+                for line in _preflight_lines(io, report, passed=False):
+                    io.out(line)
+                io.out("")
+            ready = sum(1 for r in reports if r.ok)
+            _say(io.out, f"{len(reports)} checked: {ready} ready, {len(reports) - ready} not ready.")
+        return NotAllowedNow.exit_code if worst is Level.FAIL else 0
+    if not args.target:
+        raise UsageError("Name an item or a plan to check, or pass --all.")
+    items = _all_items(backend)
+    plans = backend.list_plans()
+    found_item: ProtectedItem | None = None
+    found_plan: RecoveryPlan | None = None
+    try:
+        found_item = resolve_item(items, args.target)
+    except NotFound:
+        pass
+    try:
+        found_plan = resolve_plan(plans, args.target)
+    except NotFound:
+        pass
+    if found_item is not None and found_plan is not None:
+        raise UsageError(
+            f"{args.target!r} names both a replicated item and a recovery plan.",
+            hint=f"Pass the ARM id of the one to check: {found_item.id} or {found_plan.id}.",
+        )
+    if found_plan is not None:
+        report, target_id = check_plan(backend, found_plan, items), found_plan.id
+    elif found_item is not None:
+        report, target_id = check_item(backend, found_item, plans=plans), found_item.id
+    else:
+        raise NotFound(
+            f"No replicated item or recovery plan named {args.target!r} in this vault.",
+            hint="`avs-failback items` and `avs-failback plans` list the names.",
+        )
+    if io.json:
+        io.emit_json(_preflight_json(report, target_id))
+    else:
+        for line in _preflight_lines(io, report):
+            io.out(line)
+    return 0 if report.ok else NotAllowedNow.exit_code
 
 
 def cmd_report(ctx: _Context) -> int:
@@ -1180,6 +1521,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("item", metavar="ITEM")
     p.add_argument("--point", required=True, metavar="latest|app-consistent|POINT_ID")
     p.add_argument("--yes", action="store_true", help="do not ask: the point's data loss is accepted")
+    p.add_argument("--skip-preflight", action="store_true", help="send even when the preflight finds a problem")
     p.add_argument("--wait", action="store_true", help="follow the job to its end")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after this long")
     p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
@@ -1198,7 +1540,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--process-server", required=True, metavar="NAME", help="process server that sends data to Azure")
     p.add_argument("--master-target", metavar="NAME", help="master target (default: the item's, or the first)")
     p.add_argument("--run-as-account", metavar="ID", help="run-as account id (default: the fabric's first)")
-    p.add_argument("--policy", metavar="ARM_ID", help="replication policy for AVS → Azure")
+    p.add_argument("--policy", metavar="ARM_ID", help="replication policy for AVS → Azure (default: the vault's)")
     p.add_argument("--yes", action="store_true")
     p.add_argument("--wait", action="store_true", help="follow the job; retry while the agent registers")
     p.add_argument("--no-retry", action="store_true", help="with --wait: do not retry agent-registration failures")
@@ -1234,6 +1576,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("plan", metavar="PLAN")
     p.add_argument("--point", required=True, metavar="latest|app-consistent")
     p.add_argument("--yes", action="store_true")
+    p.add_argument("--skip-preflight", action="store_true", help="send even when the preflight finds a problem")
     p.add_argument("--wait", action="store_true")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
     p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
@@ -1246,6 +1589,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, metavar="SECONDS")
     p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
     p.set_defaults(run=cmd_plan_commit)
+
+    p = sub.add_parser("plan-reprotect", parents=[common], help="reprotect every committed VM of a plan to Azure")
+    p.add_argument("plan", metavar="PLAN")
+    p.add_argument("--process-server", required=True, metavar="NAME", help="process server that sends data to Azure")
+    p.add_argument("--master-target", metavar="NAME", help="master target for every VM (default: the one they use)")
+    p.add_argument("--run-as-account", metavar="ID", help="run-as account id (default: the fabric's first)")
+    p.add_argument("--policy", metavar="ARM_ID", help="replication policy for AVS → Azure (default: the vault's)")
+    p.add_argument("--yes", action="store_true")
+    p.add_argument("--wait", action="store_true", help="follow every VM; retry while their agents register")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.set_defaults(run=cmd_plan_reprotect)
+
+    p = sub.add_parser("preflight", parents=[common], help="read-only checks before a failback, with remedies")
+    p.add_argument("target", nargs="?", metavar="ITEM|PLAN", help="an item or a recovery plan")
+    p.add_argument("--all", action="store_true", help="every item ready to fail back and every plan")
+    p.set_defaults(run=cmd_preflight)
 
     p = sub.add_parser("report", parents=[common], help="the session journal as an incident timeline")
     p.add_argument("--format", choices=("md", "json"), default="md")

@@ -89,7 +89,7 @@ class FakeVault:
                 friendly_name="cs-avs",
                 instance_type="VMware",
                 process_servers=(
-                    ProcessServer("ps-guid-1", "ps-azure-01", "10.0.0.4", "Normal"),
+                    ProcessServer("ps-1", "ps-azure-01", "10.0.0.4", "Normal"),
                     ProcessServer("ps-guid-2", "ps-azure-02", "10.0.0.5", "Warning"),
                 ),
                 master_targets=(MasterTarget("mt-1", "mt-avs-01"),),

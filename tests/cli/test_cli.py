@@ -192,7 +192,7 @@ def test_reprotect_picks_the_process_server(vault: FakeVault) -> None:
     assert code == 0
     op, name, target = vault.sent[0]
     assert (op, name) == ("reprotect", "rpi-file01")
-    assert target.process_server_id == "ps-guid-1"  # type: ignore[attr-defined]
+    assert target.process_server_id == "ps-1"  # type: ignore[attr-defined]
     assert target.master_target_id == "mt-1" and target.run_as_account_id == "2"  # type: ignore[attr-defined]
     assert "Succeeded" in out
     code, out, _ = run(vault, "items", "--json", "--filter", "file01")
