@@ -19,7 +19,9 @@ from core.errors import (
     MalformedResponse,
     NotAllowedNow,
     NotFound,
+    OperationInProgress,
     ReadOnlyError,
+    ServiceError,
 )
 from core.failback import Verdict, can_commit, can_failover, can_reprotect
 from core.journal import Journal, format_ts
@@ -320,19 +322,32 @@ class Operations:
         crash_point("after-intent")
         try:
             handle = request()
-        except (ConnectionLost, MalformedResponse) as exc:
-            # The request may or may not have reached Azure: only the target's state can tell.
-            return self._outcome_unknown(intent_id, exc, reread, what, target_name)
+        except (ConnectionLost, MalformedResponse, OperationInProgress) as exc:
+            # Only the target's state tells whether the request got through (a lost or unreadable answer), or
+            # whose job holds the target (a 409).
+            return self._settle(intent_id, exc, reread, what, target_name)
+        except ServiceError as exc:
+            if (exc.status or 0) >= 500:
+                # A server error may come after ASR started the job: look before calling it refused.
+                return self._settle(intent_id, exc, reread, what, target_name)
+            self._refused(intent_id, exc, target_name)
+            raise
         except FailbackError as exc:
-            if self.journal is not None:
-                self.journal.refused(intent_id, exc)
+            self._refused(intent_id, exc, target_name)
             raise
         crash_point("after-send")
         if self.journal is not None:
             self.journal.sent(intent_id, handle)
         return Started(handle, attached=False, note=f"The {what} of {target_name} was sent: job {handle.job_name}.")
 
-    def _outcome_unknown(
+    def _refused(self, intent_id: str, error: FailbackError, target_name: str) -> None:
+        if not error.hint:
+            action = next((d.recommended_action for d in error.details if d.recommended_action), "")
+            error.hint = f"Nothing was started on {target_name}." + (f" ASR recommends: {action}" if action else "")
+        if self.journal is not None:
+            self.journal.refused(intent_id, error)
+
+    def _settle(
         self,
         intent_id: str,
         error: FailbackError,
@@ -340,36 +355,85 @@ class Operations:
         what: str,
         target_name: str,
     ) -> Started:
+        """After an answer that does not say whether a job started: attach to the job on the target, or refuse."""
+        conflict = isinstance(error, OperationInProgress)
+        unsure = isinstance(error, (ConnectionLost, MalformedResponse))
         try:
             target_id, name, scenario = reread()
         except FailbackError:
-            scenario = None
+            if conflict:
+                self._refused(intent_id, error, target_name)
+                raise error from None
+            scenario, unsure = None, True
             target_id = name = ""
         if scenario is not None and scenario.job_name:
+            return self._attach_after(intent_id, error, target_id, name, scenario, what, conflict=conflict)
+        if unsure:
+            # Nothing runs yet, but Azure may still act on a request it received: only a later look can tell.
+            lost = ConnectionLost if isinstance(error, ConnectionLost) else type(error)
+            if isinstance(error, ServiceError):
+                raise ServiceError(
+                    f"The {what} of {target_name} may or may not have been carried out: {error.message}",
+                    code=error.code,
+                    status=error.status,
+                    hint=RESTART_HINT,
+                    details=error.details,
+                    activity_id=error.activity_id,
+                ) from error
+            raise lost(
+                f"The {what} of {target_name} may or may not have reached Azure: {error.message}",
+                hint=RESTART_HINT,
+                details=error.details,
+            ) from error
+        if isinstance(error, ServiceError) and not conflict:
+            error.hint = (
+                f"Azure answered with a server error and nothing runs on {target_name}: the {what} was not "
+                "carried out (the journal records it as refused). Wait a minute and send it again; if it "
+                "persists, give Microsoft support the activity id."
+            )
+        self._refused(intent_id, error, target_name)
+        raise error
+
+    def _attach_after(
+        self,
+        intent_id: str,
+        error: FailbackError,
+        target_id: str,
+        name: str,
+        scenario: CurrentScenario,
+        what: str,
+        *,
+        conflict: bool,
+    ) -> Started:
+        if conflict:
+            # ASR refused ours because another job holds the target: record the refusal, then follow that job.
+            reason = f"the {what} was refused ({error.message}); job {scenario.job_name} holds {name}"
+            note = (
+                f"ASR refused the {what} of {name}: {scenario.name} job {scenario.job_name} started on it "
+                f"meanwhile{_since(scenario.start_time)} (another operator?). Nothing of yours runs; that job "
+                "is followed instead."
+            )
+            if self.journal is not None:
+                self.journal.refused(intent_id, error)
+        else:
             reason = (
                 f"the answer to the {what} was lost ({error.message}); job {scenario.job_name} now runs on "
                 f"{name}: the request got through"
             )
-            if self.journal is not None:
-                self.journal.attached(target_id, scenario.job_name, reason)
-            handle = OperationHandle(
-                operation=scenario_operation(scenario.name, what.replace(" ", "-")),
-                job_name=scenario.job_name,
-                target_id=target_id,
-                target_name=name,
-            )
             note = (
-                f"The connection dropped while sending the {what} of {target_name}, but {scenario.name} job "
+                f"The answer to the {what} of {name} was lost ({error.message}), but {scenario.name} job "
                 f"{scenario.job_name} now runs on it{_since(scenario.start_time)}: the request got through, and "
                 "that job is followed."
             )
-            return Started(handle, attached=True, note=note)
-        lost = ConnectionLost if isinstance(error, ConnectionLost) else type(error)
-        raise lost(
-            f"The {what} of {target_name} may or may not have reached Azure: {error.message}",
-            hint=RESTART_HINT,
-            details=error.details,
-        ) from error
+        if self.journal is not None:
+            self.journal.attached(target_id, scenario.job_name, reason)
+        handle = OperationHandle(
+            operation=scenario_operation(scenario.name, what.replace(" ", "-")),
+            job_name=scenario.job_name,
+            target_id=target_id,
+            target_name=name,
+        )
+        return Started(handle, attached=True, note=note)
 
     # -- fresh reads -----------------------------------------------------------------------------------------
 

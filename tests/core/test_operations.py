@@ -15,7 +15,7 @@ from core.bootstrap import EMULATOR_BASE_URL, build_backend
 from core.clock import ManualClock
 from core.config import Settings
 from core.emulator import ArmEmulator, Fault, load_scenario
-from core.errors import ConnectionLost, NotAllowedNow, OperationInProgress, ReadOnlyError
+from core.errors import ConnectionLost, NotAllowedNow, OperationInProgress, ReadOnlyError, ServiceError
 from core.journal import Journal
 from core.model import OperationHandle, PointChoice, ProtectedItem
 from core.operations import CRASH_ENV, RESTART_HINT, Operations, Started, crash_point, scenario_operation
@@ -267,3 +267,37 @@ def test_scenario_names_map_to_operations() -> None:
     assert scenario_operation("FailoverCommit") == "commit"
     assert scenario_operation("SwitchProtection") == "reprotect"
     assert scenario_operation("TestFailover", "commit") == "commit"
+
+
+class _ServerErrorAfterActing(_LosesAnswers):
+    def commit(self, item: ProtectedItem) -> OperationHandle:
+        if self._reach:
+            self._backend.commit(item)
+        raise ServiceError("Azure answered 500 InternalServerError: boom", code="InternalServerError", status=500)
+
+
+def test_server_error_after_asr_acted_attaches_to_the_job(rig: Rig) -> None:
+    ops = Operations(_ServerErrorAfterActing(rig.backend, reach=True), rig.journal)  # type: ignore[arg-type]
+    started = ops.commit(rig.item("hr-app-01"))
+    assert started.attached and started.handle.job_name == rig.item("hr-app-01").running_job_name
+    assert rig.kinds() == ["intent", "attached"]
+
+
+def test_lost_answer_and_a_failing_reread_leave_the_intent_in_flight(rig: Rig) -> None:
+    item = rig.item("hr-app-01")
+    backend = _LosesAnswers(rig.backend, reach=True)
+    ops = Operations(backend, rig.journal)  # type: ignore[arg-type]
+    reads = {"n": 0}
+
+    def get_item(item_id: str) -> ProtectedItem:
+        reads["n"] += 1
+        if reads["n"] > 1:  # the network is still down when the item is read again
+            raise ConnectionLost("The request to Azure Resource Manager did not complete: reset")
+        return rig.backend.get_item(item_id)
+
+    backend.get_item = get_item  # type: ignore[attr-defined]
+    with pytest.raises(ConnectionLost) as caught:
+        ops.commit(item)
+    assert caught.value.hint == RESTART_HINT
+    [flying] = rig.journal.in_flight()
+    assert flying.job_name is None  # resume decides later, from the item
