@@ -653,7 +653,7 @@ def cmd_failover(ctx: _Context) -> int:
         details={"choice": option.choice.value, "preflight": preflight},
     )
     _report_start(ctx, handle, f"Failover of {item.friendly_name}")
-    return _finish(ctx, handle, {"point": _option_json(option)})
+    return _finish(ctx, handle, {"point": _option_json(option), "preflight": preflight})
 
 
 def cmd_commit(ctx: _Context) -> int:
@@ -1085,7 +1085,7 @@ def cmd_plan_failover(ctx: _Context) -> int:
         details={"choice": choice.value, "preflight": preflight},
     )
     _report_start(ctx, handle, f"Failover of plan {view.name}")
-    return _finish(ctx, handle)
+    return _finish(ctx, handle, {"preflight": preflight})
 
 
 def cmd_plan_commit(ctx: _Context) -> int:

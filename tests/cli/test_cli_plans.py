@@ -30,13 +30,13 @@ class Vault:
             Journal(journal_path, clock=self.clock, terminal="test", host="h") if journal_path is not None else None
         )
 
-    def run(self, *argv: str) -> tuple[int, str, str]:
+    def run(self, *argv: str, stdin: io.StringIO | None = None) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
         code = main(
             list(argv),
             backend=self.backend,
             clock=self.clock,
-            stdin=io.StringIO(""),
+            stdin=stdin or io.StringIO(""),
             stdout=out,
             stderr=err,
             journal=self.journal,
@@ -54,6 +54,11 @@ class Vault:
 
     def job_count(self) -> int:
         return len(self.json("jobs")["jobs"])
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
 
 @pytest.fixture
@@ -138,7 +143,18 @@ def test_plan_reprotect_json_follows_running_jobs_instead_of_sending_again() -> 
     code, _, err = vault.run("plan-commit", "Shop", "--confirm", "Shop", "--wait")  # the friendly name works too
     assert code == 0, err
 
-    first = vault.json("plan-reprotect", "Shop", "--process-server", "ps-azure-01", "--yes")
+    jobs = vault.job_count()
+    reprotect = ("plan-reprotect", "Shop", "--process-server", "ps-azure-01")
+    code, _, err = vault.run(*reprotect, stdin=Tty("no\n"))
+    assert code == 2 and "Not confirmed" in err
+    assert "process server ps-azure-01 (health Normal) and the master target mt-avs-01" in err
+    vault.backend.read_only = True
+    code, _, err = vault.run(*reprotect, "--yes")
+    assert code == 4 and "Read-only" in err
+    vault.backend.read_only = False
+    assert vault.job_count() == jobs
+
+    first = vault.json(*reprotect, "--yes")
     assert first["plan"]["name"] == "rp-shop" and first["waited"] is False and first["all_protected"] is False
     assert first["process_server"] == "ps-azure-01" and first["master_target"] == "mt-avs-01"
     members = {m["item"]: m for m in first["members"]}
@@ -160,7 +176,7 @@ def test_plan_reprotect_json_follows_running_jobs_instead_of_sending_again() -> 
     assert members["db-01"]["boot_group"] == 1 and members["web-01"]["boot_group"] == 2
     jobs_before = vault.job_count()
 
-    final = vault.json("plan-reprotect", "Shop", "--process-server", "ps-azure-01", "--yes", "--wait")
+    final = vault.json(*reprotect, "--yes", "--wait")
     assert final["all_protected"] is True
     for name, member in ((m["item"], m) for m in final["members"]):
         assert member["state"] == "protected"
@@ -237,9 +253,8 @@ def test_preflight_fails_on_a_critical_process_server_and_failover_refuses(tmp_p
     assert code == 4 and json.loads(out)["preflight"]["worst"] == "fail"
     assert vault.job_count() == jobs
 
-    code, out, err = vault.run("failover", "solo-01", "--point", "latest", "--yes", "--skip-preflight")
-    assert code == 0, err
-    assert "Failover of solo-01 started" in out
+    data = vault.json("failover", "solo-01", "--point", "latest", "--yes", "--skip-preflight")
+    assert data["preflight"] == "skipped" and data["handle"]["target_name"] == "solo-01"
     assert vault.job_count() == jobs + 1
 
 
