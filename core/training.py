@@ -597,7 +597,7 @@ class Walkthrough:
                 "Latest fails each VM over to its own newest point, taken at different moments: the application "
                 "servers may hold work the database never wrote, or the reverse, and the database recovers as after "
                 "a power cut. The common app-consistent point brings them all back at the same instant, with the "
-                f"database flushed, at the price of the writes since then. {self.scenario.point_why}".strip(),
+                "database flushed, at the price of the writes since then.",
             )
         if expected == "latest" and key != "latest":
             return self._mistake(
@@ -607,7 +607,7 @@ class Walkthrough:
                 "An older point than needed",
                 f"{self.point} gives up about {duration(loss_seconds)} of writes that Latest would keep. For a VM "
                 "that stands alone there is no group to keep in step, and a crash-consistent start is what its "
-                f"applications are built to survive. {self.scenario.point_why}".strip(),
+                "applications are built to survive.",
             )
         if expected is not None:
             return Reaction(
