@@ -104,6 +104,7 @@ class _Context:
     backend_factory: Callable[[], Backend]
     clock: Clock | None
     journal: Journal | None = None
+    backend_given: bool = False
     _backend: Backend | None = field(default=None)
 
     @property
@@ -113,8 +114,9 @@ class _Context:
         return self._backend
 
     def the_journal(self) -> Journal | None:
-        """The session journal; the in-process demo vault writes none unless one was handed in."""
-        if self.journal is None and not getattr(self.args, "demo", False):
+        """The session journal. None for the in-process demo vault, nor for a backend handed to main() (tests,
+        the TUI): those hand in their own journal when they want one, so the user's journal stays theirs."""
+        if self.journal is None and not getattr(self.args, "demo", False) and not self.backend_given:
             self.journal = Journal(clock=self.clock or getattr(self.backend, "clock", None), vault=self.backend.vault)
         return self.journal
 
@@ -1663,7 +1665,9 @@ def main(
         built: Backend = build_backend(settings, clock=clock)
         return built
 
-    ctx = _Context(args=args, io=io, backend_factory=factory, clock=clock, journal=journal)
+    ctx = _Context(
+        args=args, io=io, backend_factory=factory, clock=clock, journal=journal, backend_given=backend is not None
+    )
     try:
         code: int = run(ctx)
         return code

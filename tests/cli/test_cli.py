@@ -371,3 +371,12 @@ def test_job_actions_follow_allowed_actions(vault: FakeVault) -> None:
     assert json.loads(out)["state"] == "Cancelled"
     code, out, _ = run(vault, "job", "job-001", "--restart", "--yes", "--wait")
     assert code == 0 and "Job job-001: Succeeded." in out
+
+
+def test_a_backend_handed_in_writes_no_journal_of_its_own(
+    vault: FakeVault, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    code, _, _ = run(vault, "failover", "web01", "--point", "latest", "--yes")
+    assert code == 0 and vault.sent
+    assert not (tmp_path / "avs-failback" / "journal.jsonl").exists()
