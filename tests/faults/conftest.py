@@ -79,6 +79,7 @@ class Rig:
         said it was not carried out (429 and 5xx before ASR acted)."""
         accepted = [e.path.rsplit("/", 1)[0] for e in self.wire.accepted_posts()]
         assert len(accepted) == len(set(accepted)), f"a target accepted two operations: {accepted}"
+        assert self.post_count() == len(self.wire.posts())  # the emulator's own counters agree with the wiretap
 
     def kinds(self) -> list[str]:
         return [str(r["kind"]) for r in self.journal.entries()]

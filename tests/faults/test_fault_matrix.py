@@ -25,6 +25,7 @@ from core.errors import (
 from core.failback import derive_stage, stage_reason
 from core.model import JobState, PointChoice, Stage
 from core.operations import RESTART_HINT
+from core.resume import resume
 from core.tracker import JobTracker
 from tests.faults.conftest import Rig, RotatingCredential, make_rig
 
@@ -102,6 +103,8 @@ def test_500_burst_on_a_post_is_refused_with_a_hint_when_nothing_runs(rig: Rig) 
     assert rig.kinds() == ["intent", "refused"] and rig.journal.in_flight() == []
     rig.assert_no_operation_twice()
     rig.assert_journal_complete()
+    rig.assert_no_operation_twice()
+    rig.assert_journal_complete()
 
 
 def test_503_once_on_a_post_is_resent_by_the_sdk_and_carried_out_once(rig: Rig) -> None:
@@ -158,6 +161,7 @@ def test_a_dropped_post_that_never_reached_azure_leaves_the_intent_for_resume(ri
     assert [e.status for e in rig.wire.posts()] == [0]  # sent once, never retried
     [flying] = rig.journal.in_flight()
     assert flying.job_name is None and flying.operation == "commit"
+    _resume_abandons_it(rig)
 
 
 def test_a_post_answered_slower_than_the_timeout_attaches_to_its_job(rig: Rig) -> None:
@@ -192,6 +196,16 @@ def test_over_https_a_dropped_post_is_not_resent(https_rig: Rig) -> None:
     assert caught.value.hint == RESTART_HINT
     assert [e.status for e in rig.wire.posts()] == [0]
     assert rig.kinds() == ["intent"]
+    _resume_abandons_it(rig)
+
+
+def _resume_abandons_it(rig: Rig) -> None:
+    """The restart the hint asks for: resume finds nothing on the item and closes the intent."""
+    [resumed] = resume(rig.backend, rig.journal, JobTracker(rig.backend, rig.clock))
+    assert resumed.how == "abandoned" and resumed.target_name == "hr-app-01"
+    assert rig.kinds()[-1] == "abandoned"
+    rig.assert_no_operation_twice()
+    rig.assert_journal_complete()
 
 
 # -- what the answer says -------------------------------------------------------------------------------------------
@@ -261,6 +275,8 @@ def test_403_names_the_roles_that_are_needed(rig: Rig) -> None:
     assert "Site Recovery Operator" in caught.value.hint and "Contributor" in caught.value.hint
     assert rig.kinds() == ["intent", "refused"]
     assert rig.journal.entries()[1]["error"]["type"] == "PermissionDenied"
+    rig.assert_no_operation_twice()
+    rig.assert_journal_complete()
     rig.assert_journal_complete()
 
 
@@ -302,6 +318,8 @@ def test_409_because_another_operator_just_started_attaches_to_their_job(rig: Ri
     assert rig.kinds() == ["intent", "refused", "attached"]
     [flying] = rig.journal.in_flight()
     assert flying.job_name == started.handle.job_name and flying.operation == "attach"
+    rig.assert_no_operation_twice()
+    rig.assert_journal_complete()
 
 
 def test_another_operator_commits_while_this_one_looks(rig: Rig) -> None:
