@@ -8,14 +8,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clock import Clock
-from core.emulator.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
 from core.model import Job, JobState, PointChoice
 from core.recovery import duration
 
+if TYPE_CHECKING:
+    from core.emulator.scenario import Scenario
+
 TRAINING_PREFIX = "train-"
+# The emulator's scenario directory, named here so that the UI can import this module at start without loading
+# the emulator (and azure-core with it) before the first frame.
+SCENARIO_DIR = Path(__file__).parent / "emulator" / "scenarios"
 
 # Time control: the clock's own speeds (AcceleratedClock.set_speed); 0 pauses the simulation.
 SPEEDS: tuple[float, ...] = (0, 1, 10, 60)
@@ -179,6 +184,8 @@ class TrainingScenario:
 
 
 def _from_scenario(scenario: Scenario) -> TrainingScenario:
+    from core.emulator.scenario import ScenarioError
+
     spec = scenario.training
     if spec is None:
         raise ScenarioError(
@@ -205,6 +212,8 @@ def _from_scenario(scenario: Scenario) -> TrainingScenario:
 
 def load_training(name_or_path: str | Path) -> TrainingScenario:
     """A bundled lesson by name ("train-single-vm", or "single-vm") or a scenario file with a training section."""
+    from core.emulator.scenario import load_scenario
+
     ref = str(name_or_path)
     bundled = SCENARIO_DIR / f"{TRAINING_PREFIX}{ref}.json"
     if not ref.startswith(TRAINING_PREFIX) and "/" not in ref and not ref.endswith(".json") and bundled.is_file():
@@ -219,6 +228,8 @@ def list_training() -> list[TrainingScenario]:
 
 def check_file(path: str | Path) -> list[str]:
     """[] when the file is a usable training scenario; else messages "FILE: $.json.path: what is wrong"."""
+    from core.emulator.scenario import ScenarioError
+
     try:
         load_training(path)
     except ScenarioError as exc:

@@ -158,3 +158,20 @@ def test_a_focus_item_outside_the_plan_is_refused(tmp_path: Path) -> None:
 def test_a_missing_file(tmp_path: Path) -> None:
     _, where, what = refused(tmp_path / "nowhere.json")
     assert where == "$" and what.startswith("no such scenario file")
+
+
+def test_training_names_the_emulator_scenario_directory_without_importing_the_emulator() -> None:
+    import subprocess
+    import sys
+
+    from core.emulator.scenario import SCENARIO_DIR
+    from core.training import SCENARIO_DIR as TRAINING_DIR
+
+    assert TRAINING_DIR == SCENARIO_DIR
+    code = (
+        "import sys, core.training; print(sorted(m for m in sys.modules if m.startswith(('azure', 'core.emulator'))))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"  # the UI can import it before its first frame
