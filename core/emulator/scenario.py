@@ -683,11 +683,14 @@ def _training(r: _Reader, top: Mapping[str, Any], item_names: set[str], plans: t
         for k, name in enumerate(focus):
             if name not in members:
                 raise r.fail(f"{p}.focus[{k}]", f"{name!r} is not a member of the plan {plan!r}")
+    expected = r.get(t, "expected_point", p, str, "")
+    if expected and expected not in TRAINING_POINTS:
+        raise r.fail(f"{p}.expected_point", f"{expected!r} is not one of: {', '.join(TRAINING_POINTS)}")
     return TrainingSpec(
         goals=_strings(r, t, "goals", p),
         focus=focus,
         plan=plan,
-        expected_point=r.choice(t, "expected_point", p, ("", *TRAINING_POINTS), ""),
+        expected_point=expected,
         point_why=r.get(t, "point_why", p, str, ""),
         ends_after=r.choice(t, "ends_after", p, TRAINING_ENDS, "reprotect"),
     )

@@ -130,7 +130,11 @@ def test_bad_duration(tmp_path: Path) -> None:
     [
         (lambda d: d["training"]["focus"].append("ghost-02"), "$.training.focus[4]", "no item named 'ghost-02'"),
         (lambda d: d["training"].update(plan="rp-nope"), "$.training.plan", "no plan named 'rp-nope'"),
-        (lambda d: d["training"].update(expected_point="oldest"), "$.training.expected_point", "'oldest' is not"),
+        (
+            lambda d: d["training"].update(expected_point="oldest"),
+            "$.training.expected_point",
+            "'oldest' is not one of: latest, app-consistent",
+        ),
         (lambda d: d["training"].update(ends_after="lunch"), "$.training.ends_after", "'lunch' is not one of"),
         (lambda d: d["training"].update(goals=[]), "$.training.goals", "needs at least one entry"),
         (lambda d: d["training"].update(hint="x"), "$.training.hint", "unknown key"),
