@@ -7,7 +7,7 @@ import json
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -732,6 +732,17 @@ def _reprotect_target(
     return target, ps, mt.name
 
 
+def _with_policy_shown(ctx: _Context, target: ReprotectTarget) -> ReprotectTarget:
+    """For --show-command: the policy the backend would fill in when sending, so the printed request is whole."""
+    forward = getattr(ctx.backend, "forward_policy_id", None)
+    if target.policy_id or forward is None:
+        return target
+    try:
+        return replace(target, policy_id=str(forward()))
+    except UsageError:  # none or several: the equivalents then show a placeholder to fill in
+        return target
+
+
 def cmd_reprotect(ctx: _Context) -> int:
     args, backend = ctx.args, ctx.backend
     items = _all_items(backend)
@@ -747,6 +758,8 @@ def cmd_reprotect(ctx: _Context) -> int:
     ]
     if not ps.is_healthy:
         summary.append(f"Warning: the process server reports health {health!r}.")
+    if getattr(args, "show_command", False):
+        target = _with_policy_shown(ctx, target)
     if _show_command(ctx, "reprotect", item, target=target, process_server_name=ps.friendly_name):
         return 0
     _confirm(ctx, summary, "yes", "Reprotect", "yes" if args.yes else None)
@@ -1189,6 +1202,42 @@ def _progress_json(p: MemberProgress, history: Sequence[str], sends: int) -> dic
     }
 
 
+def _show_plan_reprotect(ctx: _Context, view: PlanView, target: ReprotectTarget, ps_name: str) -> int:
+    """ASR has no plan-level reprotect for these VMs: the equivalent is one reprotect per committed VM."""
+    from core.equivalents import equivalents
+    from core.plans import members_to_reprotect
+
+    backend, io = ctx.backend, ctx.io
+    endpoint = getattr(backend, "arm_endpoint", "")
+    params = {"arm_endpoint": endpoint, "target": target, "process_server_name": ps_name}
+    shown = [
+        (item, equivalents("reprotect", vault=backend.vault, item=item, **params))
+        for item in members_to_reprotect(view)
+    ]
+    if io.json:
+        io.emit_json(
+            [
+                {
+                    "item": item.friendly_name,
+                    "title": eq.title,
+                    "rest": eq.rest,
+                    "az": eq.az,
+                    "powershell": eq.powershell,
+                }
+                for item, eq in shown
+            ]
+        )
+        return 0
+    for item, eq in shown:
+        io.out(f"# ---- {item.friendly_name}")
+        for heading, text in (("REST", eq.rest), ("Azure CLI", eq.az), ("Azure PowerShell", eq.powershell)):
+            io.out(f"# {heading}")
+            io.out(text)
+            io.out("")
+    io.out(f"# Reprotect of {len(shown)} VMs of {view.name}, one request each: nothing was sent.")
+    return 0
+
+
 def cmd_plan_reprotect(ctx: _Context) -> int:
     """Reprotect every committed VM of a plan to Azure as one step, retrying while their agents register."""
     from core.errors import JobFailed
@@ -1214,6 +1263,8 @@ def cmd_plan_reprotect(ctx: _Context) -> int:
     ]
     if not ps.is_healthy:
         summary.append(f"Warning: the process server reports health {health!r}.")
+    if getattr(args, "show_command", False):
+        return _show_plan_reprotect(ctx, view, _with_policy_shown(ctx, target), ps.friendly_name)
     _confirm(ctx, summary, "yes", "Reprotect the plan", "yes" if args.yes else None)
     clock = ctx.clock or getattr(backend, "clock", None)
     waiting = bool(getattr(args, "wait", False))
@@ -1601,6 +1652,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true")
     p.add_argument("--wait", action="store_true", help="follow every VM; retry while their agents register")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
     p.set_defaults(run=cmd_plan_reprotect)
 
     p = sub.add_parser("preflight", parents=[common], help="read-only checks before a failback, with remedies")

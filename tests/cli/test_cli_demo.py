@@ -61,6 +61,9 @@ def test_failover_commit_reprotect_one_vm(demo: tuple[Any, ManualClock]) -> None
     assert next(i for i in _items(demo) if i["friendly_name"] == name)["stage"] == "committed"
 
     healthy = next(ps for f in backend.list_fabrics() for ps in f.process_servers if ps.is_healthy)
+    code, out, _ = run(demo, "reprotect", name, "--process-server", healthy.friendly_name, "--show-command")
+    # the printed request names the policy the backend would pick when sending
+    assert code == 0 and '"policyId": "/Subscriptions/' in out and "/replicationPolicies/" in out
     code, out, err = run(demo, "reprotect", name, "--process-server", healthy.friendly_name, "--yes", "--wait")
     assert code == 0, err
     # the AVS VM booted minutes ago: the mobility agent is still registering, so the first tries fail

@@ -145,6 +145,11 @@ def test_plan_reprotect_json_follows_running_jobs_instead_of_sending_again() -> 
 
     jobs = vault.job_count()
     reprotect = ("plan-reprotect", "Shop", "--process-server", "ps-azure-01")
+    shown = vault.json(*reprotect, "--show-command")
+    assert [s["item"] for s in shown] == ["db-01", "web-01", "web-02"]
+    assert all("/reProtect?" in s["rest"] and "/replicationPolicies/avs-to-azure" in s["rest"] for s in shown)
+    code, out, _ = vault.run(*reprotect, "--show-command")
+    assert code == 0 and out.count("# ---- ") == 3 and "nothing was sent" in out
     code, _, err = vault.run(*reprotect, stdin=Tty("no\n"))
     assert code == 2 and "Not confirmed" in err
     assert "process server ps-azure-01 (health Normal) and the master target mt-avs-01" in err
