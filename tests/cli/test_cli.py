@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fakevault import FakeVault
 
+from core.backend import Backend
 from core.cli import build_parser, main
+from core.model import PointChoice
 
 
 class Tty(io.StringIO):
@@ -19,7 +21,14 @@ class Tty(io.StringIO):
 
 def run(vault: FakeVault, *argv: str, stdin: io.StringIO | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), backend=vault, clock=vault.clock, stdin=stdin or io.StringIO(""), stdout=out, stderr=err)
+    code = main(
+        list(argv),
+        backend=cast(Backend, vault),
+        clock=vault.clock,
+        stdin=stdin or io.StringIO(""),
+        stdout=out,
+        stderr=err,
+    )
     # stderr is wrapped prose: compare it with the line breaks folded
     return code, out.getvalue(), " ".join(err.getvalue().split())
 
@@ -107,7 +116,7 @@ def test_failover_with_yes_and_wait(vault: FakeVault) -> None:
     code, out, _ = run(vault, "failover", "web01", "--point", "latest", "--yes", "--wait")
     assert code == 0
     assert vault.sent[0][0] == "failover" and vault.sent[0][1] == "rpi-web01"
-    choice, point_id = vault.sent[0][2]  # type: ignore[misc]
+    choice, point_id = cast(tuple[PointChoice, str], vault.sent[0][2])
     assert choice.value == "latest" and point_id == ""
     assert "Failover of web01 started: job job-001" in out
     assert "Prerequisites check: In progress" in out and "Prerequisites check: Succeeded" in out
@@ -123,7 +132,7 @@ def test_failover_custom_point_json(vault: FakeVault) -> None:
     data = json.loads(out)
     assert data["handle"]["job_name"] == "job-001" and data["job"] is None
     assert data["point"]["choice"] == "custom" and data["point"]["needs_acknowledgement"]
-    choice, point_id = vault.sent[0][2]  # type: ignore[misc]
+    choice, point_id = cast(tuple[PointChoice, str], vault.sent[0][2])
     assert choice.value == "custom" and point_id.endswith("/recoveryPoints/rp-app")
 
 
@@ -272,7 +281,7 @@ def test_mutations_are_journaled_before_and_after_sending(vault: FakeVault, tmp_
     journal = Journal(tmp_path / "journal.jsonl", clock=vault.clock, terminal="test", host="h")
     out, err = io.StringIO(), io.StringIO()
     argv = ["failover", "web01", "--point", "app-consistent", "--yes", "--wait"]
-    assert main(argv, backend=vault, clock=vault.clock, stdout=out, stderr=err, journal=journal) == 0
+    assert main(argv, backend=cast(Backend, vault), clock=vault.clock, stdout=out, stderr=err, journal=journal) == 0
     kinds = [(e["kind"], e.get("operation", "")) for e in journal.entries()]
     assert kinds[:2] == [("intent", "failover"), ("sent", "failover")]
     intent = journal.entries()[0]
@@ -284,7 +293,9 @@ def test_mutations_are_journaled_before_and_after_sending(vault: FakeVault, tmp_
         raise ServiceError("ASR said no", code="BadRequest", status=400)
 
     vault.commit = broken  # type: ignore[method-assign]
-    code = main(["commit", "db01", "--confirm", "db01"], backend=vault, stdout=out, stderr=err, journal=journal)
+    code = main(
+        ["commit", "db01", "--confirm", "db01"], backend=cast(Backend, vault), stdout=out, stderr=err, journal=journal
+    )
     assert code == 3
     assert [e["kind"] for e in journal.entries()][-2:] == ["intent", "refused"]
     assert "code BadRequest, HTTP 400" in err.getvalue()
@@ -296,7 +307,7 @@ def test_report_renders_the_journal(vault: FakeVault, tmp_path: Any) -> None:
     journal = Journal(tmp_path / "journal.jsonl", clock=vault.clock, terminal="test", host="h")
     out, err = io.StringIO(), io.StringIO()
     argv = ["failover", "web01", "--point", "latest", "--yes", "--wait"]
-    assert main(argv, backend=vault, clock=vault.clock, stdout=out, stderr=err, journal=journal) == 0
+    assert main(argv, backend=cast(Backend, vault), clock=vault.clock, stdout=out, stderr=err, journal=journal) == 0
     out = io.StringIO()
     assert main(["report"], stdout=out, stderr=err, journal=journal) == 0
     assert "web01" in out.getvalue() and "job-001" in out.getvalue()
