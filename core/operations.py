@@ -36,6 +36,8 @@ from core.model import (
     RecoveryPoint,
     ReprotectTarget,
 )
+from core.plans import PlanView, can_commit_plan, can_fail_over_plan, plan_view
+from core.recovery import duration
 
 CRASH_ENV = "AVS_FAILBACK_CRASH_AT"
 CRASH_POINTS = ("after-intent", "after-send")
@@ -108,6 +110,7 @@ class Operations:
     def __init__(self, backend: Backend, journal: Journal | None, *, clock: Clock | None = None) -> None:
         self.backend = backend
         self.journal = journal
+        # The backend's clock (simulated in the demo) dates the jobs: ages in notes are measured on it.
         self.clock: Clock | None = clock or getattr(backend, "clock", None)
         self._lock = threading.Lock()
         self._submitting: set[str] = set()
@@ -190,10 +193,15 @@ class Operations:
 
     # -- plan operations -----------------------------------------------------------------------------------
 
-    def plan_failover(self, plan: RecoveryPlan, choice: PointChoice) -> Started:
+    def plan_failover(
+        self,
+        plan: RecoveryPlan,
+        choice: PointChoice,
+        *,
+        data_loss_seconds: float | None = None,
+        acknowledged_loss: bool = False,
+    ) -> Started:
         """Fail the whole plan back (Latest, or each replication group's common app-consistent point)."""
-        from core.plans import can_fail_over_plan
-
         if choice is PointChoice.CUSTOM:
             raise NotAllowedNow(
                 "A plan fails back to Latest or to the latest app-consistent point, not to a custom point.",
@@ -209,7 +217,15 @@ class Operations:
                 m.item.name: self.backend.list_recovery_points(m.item) for m in view.members
             }
             self._check(can_fail_over_plan(view, points))
-            intent = self._intent("plan-failover", fresh.id, view.name, details={"choice": choice.value})
+            intent = self._intent(
+                "plan-failover",
+                fresh.id,
+                view.name,
+                recovery_point=choice.value,
+                data_loss_seconds=data_loss_seconds,
+                acknowledged_loss=acknowledged_loss,
+                details={"choice": choice.value},
+            )
             return self._send(
                 intent,
                 lambda: self.backend.plan_unplanned_failover(fresh, choice),
@@ -220,8 +236,6 @@ class Operations:
 
     def plan_commit(self, plan: RecoveryPlan) -> Started:
         """Commit every VM of a failed-back plan (irreversible)."""
-        from core.plans import can_commit_plan
-
         self._refuse_read_only("the plan commit")
         name = plan.friendly_name or plan.name
         with self._submitting_target("plan-commit", plan.id, name):
@@ -410,7 +424,7 @@ class Operations:
             reason = f"the {what} was refused ({error.message}); job {scenario.job_name} holds {name}"
             note = (
                 f"ASR refused the {what} of {name}: {scenario.name} job {scenario.job_name} started on it "
-                f"meanwhile{_since(scenario.start_time)} (another operator?). Nothing of yours runs; that job "
+                f"meanwhile{self._since(scenario.start_time)} (another operator?). Nothing of yours runs; that job "
                 "is followed instead."
             )
             if self.journal is not None:
@@ -422,7 +436,7 @@ class Operations:
             )
             note = (
                 f"The answer to the {what} of {name} was lost ({error.message}), but {scenario.name} job "
-                f"{scenario.job_name} now runs on it{_since(scenario.start_time)}: the request got through, and "
+                f"{scenario.job_name} now runs on it{self._since(scenario.start_time)}: the request got through, and "
                 "that job is followed."
             )
         if self.journal is not None:
@@ -451,9 +465,7 @@ class Operations:
             return job.id, job.name, None
         return job.id or job.name, job.name, CurrentScenario(job.scenario_name, job.name, job.id, job.start_time)
 
-    def _fresh_plan(self, plan: RecoveryPlan) -> tuple[RecoveryPlan, Any]:
-        from core.plans import plan_view
-
+    def _fresh_plan(self, plan: RecoveryPlan) -> tuple[RecoveryPlan, PlanView]:
         fresh = self.backend.get_plan(plan.name)
         members: list[ProtectedItem] = []
         for item_id in fresh.item_ids:
@@ -485,7 +497,8 @@ class Operations:
         )
         origin = f"started by {who}" if who else "started outside this journal"
         note = (
-            f"{job_label} ({scenario.job_name}) is already running on {target_name}{_since(scenario.start_time)}{by}. "
+            f"{job_label} ({scenario.job_name}) is already running on {target_name}"
+            f"{self._since(scenario.start_time)}{by}. "
             f"Nothing was sent: the {requested} was not started, and that job is followed instead."
         )
         if self.journal is not None:
@@ -501,6 +514,17 @@ class Operations:
             target_name=target_name,
         )
         return Started(handle, attached=True, note=note)
+
+    def _since(self, moment: datetime | None) -> str:
+        """' since 2026-11-25T14:02:31.000Z (3 minutes ago)', the age on the backend's clock (simulated in the demo)."""
+        if moment is None or moment.year < 1900:
+            return ""
+        text = f" since {format_ts(moment)}"
+        if self.clock is not None:
+            seconds = (self.clock.now() - moment).total_seconds()
+            if seconds >= 1:
+                text += f" ({duration(seconds)} ago)"
+        return text
 
     def _job_label(self, scenario: CurrentScenario) -> str:
         """The job's friendly name ("Failover"), read from ASR; the scenario name when the read fails."""
@@ -533,12 +557,6 @@ def _person(record: Mapping[str, Any]) -> str:
     when = str(record.get("ts") or "")
     text = f"{who}@{host}" if host else who
     return f"{text} at {when}" if when else text
-
-
-def _since(moment: datetime | None) -> str:
-    if moment is None or moment.year < 1900:
-        return ""
-    return f" since {format_ts(moment)}"
 
 
 __all__ = [
