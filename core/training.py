@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clock import Clock
+from core.failback import is_agent_registration_failure
 from core.model import Job, JobState, PointChoice
 from core.recovery import duration
 
@@ -308,7 +309,6 @@ _CLASSIFY = (
     ("switch", "reprotect"),
     ("reverse", "reprotect"),
     ("reprotect", "reprotect"),
-    ("enabledr", "reprotect"),
     ("failover", "failover"),
 )
 
@@ -460,7 +460,7 @@ class Walkthrough:
         if self.finished:
             return "The lesson is over: read the debrief."
         if step.key == "pick":
-            return f"Select {self._target()} ({self._key('select')}). {self.scenario.brief.split('. ')[0].rstrip('.')}."
+            return f"Select {self._target()} ({self._key('select')}); the brief says what is going on."
         if step.key == "preflight":
             return f"Run the preflight checks on {self._target()} before anything else ({self._key('preflight')})."
         if step.key == "point":
@@ -628,10 +628,19 @@ class Walkthrough:
 
     def _on_failover_started(self, **_: Any) -> Reaction | None:
         skipped_preflight = self._status["preflight"] == "pending"
+        resent = self.failed_job
         self._done("pick", "failover")
         if self._status["point"] == "pending":
             self._done("point")
-        self._choice("failover", "Started the failover")
+        self._choice("failover", "Started the failover" if not resent else "Started a new failover")
+        if resent:
+            self.failed_job = ""
+            return Reaction(
+                "explain",
+                "A new job instead of a restart",
+                f"That works too, once the cause is fixed. Restarting {resent} would have re-run the same job under "
+                "the same name, keeping the failed attempt and the retry together in the job history.",
+            )
         if self.preflight_failures:
             return self._mistake(
                 "ignored-preflight-fail",
@@ -695,15 +704,17 @@ class Walkthrough:
         if final not in (JobState.FAILED, JobState.CANCELLED):
             return None
         task, message, action = _job_error(job, data)
-        if op == "reprotect" and ("agent" in message.lower() or data.get("agent")):
+        agent = is_agent_registration_failure(job) if job is not None else "agent" in message.lower()
+        if op == "reprotect" and final is JobState.FAILED and agent:
             return self._on_reprotect_failed_agent()
         self.failed_job = name or "the job"
         where = f" at '{task}'" if task else ""
         said = f" ASR says: {message}" if message else ""
         todo = f" Recommended: {action}" if action else ""
+        ended = "was cancelled" if final is JobState.CANCELLED else "failed"
         return Reaction(
             "explain",
-            f"The {op or 'job'} failed{where}",
+            f"The {op or 'job'} {ended}{where}",
             f"The job stopped{where}.{said}{todo} Fix the cause first; then restart the same job, which re-runs it "
             "under the same name and keeps the history in one place, rather than sending a new operation.",
         )
@@ -717,9 +728,12 @@ class Walkthrough:
             "praise", "Restarted, not resent", "The same job runs again, with its failed attempt on record."
         )
 
-    def _on_verify_ticked(self, check: str = "", all_done: bool = False, **_: Any) -> Reaction | None:
+    def _on_verify_ticked(
+        self, check: str = "", all_done: bool = False, done: int = 0, total: int = 0, **_: Any
+    ) -> Reaction | None:
         if check:
             self._ticks.add(check)
+        all_done = all_done or (total > 0 and done >= total)
         if all_done and not self.verified:
             self.verified = True
             self._done("verify")

@@ -190,3 +190,32 @@ def test_steps_done_before_the_lesson_are_skipped(stage: str, first: str) -> Non
     assert walk.current().key == first
     walk.observe("item-selected", item="web-shop-01")
     assert walk.current().key == ("preflight" if stage == "ready" else "reprotect")
+
+
+def test_a_new_failover_after_a_failed_one_is_explained_not_counted() -> None:
+    walk, _, _ = lesson("train-failed-task")
+    walk.observe("item-selected", item="erp-app-03")
+    walk.observe("preflight-run", ok=True)
+    walk.observe("failover-started")
+    walk.observe("job-finished", state="Cancelled", scenario="UnplannedFailover", name="job-2")
+    assert walk.reactions[-1].title == "The failover was cancelled"
+    reaction = walk.observe("failover-started")
+    assert reaction is not None and reaction.kind == "explain" and "Restarting job-2" in reaction.text
+    assert walk.failed_job == "" and walk.mistakes == []
+    assert walk.choices[-1].what == "Started a new failover"
+
+
+def test_verification_counts_ticks_and_a_child_job_does_not_finish_the_reprotect() -> None:
+    walk, _, _ = lesson("train-agent-window")
+    walk.observe("item-selected", item="crm-app-01")
+    assert walk.observe("verify-ticked", check="VM runs in AVS", done=1, total=2) is None
+    assert walk.current().key == "verify"
+    assert walk.observe("verify-ticked", check="Azure VM is off", done=2, total=2) is not None
+    assert walk.current().key == "commit" and walk.debrief().choices[-1].detail == "Azure VM is off, VM runs in AVS"
+    walk.observe("commit-started")
+    walk.observe("job-finished", state="Succeeded", scenario="CommitFailover")
+    walk.observe("reprotect-started", since_failover_seconds=30 * 60)
+    walk.observe("job-finished", state="Succeeded", scenario="EnableDr")  # the reprotect's child job
+    assert walk.current().key == "reprotect"
+    walk.observe("job-finished", state="Succeeded", scenario="SwitchReplicationGroupProtection")
+    assert walk.current().key == "report"
