@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -36,6 +37,8 @@ class Wiretap:
         self.emulator = emulator
         self.exchanges: list[Exchange] = []
         self.before: Callable[[str, str], None] | None = None
+        # Rewrites a 200's JSON body, for damage no emulator fault produces (a state name from a newer ASR).
+        self.rewrite: Callable[[str, str, Any], Any] | None = None
         real = emulator.handle
 
         def handle(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> EmulatorResponse:
@@ -43,6 +46,9 @@ class Wiretap:
             if self.before is not None:
                 self.before(method.upper(), path)
             answer = real(method, url, headers, body)
+            if self.rewrite is not None and answer.status == 200 and answer.body:
+                answer.body = json.dumps(self.rewrite(method.upper(), path, json.loads(answer.body))).encode()
+                answer.headers["Content-Length"] = str(len(answer.body))
             auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
             status = 0 if answer.drop else answer.status
             self.exchanges.append(Exchange(method.upper(), path, status, auth[7:] if auth else ""))

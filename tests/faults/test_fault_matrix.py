@@ -6,6 +6,8 @@ complete (every intent has its outcome), and no operation accepted twice.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from core.emulator import Fault
@@ -243,6 +245,41 @@ def test_unknown_instance_type_is_not_ready_with_a_reason(rig: Rig) -> None:
     _typed(caught.value)
     assert "InMageRcmNextGen" in caught.value.message
     assert rig.wire.posts() == [] and rig.kinds() == []
+
+
+def test_unknown_protection_state_is_not_ready_with_a_reason(rig: Rig) -> None:
+    item = rig.item("erp-web-01")
+
+    def newer_asr(method: str, path: str, doc: Any) -> Any:
+        docs = doc.get("value", [doc]) if isinstance(doc, dict) else []
+        for entry in docs:
+            props = entry.get("properties") if isinstance(entry, dict) else None
+            if isinstance(props, dict) and props.get("friendlyName") == "erp-web-01":
+                props["protectionState"] = "ReplicationPausedForUpgrade"
+                props["protectionStateDescription"] = "Replication paused for an agent upgrade"
+        return doc
+
+    rig.wire.rewrite = newer_asr
+    odd = rig.item("erp-web-01")
+    assert derive_stage(odd) is Stage.NOT_READY
+    assert "Replication paused for an agent upgrade" in stage_reason(odd)
+    with pytest.raises(NotAllowedNow) as caught:
+        rig.ops.failover(item, PointChoice.LATEST)
+    _typed(caught.value)
+    assert "not ready" in caught.value.message
+    assert rig.wire.posts() == [] and rig.kinds() == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core.azure.backend.translate_error gives a generic ServiceError (5xx, 400) no hint; the operator is "
+    "left without a next step on reads.",
+)
+def test_a_server_error_on_a_read_says_what_to_do(rig: Rig) -> None:
+    rig.emulator.faults.add(Fault("server-error", method="GET", status=500, count=None, path="*/replicationjobs"))
+    with pytest.raises(ServiceError) as caught:
+        rig.backend.list_jobs()
+    _typed(caught.value)
 
 
 # -- identity ---------------------------------------------------------------------------------------------------------
