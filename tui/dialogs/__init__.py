@@ -1,0 +1,1 @@
+"""Modal dialogs; each returns a value through dismiss()."""

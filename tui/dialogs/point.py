@@ -1,0 +1,131 @@
+"""Choosing the recovery point: Latest, latest app-consistent, or a point from the list, loss spelled out."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Checkbox, DataTable, RadioButton, RadioSet, Static
+
+from core.model import ProtectedItem, RecoveryPoint
+from core.recovery import PointOption, custom_option, data_loss_seconds, format_time, point_options
+from tui.dialogs.base import Dialog
+from tui.text import compact_duration
+
+# Enough to reach back a day at ASR's 5-minute crash-consistent cadence without drowning the dialog.
+MAX_LISTED_POINTS = 300
+
+
+class PointDialog(Dialog[PointOption]):
+    """Returns the chosen PointOption; an option that loses more than Latest needs the checkbox ticked."""
+
+    def __init__(
+        self, item: ProtectedItem, points: list[RecoveryPoint], now: datetime, tz: tzinfo | None = None
+    ) -> None:
+        super().__init__()
+        self.item = item
+        self.points = sorted(points, key=lambda p: p.time, reverse=True)
+        self.now = now
+        self.tz = tz
+        self.options = point_options(self.points, now, tz)
+        self.chosen: PointOption | None = self.options[0] if self.options else None
+
+    def body(self) -> ComposeResult:
+        name = self.item.friendly_name or self.item.name
+        yield Static(f"Recovery point for {name}", classes="dialog-title")
+        with RadioSet(id="choices"):
+            for index, option in enumerate(self.options):
+                yield RadioButton(option.headline, value=index == 0, id=f"choice-{option.choice.value}")
+            yield RadioButton("Another point from the list…", id="choice-custom")
+        points: DataTable[Any] = DataTable(id="point-list", cursor_type="row")
+        yield points
+        yield Static("", id="tradeoff")
+        yield Checkbox("I accept losing these writes", id="ack")
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Back", id="back")
+            yield Button("Continue", id="continue", variant="primary")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#point-list", DataTable)
+        for key, label in (("time", "Time (local)"), ("kind", "Kind"), ("age", "Age"), ("loss", "Loss vs Latest")):
+            table.add_column(label, key=key)
+        for point in self.points[:MAX_LISTED_POINTS]:
+            loss = data_loss_seconds(point, self.points)
+            local = point.time.astimezone(self.tz) if self.tz else point.time.astimezone()
+            table.add_row(
+                local.strftime("%Y-%m-%d %H:%M:%S"),
+                point.kind.value,
+                compact_duration((self.now - point.time).total_seconds()),
+                compact_duration(loss) if loss else "none",
+                key=point.id,
+            )
+        table.display = False
+        self.query_one("#choices", RadioSet).focus()
+        self._show()
+
+    def _point(self, point_id: str) -> RecoveryPoint | None:
+        return next((p for p in self.points if p.id == point_id), None)
+
+    @on(RadioSet.Changed, "#choices")
+    def _choice_changed(self, event: RadioSet.Changed) -> None:
+        table = self.query_one("#point-list", DataTable)
+        if event.pressed.id == "choice-custom":
+            table.display = True
+            self._custom_from_cursor()
+        else:
+            table.display = False
+            wanted = (event.pressed.id or "").removeprefix("choice-")
+            self.chosen = next((o for o in self.options if o.choice.value == wanted), None)
+        self.query_one("#ack", Checkbox).value = False
+        self._show()
+
+    @on(DataTable.RowHighlighted, "#point-list")
+    def _point_moved(self, event: DataTable.RowHighlighted) -> None:
+        if self.query_one("#point-list", DataTable).display:
+            self._custom_from_cursor()
+            self.query_one("#ack", Checkbox).value = False
+            self._show()
+
+    def _custom_from_cursor(self) -> None:
+        table = self.query_one("#point-list", DataTable)
+        if not table.row_count:
+            self.chosen = None
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        point = self._point(str(key.value))
+        self.chosen = custom_option(point, self.points, self.now, self.tz) if point else None
+
+    @on(Checkbox.Changed, "#ack")
+    def _ack_changed(self, event: Checkbox.Changed) -> None:
+        self._update_continue()
+
+    def _show(self) -> None:
+        option = self.chosen
+        tradeoff = self.query_one("#tradeoff", Static)
+        ack = self.query_one("#ack", Checkbox)
+        if option is None or option.point is None:
+            tradeoff.update("Choose a point.")
+            ack.display = False
+        else:
+            tradeoff.update(
+                f"{option.headline}\n{option.tradeoff}\nExact time: {format_time(option.point.time, self.now, self.tz)}"
+            )
+            ack.display = option.needs_acknowledgement
+            ack.label = f"I accept losing about {compact_duration(option.loss_seconds)} more writes than Latest"
+        self._update_continue()
+
+    def _update_continue(self) -> None:
+        option = self.chosen
+        ok = option is not None and option.point is not None
+        if ok and option is not None and option.needs_acknowledgement:
+            ok = self.query_one("#ack", Checkbox).value
+        self.query_one("#continue", Button).disabled = not ok
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "back":
+            self.dismiss(None)
+        elif event.button.id == "continue" and not event.button.disabled:
+            self.dismiss(self.chosen)

@@ -1,0 +1,143 @@
+"""Reprotect AVS → Azure: choose the process server (and master target), seeing health and heartbeat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, DataTable, Static
+
+from core.model import Fabric, MasterTarget, ProcessServer, ProtectedItem, ReprotectTarget
+from tui.dialogs.base import Dialog
+from tui.text import age
+
+# A process server that has not called home for this long is probably not moving data.
+STALE_HEARTBEAT_SECONDS = 15 * 60
+
+
+def _fabrics_for(item: ProtectedItem, fabrics: list[Fabric]) -> list[Fabric]:
+    """The item's own fabric first; any other fabric with servers after it."""
+    own = [f for f in fabrics if f.name == item.fabric_name]
+    rest = [f for f in fabrics if f.name != item.fabric_name and (f.process_servers or f.master_targets)]
+    return own + rest
+
+
+class ReprotectDialog(Dialog[ReprotectTarget]):
+    def __init__(self, item: ProtectedItem, fabrics: list[Fabric], now: datetime) -> None:
+        super().__init__()
+        self.item = item
+        self.fabrics = _fabrics_for(item, fabrics)
+        self.now = now
+        self.servers: dict[str, tuple[Fabric, ProcessServer]] = {
+            ps.id: (f, ps) for f in self.fabrics for ps in f.process_servers
+        }
+        self.targets: dict[str, tuple[Fabric, MasterTarget]] = {
+            mt.id: (f, mt) for f in self.fabrics for mt in f.master_targets
+        }
+
+    def body(self) -> ComposeResult:
+        name = self.item.friendly_name or self.item.name
+        yield Static(f"Reprotect {name} from AVS to Azure", classes="dialog-title")
+        yield Static("Process server (sends the VM's changes to Azure):", classes="dialog-label")
+        yield DataTable(id="process-servers", cursor_type="row")
+        yield Static("Master target:", classes="dialog-label")
+        yield DataTable(id="master-targets", cursor_type="row")
+        yield Static("", id="reprotect-note")
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Back", id="back")
+            yield Button("Reprotect", id="reprotect", variant="warning")
+
+    def on_mount(self) -> None:
+        ps_table: DataTable[Any] = self.query_one("#process-servers", DataTable)
+        for key, label in (
+            ("name", "Name"),
+            ("ip", "IP"),
+            ("health", "Health"),
+            ("beat", "Heartbeat"),
+            ("fabric", "Fabric"),
+        ):
+            ps_table.add_column(label, key=key)
+        healthy_first = sorted(self.servers.values(), key=lambda fp: (not fp[1].is_healthy, fp[1].friendly_name))
+        for fabric, ps in healthy_first:
+            beat = f"{age(ps.last_heartbeat, self.now)} ago" if ps.last_heartbeat else "never"
+            ps_table.add_row(
+                ps.friendly_name,
+                ps.ip_address or "—",
+                ps.health or "unknown",
+                beat,
+                fabric.friendly_name or fabric.name,
+                key=ps.id,
+            )
+        mt_table: DataTable[Any] = self.query_one("#master-targets", DataTable)
+        for key, label in (("name", "Name"), ("ip", "IP"), ("health", "Health"), ("beat", "Heartbeat")):
+            mt_table.add_column(label, key=key)
+        for _, mt in self.targets.values():
+            beat = f"{age(mt.last_heartbeat, self.now)} ago" if mt.last_heartbeat else "never"
+            mt_table.add_row(mt.name, mt.ip_address or "—", mt.health or "unknown", beat, key=mt.id)
+        if self.item.master_target_id in mt_table.rows:
+            # One master target per replication group: keep the one the VM uses now.
+            mt_table.move_cursor(row=mt_table.get_row_index(self.item.master_target_id))
+        ps_table.focus()
+        self._show()
+
+    @staticmethod
+    def _key(table: DataTable[Any]) -> str:
+        if not table.row_count:
+            return ""
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
+
+    @property
+    def process_server(self) -> ProcessServer | None:
+        entry = self.servers.get(self._key(self.query_one("#process-servers", DataTable)))
+        return entry[1] if entry else None
+
+    @property
+    def master_target(self) -> MasterTarget | None:
+        entry = self.targets.get(self._key(self.query_one("#master-targets", DataTable)))
+        return entry[1] if entry else None
+
+    @on(DataTable.RowHighlighted)
+    def _moved(self, event: DataTable.RowHighlighted) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        ps, mt = self.process_server, self.master_target
+        notes = []
+        if ps is None:
+            notes.append("No process server is registered in this vault: reprotect is not possible.")
+        else:
+            if not ps.is_healthy:
+                notes.append(f"Warning: {ps.friendly_name} reports health {ps.health or 'unknown'}.")
+            if ps.last_heartbeat is None or (self.now - ps.last_heartbeat).total_seconds() > STALE_HEARTBEAT_SECONDS:
+                notes.append(f"Warning: {ps.friendly_name}'s heartbeat is stale; it may not move data.")
+        if mt is None:
+            notes.append("No master target server found.")
+        notes.append(
+            "Up to 15 minutes after the VM boots in AVS, ASR refuses reprotect until the mobility "
+            "agent registers; the tool then retries on its own, on a countdown you can stop."
+        )
+        self.query_one("#reprotect-note", Static).update("\n".join(notes))
+        self.query_one("#reprotect", Button).disabled = ps is None or mt is None
+
+    def target(self) -> ReprotectTarget | None:
+        ps, mt = self.process_server, self.master_target
+        if ps is None or mt is None:
+            return None
+        fabric = self.servers[ps.id][0]
+        run_as = fabric.run_as_accounts[0].id if fabric.run_as_accounts else ""
+        # The policy stays empty: the backend picks the vault's AVS → Azure policy (the item's own policy is
+        # the Azure → AVS one and would be wrong here).
+        return ReprotectTarget(process_server_id=ps.id, master_target_id=mt.id, run_as_account_id=run_as)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "reprotect":
+            target = self.target()
+            if target is None:
+                return
+            event.button.disabled = True
+            self.dismiss(target)
+        else:
+            self.dismiss(None)

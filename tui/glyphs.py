@@ -1,0 +1,59 @@
+"""Glyphs for stages and job states, with an ASCII fallback for consoles whose fonts lack them."""
+
+from __future__ import annotations
+
+import locale
+import os
+from collections.abc import Mapping
+
+from core.model import JobState, Stage
+
+
+def wants_ascii(env: Mapping[str, str] | None = None) -> bool:
+    """True on the Linux console, a non-UTF-8 locale, or when the operator asks for it."""
+    env = os.environ if env is None else env
+    if env.get("AVS_FAILBACK_ASCII", "").strip() not in ("", "0"):
+        return True
+    if env.get("TERM", "") in ("linux", "vt100", "vt220", "dumb"):
+        return True
+    encoding = (locale.getpreferredencoding(False) or "").lower().replace("-", "")
+    return bool(encoding) and encoding not in ("utf8", "utf16", "utf32")
+
+
+def wants_ansi_theme(env: Mapping[str, str] | None = None) -> bool:
+    """16-colour consoles read best with the theme built on the terminal's own palette."""
+    env = os.environ if env is None else env
+    term = env.get("TERM", "")
+    return term in ("linux", "vt100", "vt220") or env.get("COLORTERM", "") == "16"
+
+
+class Glyphs:
+    """Chooses between the Unicode glyph and its ASCII fallback once, for the whole app."""
+
+    def __init__(self, ascii_only: bool) -> None:
+        self.ascii_only = ascii_only
+
+    def stage(self, stage: Stage) -> str:
+        return stage.ascii_glyph if self.ascii_only else stage.glyph
+
+    def job(self, state: JobState) -> str:
+        return state.ascii_glyph if self.ascii_only else state.glyph
+
+    @property
+    def arrow(self) -> str:
+        return "->" if self.ascii_only else "→"
+
+    @property
+    def check(self) -> str:
+        return "[x]" if self.ascii_only else "☑"
+
+    @property
+    def uncheck(self) -> str:
+        return "[ ]" if self.ascii_only else "☐"
+
+    def stage_text(self, stage: Stage) -> str:
+        short = stage.short.replace("→", "->") if self.ascii_only else stage.short
+        return f"{self.stage(stage)} {short}"
+
+    def job_text(self, state: JobState) -> str:
+        return f"{self.job(state)} {state.word}"

@@ -1,0 +1,84 @@
+"""The console script: the dashboard (no subcommand, or `demo`); every other subcommand goes to the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+TUI_COMMANDS = (None, "demo", "tui")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="avs-failback",
+        description="Fail VMware VMs back from Azure to Azure VMware Solution with Azure Site Recovery.",
+        epilog="Subcommands items, points, failover, commit, reprotect, jobs, job, emulator: see `avs-failback "
+        "items --help`. Without a subcommand: the dashboard on the configured vault. `demo`: the dashboard "
+        "on a simulated vault.",
+    )
+    parser.add_argument("command", nargs="?", help="demo, or a CLI subcommand")
+    parser.add_argument("--vault-id")
+    parser.add_argument("--subscription")
+    parser.add_argument("--resource-group")
+    parser.add_argument("--vault")
+    parser.add_argument("--profile")
+    parser.add_argument("--device-code", action="store_true")
+    parser.add_argument("--tenant")
+    parser.add_argument("--arm-endpoint")
+    parser.add_argument("--ca-bundle")
+    parser.add_argument("--read-only", action="store_true")
+    parser.add_argument("--demo", action="store_true", help="the dashboard on the in-process emulator")
+    parser.add_argument("--scenario", help="emulator scenario for demo (default: demo)")
+    parser.add_argument("--speed", type=float, help="demo clock: simulated seconds per real second (default 30)")
+    parser.add_argument("--ascii", action="store_true", help="ASCII glyphs only (consoles without Unicode fonts)")
+    return parser
+
+
+def _wants_tui(argv: list[str]) -> bool:
+    if any(a in ("-h", "--help") for a in argv):
+        # Help for the dashboard's own options only when no CLI subcommand is named.
+        positional = [a for a in argv if not a.startswith("-")]
+        return not positional or positional[0] in ("demo", "tui")
+    try:
+        args, extra = _parser().parse_known_args(argv)
+    except SystemExit:
+        return False
+    return args.command in TUI_COMMANDS and not extra
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not _wants_tui(argv):
+        from core.cli import main as cli_main
+
+        return cli_main(argv)
+
+    args = _parser().parse_args(argv)
+    from core.config import Settings, resolve_settings
+    from core.errors import FailbackError
+
+    try:
+        if args.command == "demo":
+            settings = Settings(
+                demo=True,
+                scenario=args.scenario or "demo",
+                speed=args.speed if args.speed is not None else 30.0,
+                read_only=args.read_only,
+            )
+        else:
+            settings = resolve_settings(args)
+    except FailbackError as exc:
+        print(f"avs-failback: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+
+    from tui.app import FailbackApp
+
+    app = FailbackApp(settings, ascii_glyphs=True if args.ascii else None)
+    app.run()
+    return int(app.return_code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Show the command: for each action taken, the same call as REST, az and Azure PowerShell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui.session import ActionRecord
+from tui.widgets.banner import ModeBanner
+
+
+def record_text(record: ActionRecord) -> Text:
+    text = Text()
+    text.append(f"{record.time:%Y-%m-%d %H:%M:%S} UTC · {record.title}", style="bold")
+    if record.job_name:
+        text.append(f" · job {record.job_name}")
+    text.append("\n")
+    eq: Any = record.equivalent
+    if eq is None or isinstance(eq, str):
+        text.append(f"{eq or 'No equivalent recorded.'}\n")
+        return text
+    for label, body in (("REST", eq.rest), ("az", eq.az), ("PowerShell", eq.powershell)):
+        text.append(f"{label}\n", style="underline")
+        text.append(f"{body.rstrip()}\n\n")
+    return text
+
+
+class CommandsScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="commands-back")]
+
+    def compose(self) -> ComposeResult:
+        yield ModeBanner()
+        yield Static("Show the command: what each action was, by hand", classes="pane-title")
+        with VerticalScroll(id="commands"):
+            yield Static("", id="commands-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        actions: list[ActionRecord] = self.app.session.actions  # type: ignore[attr-defined]
+        body = self.query_one("#commands-text", Static)
+        if not actions:
+            body.update(
+                "No action taken yet in this session. Fail back, commit or reprotect an item, and the "
+                "equivalent REST call, az command and PowerShell appear here."
+            )
+            return
+        text = Text()
+        for record in reversed(actions):
+            text.append(record_text(record))
+            text.append("─" * 40 + "\n", style="dim")
+        body.update(text)
+        self.query_one("#commands", VerticalScroll).focus()

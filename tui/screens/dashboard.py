@@ -1,0 +1,548 @@
+"""The main screen: the vault's items, the focused item's detail, and the jobs this session follows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from core.errors import FailbackError
+from core.failback import can_commit, can_failover, can_reprotect, derive_stage
+from core.model import Fabric, Job, ProtectedItem, RecoveryPoint, Stage
+from core.recovery import PointOption, point_options
+from tui.messages import (
+    BackendFailed,
+    BackendReady,
+    FabricsLoaded,
+    ItemRefreshed,
+    ItemsLoaded,
+    ItemsLoadFailed,
+    ItemsPageLoaded,
+    JobUpdated,
+    LoadFailed,
+    OperationStarted,
+    PointsLoaded,
+    RetryChanged,
+)
+from tui.session import job_targets
+from tui.text import compact_duration
+from tui.widgets.banner import ModeBanner
+from tui.widgets.item_detail import DetailContext, ItemDetail
+from tui.widgets.items_table import COLUMNS, ItemsTable
+from tui.widgets.jobs_pane import JobsPane
+
+STAGE_CYCLE: tuple[Stage | None, ...] = (None, *Stage)
+MUTATING = ("fail_back", "commit", "reprotect")
+# Below this width the detail pane goes under the table: beside it, the table's columns would be cut.
+NARROW_BELOW = 150
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="filter", tooltip="Type to filter items by name, plan, stage"),
+        Binding("s", "cycle_stage", "Stage", id="stage-filter", tooltip="Show only one stage; again for the next"),
+        Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Sort by the next column; O reverses"),
+        Binding("O", "reverse_sort", "Reverse", id="reverse-sort", show=False),
+        Binding("f", "fail_back", "Fail back…", id="fail-back", tooltip="Choose a point, confirm, fail back"),
+        Binding("v", "verify", "Verify", id="verify", tooltip="The checks before commit"),
+        Binding("c", "commit", "Commit…", id="commit", tooltip="Commit (deletes the Azure VM; typed name)"),
+        Binding("r", "reprotect", "Reprotect…", id="reprotect", tooltip="Reprotect AVS → Azure"),
+        Binding("x", "stop_retry", "Stop retry", id="stop-retry", tooltip="Stop the automatic reprotect retry"),
+        Binding("t", "open_job", "Job", id="open-job", tooltip="Progress of the item's job"),
+        Binding("j", "app.jobs", "Jobs", id="jobs", tooltip="Job history"),
+        Binding("e", "app.show_commands", "Commands", id="show-commands", tooltip="REST / az / PowerShell"),
+        Binding("g", "refresh", "Refresh", id="refresh", tooltip="Read every item again"),
+        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
+        Binding("q", "app.quit", "Quit", id="quit-dashboard", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = 0
+        self.items_loading = False
+        self.loaded_at: datetime | None = None
+        self.load_error: BaseException | None = None
+        self.points: dict[str, list[RecoveryPoint]] = {}
+        self.fabrics: list[Fabric] | None = None
+        self._ticks = 0
+        self._refresh_timer: Any = None
+        self._mounted = False
+
+    # -- layout ---------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ModeBanner()
+        yield Static("Opening the vault…", id="vault-line")
+        yield Input(placeholder="Filter: name, plan, stage… (Enter keeps it, Esc clears)", id="filter")
+        with Horizontal(id="main"):
+            yield ItemsTable(id="items")
+            yield ItemDetail(id="detail")
+        yield JobsPane(id="jobs")
+        yield Static("", id="status")
+        yield Footer()
+
+    @property
+    def items_table(self) -> ItemsTable:
+        return self.query_one(ItemsTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.items_table.focus()
+        self._mounted = True
+        if getattr(self.app, "backend", None) is not None and getattr(self.app, "tracker", None) is not None:
+            self._open_vault()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+
+    # -- loading --------------------------------------------------------------------------------------------
+
+    def on_backend_ready(self, message: BackendReady) -> None:
+        self._open_vault()
+
+    def on_backend_failed(self, message: BackendFailed) -> None:
+        self.load_error = message.error
+        self.query_one("#vault-line", Static).update("Could not open the vault: see the error.")
+        self._update_status()
+
+    def _open_vault(self) -> None:
+        backend = self.app.backend  # type: ignore[attr-defined]
+        vault = backend.vault
+        self.query_one("#vault-line", Static).update(
+            f"Vault {vault.name} · resource group {vault.resource_group} · subscription {vault.subscription_id}"
+        )
+        self.query_one(ModeBanner).refresh_modes()
+        self.reload_items()
+        self.load_fabrics(None, "detail")
+
+    def reload_items(self) -> None:
+        self.generation += 1
+        self.items_loading = True
+        self.load_items(self.generation)
+        self._update_status()
+
+    @work(thread=True, exclusive=True, group="items", exit_on_error=False, description="Listing items")
+    def load_items(self, generation: int) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        backend = self.app.backend  # type: ignore[attr-defined]
+        first = True
+        count = 0
+        try:
+            for page in backend.iter_item_pages():
+                if worker.is_cancelled:
+                    return
+                count += len(page)
+                self.post_message(ItemsPageLoaded(page, generation, first))
+                first = False
+        except FailbackError as exc:
+            self.post_message(ItemsLoadFailed(generation, exc))
+            return
+        self.post_message(ItemsLoaded(generation, count, backend.now()))
+
+    def on_items_page_loaded(self, message: ItemsPageLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        table = self.items_table
+        if message.first and not table.items:
+            table.now = self.app.backend_now()  # type: ignore[attr-defined]
+        if not hasattr(self, "_seen") or message.first:
+            self._seen: set[str] = set()
+        self._seen.update(i.id for i in message.items)
+        was_empty = table.row_count == 0
+        table.add_page(message.items)
+        if was_empty and table.row_count:
+            self._show_detail()
+        self._update_status()
+
+    def on_items_loaded(self, message: ItemsLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        self.items_loading = False
+        self.load_error = None
+        self.loaded_at = message.loaded_at
+        table = self.items_table
+        table.forget_missing(getattr(self, "_seen", set()))
+        if table.sort_column:
+            table.apply_filter()
+        for item in table.items.values():
+            if item.running_job_name:
+                self.app.follow(item.running_job_name)  # type: ignore[attr-defined]
+        self._show_detail()
+        self.refresh_bindings()
+        self._update_status()
+        self._schedule_refresh()
+
+    def on_items_load_failed(self, message: ItemsLoadFailed) -> None:
+        if message.generation != self.generation:
+            return
+        self.items_loading = False
+        self.load_error = message.error
+        self._update_status()
+        self.app.show_error(message.error, heading="Could not list the vault's items")  # type: ignore[attr-defined]
+        self._schedule_refresh()
+
+    def _schedule_refresh(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+        seconds = getattr(self.app, "items_refresh_seconds", 30.0)
+        self._refresh_timer = self.set_timer(seconds, self._refresh_due)
+
+    def _refresh_due(self) -> None:
+        if self.app.screen is not self:
+            # Paused while a dialog or another screen is in front; read again when it is back.
+            self._schedule_refresh()
+            return
+        self.reload_items()
+
+    @work(thread=True, exclusive=True, group="points", exit_on_error=False, description="Reading points")
+    def load_points(self, item: ProtectedItem, purpose: str) -> None:
+        try:
+            points = self.app.backend.list_recovery_points(item)  # type: ignore[attr-defined]
+        except FailbackError as exc:
+            self.post_message(LoadFailed("points" if purpose == "detail" else purpose, exc))
+            return
+        self.post_message(PointsLoaded(item, points, purpose))
+
+    @work(thread=True, exclusive=True, group="fabrics", exit_on_error=False, description="Reading fabrics")
+    def load_fabrics(self, item: ProtectedItem | None, purpose: str) -> None:
+        try:
+            fabrics = self.app.backend.list_fabrics()  # type: ignore[attr-defined]
+        except FailbackError as exc:
+            self.post_message(LoadFailed("fabrics" if purpose == "detail" else purpose, exc))
+            return
+        self.post_message(FabricsLoaded(item, fabrics, purpose))  # type: ignore[arg-type]
+
+    def on_points_loaded(self, message: PointsLoaded) -> None:
+        self.points[message.item.id] = message.points
+        if message.purpose == "failover":
+            self._open_point_dialog(message.item, message.points)
+        self._show_detail()
+
+    def on_fabrics_loaded(self, message: FabricsLoaded) -> None:
+        self.fabrics = message.fabrics
+        if message.purpose == "reprotect" and message.item is not None:
+            self._open_reprotect_dialog(message.item, message.fabrics)
+        self._show_detail()
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        if message.what in ("failover", "reprotect"):
+            self.app.show_error(  # type: ignore[attr-defined]
+                message.error, heading=f"Could not prepare the {message.what}"
+            )
+        elif message.what != "jobs":
+            self.notify(f"Could not read {message.what}: {message.error}", severity="warning", timeout=8)
+        self._update_status()
+
+    # -- the focused item -----------------------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#items")
+    def _row_changed(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
+        item = self.items_table.selected
+        if item is not None and item.id not in self.points:
+            self.load_points(item, "detail")
+        self._show_detail()
+
+    @on(DataTable.RowSelected, "#items")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_job()
+
+    def _detail_context(self, item: ProtectedItem) -> DetailContext:
+        app: Any = self.app
+        return DetailContext(
+            now=app.backend.now(),
+            tz=app.tz,
+            glyphs=app.glyphs,
+            points=self.points.get(item.id),
+            fabrics=self.fabrics,
+            job=app.session.job_for_item(item),
+            retry=app.session.retries.get(item.id),
+            ticked=len(app.session.ticked.get(item.id, ())),
+        )
+
+    def _show_detail(self) -> None:
+        if not self._mounted or getattr(self.app, "backend", None) is None:
+            return
+        item = self.items_table.selected
+        self.query_one(ItemDetail).show(item, self._detail_context(item) if item else None)
+
+    def on_item_refreshed(self, message: ItemRefreshed) -> None:
+        self.points.pop(message.item.id, None)
+        self.items_table.upsert(message.item)
+        selected = self.items_table.selected
+        if selected is not None and selected.id == message.item.id:
+            self.load_points(selected, "detail")
+        self.refresh_bindings()
+        self._show_detail()
+
+    # -- jobs -----------------------------------------------------------------------------------------------
+
+    def on_job_updated(self, message: JobUpdated) -> None:
+        app: Any = self.app
+        job = message.job
+        if job.state.is_terminal and job.name not in app.session.started:
+            for item in self.items_table.items.values():
+                if job_targets(job, item):
+                    app.refresh_item(item.id)
+        self._show_jobs()
+        self._show_detail()
+
+    def on_operation_started(self, message: OperationStarted) -> None:
+        self.refresh_bindings()
+        self._show_jobs()
+
+    def on_retry_changed(self, message: RetryChanged) -> None:
+        self.refresh_bindings()
+        self._show_jobs()
+        self._show_detail()
+
+    def _show_jobs(self) -> None:
+        app: Any = self.app
+        if not self._mounted or app.backend is None:
+            return
+        jobs: list[Job] = list(app.session.jobs.values())
+        self.query_one(JobsPane).show(jobs, list(app.session.retries.values()), app.backend.now(), app.glyphs)
+
+    def on_clock_tick(self, now: datetime) -> None:
+        if not self._mounted:
+            return
+        self._ticks += 1
+        app: Any = self.app
+        self._update_status()
+        if app.session.retries:
+            self._show_jobs()
+            self._show_detail()
+        elif self._ticks % 15 == 0:
+            self.items_table.refresh_ages(now)
+            self._show_jobs()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_bindings()
+        self._show_detail()
+        self._show_jobs()
+
+    # -- status ---------------------------------------------------------------------------------------------
+
+    def _update_status(self) -> None:
+        if not self._mounted:
+            return
+        app: Any = self.app
+        table = self.items_table
+        parts = []
+        if self.items_loading:
+            parts.append(f"Loading items… {len(table.items)} so far")
+        else:
+            parts.append(f"{len(table.items)} items")
+        if table.filter_text or table.stage_filter:
+            parts.append(f"showing {table.row_count}")
+        if table.filter_text:
+            parts.append(f"filter “{table.filter_text}”")
+        if table.stage_filter is not None:
+            parts.append(f"stage: {table.stage_filter.short}")
+        if table.sort_column:
+            label = dict(COLUMNS)[table.sort_column]
+            parts.append(f"sorted by {label} {'descending' if table.sort_reverse else 'ascending'}")
+        if self.loaded_at is not None and app.backend is not None:
+            parts.append(f"data read {compact_duration((app.backend.now() - self.loaded_at).total_seconds())} ago")
+        if self.load_error is not None:
+            parts.append("last read FAILED (g retries)")
+        self.query_one("#status", Static).update(" · ".join(parts), layout=False)
+
+    # -- filter and sort ------------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.items_table.apply_filter(text=event.value)
+        self._show_detail()
+        self._update_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(box.value)
+        self.items_table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.items_table.apply_filter(text="", stage=None)
+        self.items_table.focus()
+        self._update_status()
+
+    def action_cycle_stage(self) -> None:
+        table = self.items_table
+        index = STAGE_CYCLE.index(table.stage_filter)
+        table.apply_filter(stage=STAGE_CYCLE[(index + 1) % len(STAGE_CYCLE)])
+        self._show_detail()
+        self._update_status()
+
+    def action_cycle_sort(self) -> None:
+        keys = [k for k, _ in COLUMNS]
+        table = self.items_table
+        nxt = keys[(keys.index(table.sort_column) + 1) % len(keys)] if table.sort_column else keys[0]
+        table.sort_reverse = False
+        table.sort_column = nxt
+        table.apply_filter()
+        self._update_status()
+
+    def action_reverse_sort(self) -> None:
+        table = self.items_table
+        if table.sort_column:
+            table.sort_on(table.sort_column)
+            self._update_status()
+
+    def action_refresh(self) -> None:
+        if not self.items_loading and getattr(self.app, "backend", None) is not None:
+            self.reload_items()
+
+    # -- actions: key → dialog → explicit confirm -----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        app: Any = self.app
+        if action in MUTATING and app.read_only:
+            return False
+        if action not in (*MUTATING, "verify", "stop_retry", "open_job"):
+            return True
+        item = self.items_table.selected if self._mounted else None
+        if item is None or app.backend is None:
+            return None if action != "stop_retry" else False
+        if action == "stop_retry":
+            return item.id in app.session.retries
+        if action == "open_job":
+            return True if app.session.job_for_item(item) is not None else None
+        if action == "fail_back":
+            return True if can_failover(item).allowed and not app.session.is_submitting("failover", item.id) else None
+        if action in ("commit", "verify"):
+            return True if can_commit(item).allowed and not app.session.is_submitting("commit", item.id) else None
+        if action == "reprotect":
+            busy = app.session.is_submitting("reprotect", item.id) or item.id in app.session.retries
+            return True if can_reprotect(item).allowed and not busy else None
+        return True
+
+    def action_fail_back(self) -> None:
+        item = self.items_table.selected
+        if item is None:
+            return
+        verdict = can_failover(item)
+        if not verdict.allowed:
+            self.notify(verdict.reason, title="Fail back is not possible now", severity="warning")
+            return
+        # Always read fresh points: the choice must rest on what ASR holds now.
+        self.load_points(item, "failover")
+
+    def _open_point_dialog(self, item: ProtectedItem, points: list[RecoveryPoint]) -> None:
+        from tui.dialogs.point import PointDialog
+
+        app: Any = self.app
+        now = app.backend.now()
+        if not point_options(points, now, app.tz):
+            self.notify("ASR holds no recovery point for this item yet.", severity="warning")
+            return
+
+        def chosen(option: PointOption | None) -> None:
+            if option is not None:
+                self._confirm_failover(item, option)
+
+        self.app.push_screen(PointDialog(item, points, now, app.tz), chosen)
+
+    def _confirm_failover(self, item: ProtectedItem, option: PointOption) -> None:
+        from tui.dialogs.confirm_failover import ConfirmFailoverDialog
+
+        app: Any = self.app
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                app._pending_options[item.id] = option
+                app.start_failover(item, option)
+                self.refresh_bindings()
+
+        self.app.push_screen(ConfirmFailoverDialog(item, option, app.tz, app.backend.now()), confirmed)
+
+    def action_verify(self) -> None:
+        from tui.screens.verify import VerifyScreen
+
+        item = self.items_table.selected
+        if item is None:
+            return
+
+        def done(result: str | None) -> None:
+            if result == "commit":
+                self.action_commit()
+
+        self.app.push_screen(VerifyScreen(item), done)
+
+    def action_commit(self) -> None:
+        from tui.dialogs.commit import CommitDialog
+
+        item = self.items_table.selected
+        if item is None:
+            return
+        verdict = can_commit(item)
+        if not verdict.allowed:
+            self.notify(verdict.reason, title="Commit is not possible now", severity="warning")
+            return
+        app: Any = self.app
+        ticked = len(app.session.ticked.get(item.id, ()))
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                app.start_commit(item)
+                self.refresh_bindings()
+
+        self.app.push_screen(CommitDialog(item, ticked), confirmed)
+
+    def action_reprotect(self) -> None:
+        item = self.items_table.selected
+        if item is None:
+            return
+        verdict = can_reprotect(item)
+        if not verdict.allowed:
+            self.notify(verdict.reason, title="Reprotect is not possible now", severity="warning")
+            return
+        self.load_fabrics(item, "reprotect")
+
+    def _open_reprotect_dialog(self, item: ProtectedItem, fabrics: list[Fabric]) -> None:
+        from tui.dialogs.reprotect import ReprotectDialog
+
+        app: Any = self.app
+
+        def chosen(target: Any) -> None:
+            if target is not None:
+                app.start_reprotect(item, target)
+                self.refresh_bindings()
+
+        self.app.push_screen(ReprotectDialog(item, fabrics, app.backend.now()), chosen)
+
+    def action_stop_retry(self) -> None:
+        item = self.items_table.selected
+        if item is not None and self.app.cancel_retry(item.id):  # type: ignore[attr-defined]
+            self.notify(f"Stopped retrying the reprotect of {item.friendly_name}.")
+
+    def action_open_job(self) -> None:
+        app: Any = self.app
+        item = self.items_table.selected
+        if item is None:
+            return
+        job = app.session.job_for_item(item)
+        if job is not None:
+            app.show_job(job.name)
+        elif item.running_job_name:
+            app.follow(item.running_job_name)
+            app.show_job(item.running_job_name)
+
+
+__all__ = ["DashboardScreen", "derive_stage"]

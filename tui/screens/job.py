@@ -1,0 +1,131 @@
+"""One job, live: its tasks with state, start, duration and errors; cancel, restart or resume it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from core.model import Job
+from tui.messages import JobUpdated, OperationStarted, RetryChanged
+from tui.widgets.banner import ModeBanner
+from tui.widgets.job_progress import JobProgress
+
+JOB_ACTIONS = {
+    "cancel": ("Cancel", "Cancel the job", "ASR stops the job and rolls the item back where it can."),
+    "restart": ("Restart", "Restart the job", "ASR runs the failed job again from its start."),
+    "resume": ("Resume", "Resume the job", "ASR continues the job after its manual step."),
+}
+
+
+class JobScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="job-back"),
+        Binding("k", "job_action('cancel')", "Cancel job…", id="job-cancel"),
+        Binding("R", "job_action('restart')", "Restart…", id="job-restart"),
+        Binding("u", "job_action('resume')", "Resume…", id="job-resume"),
+        Binding("x", "stop_retry", "Stop retry", id="job-stop-retry"),
+        Binding("e", "app.show_commands", "Commands", id="job-show-commands"),
+    ]
+
+    def __init__(self, job_name: str) -> None:
+        super().__init__()
+        self.job_name = job_name
+
+    def compose(self) -> ComposeResult:
+        yield ModeBanner()
+        yield Static(f"Job {self.job_name}", id="job-title", classes="pane-title")
+        yield JobProgress(id="progress")
+        yield Static("", id="job-retry")
+        yield Footer()
+
+    @property
+    def job(self) -> Job | None:
+        return self.app.session.jobs.get(self.job_name)  # type: ignore[attr-defined, no-any-return]
+
+    def on_mount(self) -> None:
+        self.app.follow(self.job_name)  # type: ignore[attr-defined]
+        self._show()
+
+    def _item_id(self) -> str:
+        return self.app.session.item_id_for_job(self.job) if self.job else ""  # type: ignore[attr-defined]
+
+    def _show(self, now: datetime | None = None) -> None:
+        app: Any = self.app
+        job = self.job
+        if job is not None and app.backend is not None:
+            self.query_one("#job-title", Static).update(job.title)
+            self.query_one(JobProgress).show(job, now or app.backend.now(), app.tz, app.glyphs)
+        retry = app.session.retries.get(self._item_id()) if job else None
+        if retry is None:
+            started = app.session.started.get(self.job_name)
+            if started is not None:
+                retry = app.session.retries.get(started.item_id)
+        line = self.query_one("#job-retry", Static)
+        if retry is not None and app.backend is not None:
+            seconds = int(retry.seconds_left(app.backend.now()))
+            line.update(
+                f"The mobility agent has not registered yet: reprotect attempt {retry.attempt} of "
+                f"{retry.max_attempts} in {seconds} s. Press x to stop retrying."
+            )
+            line.display = True
+        else:
+            line.display = False
+        self.refresh_bindings()
+
+    def on_job_updated(self, message: JobUpdated) -> None:
+        if message.job.name == self.job_name:
+            self._show()
+
+    def on_retry_changed(self, message: RetryChanged) -> None:
+        self._show()
+
+    def on_operation_started(self, message: OperationStarted) -> None:
+        # A restart may start a new job; follow the retry's new job too.
+        self._show()
+
+    def on_clock_tick(self, now: datetime) -> None:
+        job = self.job
+        if job is not None and (job.is_running or self.app.session.retries):  # type: ignore[attr-defined]
+            self._show(now)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        app: Any = self.app
+        if action == "job_action":
+            if app.read_only:
+                return False
+            job = self.job
+            name = JOB_ACTIONS[str(parameters[0])][0]
+            if job is None or name not in job.allowed_actions:
+                return False
+            return None if app.session.is_submitting(str(parameters[0]), job.name) else True
+        if action == "stop_retry":
+            started = app.session.started.get(self.job_name)
+            return started is not None and started.item_id in app.session.retries
+        return True
+
+    def action_job_action(self, action: str) -> None:
+        from tui.dialogs.confirm import ConfirmDialog
+
+        job = self.job
+        if job is None:
+            return
+        label, title, what = JOB_ACTIONS[action]
+        app: Any = self.app
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                app.start_job_action(job, action)
+                self.refresh_bindings()
+
+        self.app.push_screen(ConfirmDialog(f"{title}?", f"{job.title} ({job.name}).\n{what}", label), confirmed)
+
+    def action_stop_retry(self) -> None:
+        started = self.app.session.started.get(self.job_name)  # type: ignore[attr-defined]
+        if started is not None and self.app.cancel_retry(started.item_id):  # type: ignore[attr-defined]
+            self.notify("Stopped retrying the reprotect.")
+        self._show()

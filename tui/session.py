@@ -1,0 +1,105 @@
+"""What this run of the dashboard remembers: operations started, commands shown, checks ticked, retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.model import Job, OperationHandle, ProtectedItem, ReprotectTarget
+
+# The agent usually registers within minutes; a retry every minute of backend time is what the
+# portal's guidance amounts to ("wait a few minutes and retry").
+RETRY_INTERVAL = timedelta(seconds=60)
+
+# What the operator checks on the AVS side before committing; ticked by hand.
+MANUAL_CHECKS: tuple[tuple[str, str], ...] = (
+    ("boots", "The VM booted in the AVS private cloud and answers on the network"),
+    ("apps", "Its applications respond (log in, run a smoke test)"),
+    ("tools", "VMware Tools run on the AVS VM (ASR re-enables them at failback on Windows)"),
+    ("data", "The data is as recent as the chosen recovery point promised"),
+)
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """An action the operator took, with what to type to do the same by hand."""
+
+    time: datetime
+    title: str
+    job_name: str
+    equivalent: object | None  # core.equivalents.Equivalent; None when it could not be built
+
+
+@dataclass(frozen=True)
+class StartedOperation:
+    kind: str  # failover | commit | reprotect
+    item_id: str
+    item_name: str
+    handle: OperationHandle
+    target: ReprotectTarget | None = None
+    attempt: int = 1
+
+
+@dataclass
+class AgentRetry:
+    """A reprotect that failed only because the mobility agent had not registered yet."""
+
+    item: ProtectedItem
+    target: ReprotectTarget
+    attempt: int  # the attempt that will run next
+    due: datetime
+    deadline: datetime
+    max_attempts: int
+    last_job: str = ""
+    running: bool = False
+
+    def seconds_left(self, now: datetime) -> float:
+        return max(0.0, (self.due - now).total_seconds())
+
+
+@dataclass
+class Session:
+    actions: list[ActionRecord] = field(default_factory=list)
+    started: dict[str, StartedOperation] = field(default_factory=dict)  # by job name
+    submitting: set[tuple[str, str]] = field(default_factory=set)  # (kind, item id or job name)
+    retries: dict[str, AgentRetry] = field(default_factory=dict)  # by item id
+    ticked: dict[str, set[str]] = field(default_factory=dict)  # item id -> manual checks ticked
+    jobs: dict[str, Job] = field(default_factory=dict)  # latest state of every job seen
+
+    def is_submitting(self, kind: str, key: str) -> bool:
+        return (kind, key) in self.submitting
+
+    def record_job(self, job: Job) -> bool:
+        """Store a job; True when it is new or changed."""
+        before = self.jobs.get(job.name)
+        self.jobs[job.name] = job
+        return before != job
+
+    def job_for_item(self, item: ProtectedItem) -> Job | None:
+        """The item's running job, else the last job this session started on it, else the newest seen."""
+        if item.running_job_name and item.running_job_name in self.jobs:
+            return self.jobs[item.running_job_name]
+        mine = [s.handle.job_name for s in self.started.values() if s.item_id == item.id]
+        for name in reversed(mine):
+            if name in self.jobs:
+                return self.jobs[name]
+        related = [j for j in self.jobs.values() if job_targets(j, item)]
+        related.sort(key=lambda j: j.start_time.timestamp() if j.start_time else 0.0)
+        return related[-1] if related else None
+
+    def item_id_for_job(self, job: Job) -> str:
+        started = self.started.get(job.name)
+        return started.item_id if started else ""
+
+    def running_jobs(self) -> list[Job]:
+        return [j for j in self.jobs.values() if j.is_running]
+
+
+def job_targets(job: Job, item: ProtectedItem) -> bool:
+    """Whether a job acts on an item (ASR names the target by id, name or friendly name)."""
+    if item.running_job_name and item.running_job_name == job.name:
+        return True
+    target = job.target_object_id.lower()
+    if target and target in (item.id.lower(), item.name.lower()):
+        return True
+    return bool(job.target_object_name) and job.target_object_name == item.friendly_name

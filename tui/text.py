@@ -1,0 +1,90 @@
+"""Short texts the screens share: compact ages, durations and error renderings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from rich.text import Text
+
+from core.errors import FailbackError
+from core.model import ErrorDetail, HealthError
+
+
+def compact_duration(seconds: float | None) -> str:
+    """'38s', '5m 02s', '2h 03m', '3d 4h': narrow enough for a table column."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
+def age(then: datetime | None, now: datetime) -> str:
+    if then is None:
+        return "—"
+    return compact_duration((now - then).total_seconds())
+
+
+def clock_time(dt: datetime | None, tz: tzinfo | None) -> str:
+    """A time of day in the operator's zone, with UTC beside it when the zone is not UTC."""
+    if dt is None:
+        return "—"
+    local = dt.astimezone(tz) if tz is not None else dt.astimezone()
+    text = local.strftime("%H:%M:%S")
+    if local.utcoffset() != timedelta(0):
+        text += f" ({dt.astimezone(UTC):%H:%M:%S} UTC)"
+    return text
+
+
+def _detail_lines(text: Text, detail: ErrorDetail | HealthError, indent: str = "  ") -> None:
+    code = f"[{detail.code}] " if detail.code else ""
+    text.append(f"{indent}{code}{detail.message}\n", style="bold")
+    provider = getattr(detail, "provider_error_code", "")
+    provider_message = getattr(detail, "provider_message", "")
+    if provider or provider_message:
+        text.append(f"{indent}  Provider: {provider} {provider_message}".rstrip() + "\n")
+    if detail.possible_causes:
+        text.append(f"{indent}  Possible causes: ", style="italic")
+        text.append(detail.possible_causes + "\n")
+    if detail.recommended_action:
+        text.append(f"{indent}  Recommended action: ", style="italic")
+        text.append(detail.recommended_action + "\n")
+    activity = getattr(detail, "activity_id", "")
+    if activity:
+        text.append(f"{indent}  Activity id: {activity}\n", style="dim")
+
+
+def error_text(error: FailbackError | BaseException, *, heading: str = "") -> Text:
+    """Message, ASR details (causes, recommended action, activity id) and the hint: what 3 a.m. needs."""
+    text = Text()
+    if heading:
+        text.append(heading + "\n", style="bold")
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    text.append(f"Error: {message}\n", style="bold")
+    for detail in getattr(error, "details", ()) or ():
+        _detail_lines(text, detail)
+    activity = getattr(error, "activity_id", "")
+    if activity:
+        text.append(f"Activity id: {activity}\n", style="dim")
+    hint = getattr(error, "hint", "")
+    if hint:
+        text.append("What to do: ", style="bold")
+        text.append(hint + "\n")
+    text.rstrip()
+    return text
+
+
+def details_text(details: tuple[ErrorDetail, ...] | tuple[HealthError, ...], indent: str = "  ") -> Text:
+    text = Text()
+    for detail in details:
+        _detail_lines(text, detail, indent)
+    text.rstrip()
+    return text

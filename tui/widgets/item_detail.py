@@ -1,0 +1,145 @@
+"""The focused item: stage and next step, health errors, recovery points, servers and its job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from core.failback import derive_stage, next_step, stage_reason
+from core.model import Fabric, Job, MasterTarget, PointKind, ProcessServer, ProtectedItem, RecoveryPoint, Stage
+from tui.glyphs import Glyphs
+from tui.session import MANUAL_CHECKS, AgentRetry
+from tui.text import age, clock_time, compact_duration, details_text
+
+
+@dataclass
+class DetailContext:
+    """Everything the pane shows besides the item itself; pieces arrive at different times."""
+
+    now: datetime
+    tz: tzinfo | None
+    glyphs: Glyphs
+    points: list[RecoveryPoint] | None = None  # None: not loaded yet
+    fabrics: list[Fabric] | None = None
+    job: Job | None = None
+    retry: AgentRetry | None = None
+    ticked: int = 0
+
+
+def find_servers(item: ProtectedItem, fabrics: list[Fabric]) -> tuple[ProcessServer | None, MasterTarget | None]:
+    ps = next((p for f in fabrics for p in f.process_servers if p.id and p.id == item.process_server_id), None)
+    mt = next((m for f in fabrics for m in f.master_targets if m.id and m.id == item.master_target_id), None)
+    return ps, mt
+
+
+def current_task(job: Job) -> str:
+    running = [t for t in job.tasks if t.state.value == "InProgress"]
+    if running:
+        return running[0].friendly_name or running[0].name
+    failed = [t for t in job.tasks if t.state.value == "Failed"]
+    return (failed[0].friendly_name or failed[0].name) if failed else ""
+
+
+def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
+    g = ctx.glyphs
+    stage = derive_stage(item)
+    text = Text()
+    text.append(f"{item.friendly_name or item.name}\n", style="bold")
+    text.append(f"{g.stage(stage)} {stage.label}\n", style="bold")
+    reason = stage_reason(item)
+    if reason:
+        text.append(f"{reason}\n")
+    step = next_step(item)
+    if step:
+        text.append("Next: ", style="bold")
+        text.append(f"{step}\n")
+
+    text.append("\nReplication\n", style="bold underline")
+    text.append(f"  Health {item.replication_health or '—'} · failover health {item.failover_health or '—'}\n")
+    text.append(f"  Provider {item.provider.value} ({item.instance_type or 'unknown'})\n")
+    text.append(f"  State {item.protection_state_description or item.protection_state or '—'}\n")
+    if item.recovery_plans or item.consistency_group:
+        text.append(f"  Plan {', '.join(item.recovery_plans) or '—'} · group {item.consistency_group or '—'}\n")
+    if item.health_errors:
+        text.append("\nHealth errors\n", style="bold underline")
+        text.append(details_text(item.health_errors))
+        text.append("\n")
+
+    text.append("\nRecovery points\n", style="bold underline")
+    newest = item.last_recovery_point_time
+    if ctx.points is None:
+        if newest:
+            text.append(f"  Newest {clock_time(newest, ctx.tz)}, {age(newest, ctx.now)} ago\n")
+        text.append("  Loading the list…\n", style="dim")
+    elif not ctx.points:
+        text.append("  None yet: failover is not possible until ASR has a recovery point.\n")
+    else:
+        latest = ctx.points[0]
+        text.append(
+            f"  Newest {clock_time(latest.time, ctx.tz)}, {age(latest.time, ctx.now)} ago ({latest.kind.value})\n"
+        )
+        app = next((p for p in ctx.points if p.kind is PointKind.APP_CONSISTENT), None)
+        if app is not None:
+            text.append(f"  App-consistent {clock_time(app.time, ctx.tz)}, {age(app.time, ctx.now)} ago\n")
+        text.append(f"  {len(ctx.points)} points held\n")
+    if item.rpo_seconds is not None:
+        text.append(f"  RPO {compact_duration(item.rpo_seconds)}\n")
+
+    if ctx.fabrics is not None and (item.process_server_id or item.master_target_id):
+        ps, mt = find_servers(item, ctx.fabrics)
+        text.append("\nServers\n", style="bold underline")
+        if ps is not None:
+            beat = age(ps.last_heartbeat, ctx.now)
+            text.append(f"  Process server {ps.friendly_name} · {ps.health or '—'} · heartbeat {beat} ago\n")
+        if mt is not None:
+            beat = age(mt.last_heartbeat, ctx.now)
+            text.append(f"  Master target {mt.name} · {mt.health or '—'} · heartbeat {beat} ago\n")
+
+    if ctx.job is not None:
+        job = ctx.job
+        text.append("\nJob\n", style="bold underline")
+        text.append(f"  {g.job(job.state)} {job.title} · {job.state.word}\n")
+        task = current_task(job)
+        if task:
+            text.append(f"  Task: {task}\n")
+        if job.start_time:
+            end = job.end_time or ctx.now
+            text.append(f"  Started {clock_time(job.start_time, ctx.tz)}, ran {age(job.start_time, end)}\n")
+    if ctx.retry is not None:
+        r = ctx.retry
+        text.append("\nReprotect retry\n", style="bold underline")
+        text.append(
+            "  The mobility agent on the AVS VM has not registered yet (normal for up to 15 minutes after it boots).\n"
+        )
+        if r.running:
+            text.append(f"  Attempt {r.attempt} of {r.max_attempts} is being sent…\n")
+        else:
+            text.append(
+                f"  Retrying in {int(r.seconds_left(ctx.now))} s (attempt {r.attempt} of {r.max_attempts}). "
+                "Press x to stop retrying.\n"
+            )
+    if stage is Stage.FAILED_OVER:
+        text.append("\nVerification\n", style="bold underline")
+        text.append(f"  {ctx.ticked} of {len(MANUAL_CHECKS)} checks ticked · press v to verify\n")
+    text.rstrip()
+    return text
+
+
+class ItemDetail(VerticalScroll):
+    """Scrollable pane; the dashboard hands it an item and a context whenever either changes."""
+
+    DEFAULT_CLASSES = "item-detail"
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static("Select an item to see its detail.", id="detail-body")
+
+    def show(self, item: ProtectedItem | None, ctx: DetailContext | None) -> None:
+        body = self.query_one("#detail-body", Static)
+        if item is None or ctx is None:
+            body.update("No item selected.")
+            return
+        body.update(render_detail(item, ctx))

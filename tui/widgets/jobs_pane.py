@@ -1,0 +1,88 @@
+"""The jobs pane: every job this session follows, running ones first, plus pending automatic retries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from core.model import Job
+from tui.glyphs import Glyphs
+from tui.session import AgentRetry
+from tui.text import age
+
+JOB_COLUMNS = (("state", "State"), ("job", "Job"), ("started", "Started"), ("task", "Task"))
+
+
+def task_summary(job: Job) -> str:
+    if not job.tasks:
+        return "waiting for ASR to list its tasks" if job.is_running else ""
+    done = sum(1 for t in job.tasks if t.state.is_terminal or t.skipped)
+    running = next((t for t in job.tasks if t.state.value == "InProgress"), None)
+    name = (running.friendly_name or running.name) if running else ""
+    return f"{done}/{len(job.tasks)} {name}".strip()
+
+
+class JobsTable(DataTable[Any]):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+
+    def on_mount(self) -> None:
+        for key, label in JOB_COLUMNS:
+            self.add_column(label, key=key)
+
+    def cells(self, job: Job, now: datetime, glyphs: Glyphs) -> dict[str, str]:
+        started = f"{age(job.start_time, now)} ago" if job.start_time else "—"
+        return {
+            "state": glyphs.job_text(job.state),
+            "job": job.title,
+            "started": started,
+            "task": task_summary(job),
+        }
+
+    def upsert(self, job: Job, now: datetime, glyphs: Glyphs) -> None:
+        cells = self.cells(job, now, glyphs)
+        if job.name in self.rows:
+            for key, value in cells.items():
+                self.update_cell(job.name, key, value, update_width=True)
+        else:
+            self.add_row(*(cells[k] for k, _ in JOB_COLUMNS), key=job.name)
+
+    @property
+    def selected_name(self) -> str:
+        if not self.row_count:
+            return ""
+        row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return str(row_key.value or "")
+
+
+class JobsPane(Vertical):
+    DEFAULT_CLASSES = "jobs-pane"
+
+    def compose(self) -> ComposeResult:
+        yield Static("Jobs: none followed yet", id="jobs-title", classes="pane-title")
+        yield Static("", id="retries")
+        yield JobsTable(id="jobs-table")
+
+    def show(self, jobs: list[Job], retries: list[AgentRetry], now: datetime, glyphs: Glyphs) -> None:
+        table = self.query_one(JobsTable)
+        running = sum(1 for j in jobs if j.is_running)
+        title = f"Jobs: {running} running, {len(jobs) - running} finished" if jobs else "Jobs: none followed yet"
+        self.query_one("#jobs-title", Static).update(title, layout=False)
+        for job in sorted(jobs, key=lambda j: (not j.is_running, -(j.start_time.timestamp() if j.start_time else 0))):
+            table.upsert(job, now, glyphs)
+        lines = []
+        for r in retries:
+            if r.running:
+                lines.append(f"{r.item.friendly_name}: reprotect attempt {r.attempt}/{r.max_attempts} being sent")
+            else:
+                lines.append(
+                    f"{r.item.friendly_name}: agent not registered yet; reprotect retry {r.attempt}/"
+                    f"{r.max_attempts} in {int(r.seconds_left(now))} s (x stops it)"
+                )
+        retries_widget = self.query_one("#retries", Static)
+        retries_widget.display = bool(lines)
+        retries_widget.update("\n".join(lines))
