@@ -115,7 +115,14 @@ def translate_error(exc: BaseException) -> FailbackError:
             return OperationInProgress(f"Conflict (409 {code}): {message}", **kwargs)
         if status == 429:
             return Throttled(f"Throttled (429 {code}): {message}", **kwargs)
-        return ServiceError(f"Azure answered {status} {code}: {message}", **kwargs)
+        if status is not None and status >= 500:
+            hint = (
+                "Azure had a problem answering. Wait a minute and try again; if it persists, check "
+                "status.azure.com and quote the activity id to support."
+            )
+        else:
+            hint = "Azure refused the request: read ASR's recommended action above, fix what it names, then retry."
+        return ServiceError(f"Azure answered {status} {code}: {message}", hint=hint, **kwargs)
     if isinstance(exc, (ValueError, KeyError, TypeError)):
         return MalformedResponse(f"The response could not be read: {_first_line(exc)}")
     if isinstance(exc, az.AzureError):
@@ -239,7 +246,9 @@ class AzureBackend:
             captured["status"] = http.status_code
             captured["headers"] = dict(http.headers)
 
-        self._call(lambda: begin(polling=False, raw_response_hook=hook))
+        # retry_total=0: azure-core would resend a POST answered 5xx, or 429 with Retry-After; an ASR action
+        # must go out once. Whether a lost answer started a job is for the caller to find out (core.operations).
+        self._call(lambda: begin(polling=False, raw_response_hook=hook, retry_total=0))
         headers = captured.get("headers") or {}
         name = job_name_from_headers(headers)
         if not name:
