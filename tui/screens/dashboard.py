@@ -73,6 +73,7 @@ class DashboardScreen(Screen[None]):
         self._ticks = 0
         self._refresh_timer: Any = None
         self._mounted = False
+        self._ticked_at: datetime | None = None
 
     # -- layout ---------------------------------------------------------------------------------------------
 
@@ -312,8 +313,10 @@ class DashboardScreen(Screen[None]):
         self.query_one(JobsPane).show(jobs, list(app.session.retries.values()), app.backend.now(), app.glyphs)
 
     def on_clock_tick(self, now: datetime) -> None:
-        if not self._mounted:
+        # Nothing shown depends on anything but backend time here: a frozen clock repaints nothing.
+        if not self._mounted or now == self._ticked_at:
             return
+        self._ticked_at = now
         self._ticks += 1
         app: Any = self.app
         self._update_status()

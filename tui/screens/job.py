@@ -35,6 +35,8 @@ class JobScreen(Screen[None]):
     def __init__(self, job_name: str) -> None:
         super().__init__()
         self.job_name = job_name
+        self._shown_at: datetime | None = None
+        self._actions_shown: tuple[str, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield ModeBanner()
@@ -57,6 +59,7 @@ class JobScreen(Screen[None]):
     def _show(self, now: datetime | None = None) -> None:
         app: Any = self.app
         job = self.job
+        self._shown_at = now or (app.backend.now() if app.backend is not None else None)
         if job is not None and app.backend is not None:
             self.query_one("#job-title", Static).update(job.title)
             self.query_one(JobProgress).show(job, now or app.backend.now(), app.tz, app.glyphs)
@@ -75,7 +78,10 @@ class JobScreen(Screen[None]):
             line.display = True
         else:
             line.display = False
-        self.refresh_bindings()
+        actions = (*(job.allowed_actions if job else ()), str(retry is not None))
+        if actions != self._actions_shown:
+            self._actions_shown = actions
+            self.refresh_bindings()
 
     def on_job_updated(self, message: JobUpdated) -> None:
         if message.job.name == self.job_name:
@@ -89,6 +95,9 @@ class JobScreen(Screen[None]):
         self._show()
 
     def on_clock_tick(self, now: datetime) -> None:
+        # Durations only change when backend time does (a frozen test clock: never between steps).
+        if now == self._shown_at:
+            return
         job = self.job
         if job is not None and (job.is_running or self.app.session.retries):  # type: ignore[attr-defined]
             self._show(now)
