@@ -43,7 +43,9 @@ async def run_job_to_end(pilot: Any, clock: Any, job_name: str, *, step: float =
         now = clock.now()
         app.schedule_poll(0.0)
         await wait_for(
-            pilot, lambda: app.tracker.stats.last_poll == now and not app._polling, "a poll after the clock moved"
+            pilot,
+            lambda now=now: app.tracker.stats.last_poll == now and not app._polling,
+            "a poll after the clock moved",
         )
         await pilot.pause()
     raise AssertionError(f"job {job_name} did not end")
