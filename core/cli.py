@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
 from core.backend import Backend
 from core.clock import Clock
@@ -44,6 +44,7 @@ from core.model import (
     ReprotectTarget,
     Stage,
 )
+from core.operations import Operations, Started
 from core.preflight import Level, PreflightReport, check_item, check_plan, check_vault
 from core.recovery import (
     PointOption,
@@ -55,12 +56,11 @@ from core.recovery import (
 )
 
 if TYPE_CHECKING:
-    from core.plans import MemberProgress, PlanReprotect, PlanView
+    from core.plans import MemberProgress, PlanView
 
 WIDTH = 80
 SHOW_HELP = "print the equivalent REST call, az and PowerShell commands; send nothing"
 AGENT_RETRY_SECONDS = 60.0  # backend-clock seconds between reprotect attempts inside the agent window
-MAX_PLAN_REPROTECT_ROUNDS = 3  # fresh reads of the plan while following jobs that were already running
 
 
 # -- plumbing ------------------------------------------------------------------------------------------------
@@ -106,6 +106,7 @@ class _Context:
     journal: Journal | None = None
     backend_given: bool = False
     _backend: Backend | None = field(default=None)
+    _operations: Operations | None = field(default=None)
 
     @property
     def backend(self) -> Backend:
@@ -120,30 +121,19 @@ class _Context:
             self.journal = Journal(clock=self.clock or getattr(self.backend, "clock", None), vault=self.backend.vault)
         return self.journal
 
-    def send(
-        self,
-        operation: str,
-        target: tuple[str, str],
-        request: Callable[[], OperationHandle],
-        **intent: Any,
-    ) -> OperationHandle:
-        """Journal the intent (on disk before anything is sent), send, then journal the job or the refusal."""
+    def operations(self) -> Operations:
+        """The one Operations of this run: every mutating command sends through it (journaled when there is a
+        journal), so a target already busy is attached to, and nothing is sent twice."""
+        if self._operations is None:
+            clock = self.clock or getattr(self.backend, "clock", None)
+            self._operations = Operations(self.backend, self.the_journal(), clock=clock)
+        return self._operations
+
+    def note(self, text: str, **fields: Any) -> None:
+        """A note in the journal, when this run keeps one."""
         journal = self.the_journal()
-        target_id, target_name = target
-        intent_id = (
-            journal.intent(operation, vault=self.backend.vault, target_id=target_id, target_name=target_name, **intent)
-            if journal is not None
-            else ""
-        )
-        try:
-            handle = request()
-        except FailbackError as exc:
-            if journal is not None:
-                journal.refused(intent_id, exc)
-            raise
         if journal is not None:
-            journal.sent(intent_id, handle)
-        return handle
+            journal.note(text, vault=self.backend.vault, **fields)
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -602,18 +592,29 @@ def _wait(ctx: _Context, handle: OperationHandle) -> Job:
     return tracker.wait(handle.job_name, on_update=on_update, timeout=timeout)
 
 
-def _report_start(ctx: _Context, handle: OperationHandle, what: str) -> None:
-    if not ctx.io.json:
+def _report_start(ctx: _Context, started: Started, what: str) -> None:
+    """Say what was started, or, when a job already held the target, that nothing was sent and whose job it is."""
+    handle = started.handle
+    if ctx.io.json:
+        return
+    if started.attached:
+        _say(ctx.io.out, f"Attached, nothing sent: {started.note}")
+    else:
         ctx.io.out(f"{what} started: job {handle.job_name}")
-        if not getattr(ctx.args, "wait", False):
-            ctx.io.out(f"Follow it with: avs-failback job {handle.job_name} --watch")
+    if not getattr(ctx.args, "wait", False):
+        ctx.io.out(f"Follow it with: avs-failback job {handle.job_name} --watch")
 
 
-def _finish(ctx: _Context, handle: OperationHandle, extra: Mapping[str, Any] | None = None) -> int:
-    io = ctx.io
+def _finish(ctx: _Context, started: Started, extra: Mapping[str, Any] | None = None) -> int:
+    io, handle = ctx.io, started.handle
     job = _wait(ctx, handle) if getattr(ctx.args, "wait", False) else None
     if io.json:
-        data: dict[str, Any] = {"handle": _handle_json(handle), "job": _job_json(job) if job else None}
+        data: dict[str, Any] = {
+            "handle": _handle_json(handle),
+            "job": _job_json(job) if job else None,
+            "attached": started.attached,
+            "note": started.note,
+        }
         data.update(extra or {})
         io.emit_json(data)
     elif job is not None:
@@ -621,10 +622,17 @@ def _finish(ctx: _Context, handle: OperationHandle, extra: Mapping[str, Any] | N
     return 0
 
 
+def _busy(item: ProtectedItem) -> bool:
+    """A job already runs on the item: the operation attaches to it rather than being refused by the CLI."""
+    return item.current_scenario is not None
+
+
 def cmd_failover(ctx: _Context) -> int:
     args, io, backend = ctx.args, ctx.io, ctx.backend
     item = resolve_item(_all_items(backend), args.item)
-    _refuse(can_failover(item))
+    busy = _busy(item)
+    if not busy:
+        _refuse(can_failover(item))
     _guard_read_only(ctx, "the failover")
     points = backend.list_recovery_points(item)
     now = backend.now()
@@ -640,28 +648,45 @@ def cmd_failover(ctx: _Context) -> int:
         summary.append(f"This point gives up about {_short_age(option.loss_seconds)} more writes than Latest.")
     if _show_command(ctx, "failover", item, choice=option.choice, recovery_point_id=point_id):
         return 0
-    preflight = _preflight_gate(ctx, lambda: check_item(backend, item, points=points), "the failover")
+    if busy:
+        # the preflight would only report the running job, which is followed below instead of failed over
+        preflight = "skipped: a job is running on the item"
+    else:
+        preflight = _preflight_gate(ctx, lambda: check_item(backend, item, points=points), "the failover")
     _confirm(ctx, summary, "yes", "Fail back", "yes" if args.yes else None)
-    if not io.json and args.yes and option.needs_acknowledgement:
+    if not io.json and args.yes and option.needs_acknowledgement and not busy:
         _say(io.err, f"note: {option.tradeoff}")
-    handle = ctx.send(
-        "failover",
-        (item.id, item.friendly_name),
-        lambda: backend.unplanned_failover(item, option.choice, point_id),
-        recovery_point=option.point.id if option.point else option.choice.value,
+    started = ctx.operations().failover(
+        item,
+        option.choice,
+        point_id,
         recovery_point_time=option.point.time if option.point else None,
         data_loss_seconds=option.loss_seconds,
         acknowledged_loss=option.needs_acknowledgement,
-        details={"choice": option.choice.value, "preflight": preflight},
     )
-    _report_start(ctx, handle, f"Failover of {item.friendly_name}")
-    return _finish(ctx, handle, {"point": _option_json(option), "preflight": preflight})
+    _note_preflight(ctx, started, preflight)
+    _report_start(ctx, started, f"Failover of {item.friendly_name}")
+    return _finish(ctx, started, {"point": _option_json(option), "preflight": preflight})
+
+
+def _note_preflight(ctx: _Context, started: Started, preflight: str) -> None:
+    """The preflight's outcome goes in the journal right after the send it cleared, for the incident timeline
+    (after it, so that the intent stays the first record of the operation)."""
+    handle = started.handle
+    ctx.note(
+        f"Preflight before the {handle.operation} of {handle.target_name}: {preflight}.",
+        target_id=handle.target_id,
+        target_name=handle.target_name,
+        job_name=handle.job_name,
+        preflight=preflight,
+    )
 
 
 def cmd_commit(ctx: _Context) -> int:
-    args, backend = ctx.args, ctx.backend
-    item = resolve_item(_all_items(backend), args.item)
-    _refuse(can_commit(item))
+    args = ctx.args
+    item = resolve_item(_all_items(ctx.backend), args.item)
+    if not _busy(item):
+        _refuse(can_commit(item))
     _guard_read_only(ctx, "the commit")
     summary = [
         f"Commit the failover of {item.friendly_name}.",
@@ -671,9 +696,9 @@ def cmd_commit(ctx: _Context) -> int:
     if _show_command(ctx, "commit", item):
         return 0
     _confirm(ctx, summary, item.friendly_name, "Commit", args.confirm)
-    handle = ctx.send("commit", (item.id, item.friendly_name), lambda: backend.commit(item))
-    _report_start(ctx, handle, f"Commit of {item.friendly_name}")
-    return _finish(ctx, handle)
+    started = ctx.operations().commit(item)
+    _report_start(ctx, started, f"Commit of {item.friendly_name}")
+    return _finish(ctx, started)
 
 
 def _find_process_server(fabrics: Sequence[Fabric], name: str) -> tuple[Fabric, ProcessServer]:
@@ -747,7 +772,8 @@ def cmd_reprotect(ctx: _Context) -> int:
     args, backend = ctx.args, ctx.backend
     items = _all_items(backend)
     item = resolve_item(items, args.item)
-    _refuse(can_reprotect(item))
+    if not _busy(item):
+        _refuse(can_reprotect(item))
     _guard_read_only(ctx, "the reprotect")
     target, ps, _ = _reprotect_target(ctx, [item.master_target_id], item.friendly_name)
     health = ps.health or "unknown"
@@ -763,23 +789,14 @@ def cmd_reprotect(ctx: _Context) -> int:
     if _show_command(ctx, "reprotect", item, target=target, process_server_name=ps.friendly_name):
         return 0
     _confirm(ctx, summary, "yes", "Reprotect", "yes" if args.yes else None)
-    handle = _send_reprotect(ctx, item, target)
-    _report_start(ctx, handle, f"Reprotect of {item.friendly_name}")
+    started = ctx.operations().reprotect(item, target)
+    _report_start(ctx, started, f"Reprotect of {item.friendly_name}")
     if not getattr(args, "wait", False):
-        return _finish(ctx, handle)
-    return _reprotect_wait(ctx, item, target, handle)
+        return _finish(ctx, started)
+    return _reprotect_wait(ctx, item, target, started)
 
 
-def _send_reprotect(ctx: _Context, item: ProtectedItem, target: ReprotectTarget, plan: str = "") -> OperationHandle:
-    details = {"process_server_id": target.process_server_id, "master_target_id": target.master_target_id}
-    if plan:
-        details["plan"] = plan
-    return ctx.send(
-        "reprotect", (item.id, item.friendly_name), lambda: ctx.backend.reprotect(item, target), details=details
-    )
-
-
-def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget, handle: OperationHandle) -> int:
+def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget, started: Started) -> int:
     """Wait; while the mobility agent is still registering (up to 15 min after boot), retry on a timer."""
     from core.errors import JobFailed
 
@@ -788,9 +805,9 @@ def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget,
     attempts = 1
     while True:
         try:
-            return _finish(ctx, handle)
+            return _finish(ctx, started)
         except JobFailed:
-            job = backend.get_job(handle.job_name)
+            job = backend.get_job(started.handle.job_name)
             elapsed = (backend.now() - first_try).total_seconds()
             retry = (
                 is_agent_registration_failure(job)
@@ -814,12 +831,15 @@ def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget,
                     f"Retrying in {AGENT_RETRY_SECONDS:.0f} s.",
                 )
             _sleep(ctx, AGENT_RETRY_SECONDS)
-            item = backend.get_item(item.id)
-            _refuse(can_reprotect(item))
-            handle = _send_reprotect(ctx, item, target)
+            # Operations reads the item afresh, and follows a job someone else started meanwhile
+            started = ctx.operations().reprotect(item, target)
             attempts += 1
-            if not io.json:
-                io.out(f"Reprotect retried: job {handle.job_name}")
+            if io.json:
+                continue
+            if started.attached:
+                _say(io.out, f"Attached, nothing sent: {started.note}")
+            else:
+                io.out(f"Reprotect retried: job {started.handle.job_name}")
 
 
 def _sleep(ctx: _Context, seconds: float) -> None:
@@ -923,7 +943,7 @@ def cmd_job(ctx: _Context) -> int:
 
 def _job_action(ctx: _Context, job: Job, action: str) -> int:
     """Cancel, restart or resume a job, when ASR lists the action as allowed on it."""
-    args, backend = ctx.args, ctx.backend
+    args = ctx.args
     allowed = {a.lower() for a in job.allowed_actions}
     if action not in allowed:
         offered = ", ".join(job.allowed_actions) or "nothing"
@@ -937,15 +957,15 @@ def _job_action(ctx: _Context, job: Job, action: str) -> int:
     if action == "cancel":
         summary.append("ASR stops the job where it is and rolls its item back where it can.")
     _confirm(ctx, summary, "yes", action.capitalize(), "yes" if getattr(args, "yes", False) else None)
-    requests = {
-        "cancel": lambda: backend.cancel_job(job.name),
-        "restart": lambda: backend.restart_job(job.name),
-        "resume": lambda: backend.resume_job(job.name, comment),
-    }
-    target = (job.target_object_id or job.id, job.target_object_name or job.name)
-    handle = ctx.send(f"job-{action}", target, requests[action], details={"job_name": job.name})
-    _report_start(ctx, handle, f"{action.capitalize()} of job {job.name}")
-    return _finish(ctx, handle)
+    operations = ctx.operations()
+    if action == "cancel":
+        started = operations.cancel_job(job.name)
+    elif action == "restart":
+        started = operations.restart_job(job.name)
+    else:
+        started = operations.resume_job(job.name, comment)
+    _report_start(ctx, started, f"{action.capitalize()} of job {job.name}")
+    return _finish(ctx, started)
 
 
 def _show_job(io: _Io, job: Job, now: datetime) -> None:
@@ -1060,11 +1080,10 @@ def cmd_plan(ctx: _Context) -> int:
     return 0
 
 
-def _plan_operation(ctx: _Context, name: str) -> Callable[..., OperationHandle]:
-    operation = getattr(ctx.backend, name, None)
-    if operation is None:
+def _plan_operation(ctx: _Context, name: str) -> None:
+    """Refuse plainly, before anything is journaled, when the backend has no plan operations at all."""
+    if getattr(ctx.backend, name, None) is None:
         raise UsageError("This backend cannot act on recovery plans.")
-    return cast(Callable[..., OperationHandle], operation)
 
 
 def cmd_plan_failover(ctx: _Context) -> int:
@@ -1076,31 +1095,41 @@ def cmd_plan_failover(ctx: _Context) -> int:
     if choice is None:
         raise UsageError("A plan fails back to --point latest or --point app-consistent.")
     view, points, items = _plan_context(ctx)
-    _refuse(can_fail_over_plan(view, points))
+    busy = view.plan.current_scenario is not None
+    if not busy:
+        _refuse(can_fail_over_plan(view, points))
     _guard_read_only(ctx, "the plan failover")
     now = backend.now()
     summary = [f"Fail back the recovery plan {view.name} from Azure to AVS: {len(view.members)} VMs."]
+    loss: float | None = None
     if choice is PointChoice.LATEST:
         summary.append("Latest: each VM fails over to its own newest point (least data loss).")
     else:
         summary.append("App-consistent: each replication group recovers to its common app-consistent point.")
-        summary.extend(g.explanation for g in plan_point_summary(view, points, now))
+        groups = plan_point_summary(view, points, now)
+        summary.extend(g.explanation for g in groups)
+        losses = [m.common_loss_seconds for g in groups for m in g.members if m.common_loss_seconds is not None]
+        loss = max(losses, default=None)
     summary.append("ASR shuts the Azure VMs down and starts them in AVS, boot group by boot group.")
     if _show_command(ctx, "plan-failover", None, plan=view.plan, choice=choice):
         return 0
-    preflight = _preflight_gate(
-        ctx, lambda: check_plan(backend, view.plan, items, points_by_item=points), "the plan failover"
-    )
+    if busy:
+        preflight = "skipped: a job is running on the plan"
+    else:
+        preflight = _preflight_gate(
+            ctx, lambda: check_plan(backend, view.plan, items, points_by_item=points), "the plan failover"
+        )
     _confirm(ctx, summary, "yes", "Fail back the plan", "yes" if args.yes else None)
-    failover = _plan_operation(ctx, "plan_unplanned_failover")
-    handle = ctx.send(
-        "plan-failover",
-        (view.plan.id, view.name),
-        lambda: failover(view.plan, choice),
-        details={"choice": choice.value, "preflight": preflight},
+    _plan_operation(ctx, "plan_unplanned_failover")
+    started = ctx.operations().plan_failover(
+        view.plan,
+        choice,
+        data_loss_seconds=loss,
+        acknowledged_loss=choice is PointChoice.LATEST_APP_CONSISTENT,
     )
-    _report_start(ctx, handle, f"Failover of plan {view.name}")
-    return _finish(ctx, handle, {"preflight": preflight})
+    _note_preflight(ctx, started, preflight)
+    _report_start(ctx, started, f"Failover of plan {view.name}")
+    return _finish(ctx, started, {"preflight": preflight})
 
 
 def cmd_plan_commit(ctx: _Context) -> int:
@@ -1108,7 +1137,8 @@ def cmd_plan_commit(ctx: _Context) -> int:
 
     args = ctx.args
     view, _, _ = _plan_context(ctx)
-    _refuse(can_commit_plan(view))
+    if view.plan.current_scenario is None:
+        _refuse(can_commit_plan(view))
     _guard_read_only(ctx, "the plan commit")
     summary = [
         f"Commit the failover of the recovery plan {view.name} ({len(view.members)} VMs).",
@@ -1119,10 +1149,10 @@ def cmd_plan_commit(ctx: _Context) -> int:
     # the plan's name or its friendly name, typed out in full, both say which plan is meant
     expected = view.plan.friendly_name if args.confirm and args.confirm == view.plan.friendly_name else view.plan.name
     _confirm(ctx, summary, expected, "Commit the plan", args.confirm)
-    commit = _plan_operation(ctx, "plan_commit")
-    handle = ctx.send("plan-commit", (view.plan.id, view.name), lambda: commit(view.plan))
-    _report_start(ctx, handle, f"Commit of plan {view.name}")
-    return _finish(ctx, handle)
+    _plan_operation(ctx, "plan_commit")
+    started = ctx.operations().plan_commit(view.plan)
+    _report_start(ctx, started, f"Commit of plan {view.name}")
+    return _finish(ctx, started)
 
 
 _MEMBER_GLYPHS = {
@@ -1133,21 +1163,6 @@ _MEMBER_GLYPHS = {
     "failed": JobState.FAILED,
     "blocked": JobState.CANCELLED,
 }
-
-
-class _JournaledReprotects:
-    """The backend as a plan reprotect sees it: each reprotect it sends is journaled like a single one."""
-
-    def __init__(self, ctx: _Context, plan_name: str) -> None:
-        self._ctx = ctx
-        self._backend = ctx.backend
-        self._plan = plan_name
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._backend, name)
-
-    def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
-        return _send_reprotect(self._ctx, item, target, plan=self._plan)
 
 
 def _plan_reprotect_refusal(view: PlanView) -> str:
@@ -1180,11 +1195,6 @@ def _progress_line(io: _Io, p: MemberProgress, attempt: int, now: datetime) -> s
         wait = max(0.0, (p.next_retry_at - now).total_seconds())
         line += f", attempt {attempt} failed; retry in {_short_age(wait)}"
     return line
-
-
-def _refused_after_following(runner: PlanReprotect, p: MemberProgress) -> bool:
-    """Blocked although a job of this command ran on it: the stale-view refusal a fresh read clears."""
-    return p.state.key == "blocked" and p.attempts == 0 and bool(runner.attempts_of(p.item_name))
 
 
 def _progress_json(p: MemberProgress, history: Sequence[str], sends: int) -> dict[str, Any]:
@@ -1268,56 +1278,43 @@ def cmd_plan_reprotect(ctx: _Context) -> int:
     _confirm(ctx, summary, "yes", "Reprotect the plan", "yes" if args.yes else None)
     clock = ctx.clock or getattr(backend, "clock", None)
     waiting = bool(getattr(args, "wait", False))
-    timeout = getattr(args, "timeout", None)
-    started = backend.now()
-    earlier: dict[str, tuple[list[str], int]] = {}  # item id → jobs and sends of the rounds before
+    ctx.note(
+        f"Reprotect of the recovery plan {view.name}: one reprotect per VM.",
+        plan=view.plan.name,
+        plan_id=view.plan.id,
+        items=[m.item.friendly_name for m in moving],
+        process_server_id=target.process_server_id,
+        master_target_id=target.master_target_id,
+    )
+    runner = PlanReprotect(
+        backend, view, target, clock=clock, retry_delay=AGENT_RETRY_SECONDS, operations=ctx.operations()
+    )
     shown: dict[str, tuple[str, str, int]] = {}
     if not io.json:
         io.out(f"Reprotect of plan {view.name}:")
-    for round_no in range(1, MAX_PLAN_REPROTECT_ROUNDS + 1):
-        runner = PlanReprotect(
-            cast(Backend, _JournaledReprotects(ctx, view.plan.name)),
-            view,
-            target,
-            clock=clock,
-            retry_delay=AGENT_RETRY_SECONDS,
-        )
 
-        def on_update(progress: list[MemberProgress], runner: PlanReprotect = runner) -> None:
-            journal = ctx.journal
-            now = runner.clock.now()
-            for p in progress:
-                job = runner.tracker.jobs.get(p.job_name) if p.job_name else None
-                if journal is not None and job is not None:
-                    journal.job_update(job)
-                attempt = len(earlier.get(p.item_id, ([], 0))[0]) + p.attempts
-                key = (p.state.key, p.job_name, attempt)
-                if io.json or shown.get(p.item_id) == key or _refused_after_following(runner, p):
-                    continue
-                shown[p.item_id] = key
-                io.out(_clip(_progress_line(io, p, attempt, now), WIDTH))
-                first_wait = p.state.key == "waiting-for-agent" and attempt == 1
-                if p.last_error and (first_wait or p.state.key in ("failed", "blocked")):
-                    _say(io.out, p.last_error, "      ")
+    def on_update(progress: list[MemberProgress]) -> None:
+        journal = ctx.journal
+        now = runner.clock.now()
+        for p in progress:
+            job = runner.tracker.jobs.get(p.job_name) if p.job_name else None
+            if journal is not None and job is not None:
+                journal.job_update(job)
+            attempt = len(runner.attempts_of(p.item_name))
+            key = (p.state.key, p.job_name, attempt)
+            if io.json or shown.get(p.item_id) == key:
+                continue
+            shown[p.item_id] = key
+            io.out(_clip(_progress_line(io, p, attempt, now), WIDTH))
+            first_wait = p.state.key == "waiting-for-agent" and attempt == 1
+            if p.last_error and (first_wait or p.state.key in ("failed", "blocked")):
+                _say(io.out, p.last_error, "      ")
 
-        if waiting:
-            left = None if timeout is None else max(0.0, timeout - (backend.now() - started).total_seconds())
-            final = runner.run(on_update=on_update, timeout=left)
-        else:
-            final = runner.step()
-            on_update(final)
-        # A VM whose running job this command followed, and which then failed on the agent window, is refused
-        # by the round's stale view of it (still "reprotect running"): read the plan again and carry on.
-        followed = [p for p in final if _refused_after_following(runner, p)]
-        rounds_left = round_no < MAX_PLAN_REPROTECT_ROUNDS
-        for p in final:
-            jobs, sends = earlier.get(p.item_id, ([], 0))
-            earlier[p.item_id] = (jobs + runner.attempts_of(p.item_name), sends + p.attempts)
-        if not (waiting and followed and rounds_left):
-            break
-        view, _, _ = _plan_context(ctx, points=False)
-        for p in followed:
-            shown.pop(p.item_id, None)
+    if waiting:
+        final = runner.run(on_update=on_update, timeout=getattr(args, "timeout", None))
+    else:
+        final = runner.step()
+        on_update(final)
     if io.json:
         io.emit_json(
             {
@@ -1326,7 +1323,7 @@ def cmd_plan_reprotect(ctx: _Context) -> int:
                 "master_target": mt_name,
                 "waited": waiting,
                 "all_protected": runner.all_protected,
-                "members": [_progress_json(p, *earlier[p.item_id]) for p in final],
+                "members": [_progress_json(p, runner.attempts_of(p.item_name), p.attempts) for p in final],
             }
         )
     lost = [p for p in final if p.state.key in ("failed", "blocked")]

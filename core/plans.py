@@ -6,6 +6,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from core.backend import Backend
 from core.clock import Clock, SystemClock
@@ -42,6 +43,10 @@ from core.model import (
 )
 from core.recovery import GroupPoints, duration, format_time, group_points
 from core.tracker import JobTracker
+
+if TYPE_CHECKING:
+    # core.operations builds on this module's plan guards: imported when a PlanReprotect is made, not here
+    from core.operations import Operations
 
 # After the last agent-registration failure inside the documented window, one more try is worth it: the
 # window is "up to 15 minutes" from boot, and the first reprotect is usually sent a little after boot.
@@ -443,7 +448,9 @@ class PlanReprotect:
     one pair as ASR requires. A VM whose reprotect fails because its mobility agent has not registered back yet
     (up to AGENT_REGISTRATION_WINDOW after it booted in AVS) is retried every `retry_delay` seconds, for the
     window plus AGENT_WINDOW_MARGIN from its first attempt. A VM already being reprotected is followed, not sent
-    again. Times are the clock's (simulated in the demo).
+    again. Every reprotect goes through `operations` (journaled when it has a journal; one without a journal is
+    built on `backend` when none is given), which also attaches to a job found running on the VM at send time.
+    Times are the clock's (simulated in the demo).
     """
 
     def __init__(
@@ -456,13 +463,19 @@ class PlanReprotect:
         retry_delay: float = 60.0,
         poll_interval: float = 15.0,
         window: timedelta = AGENT_REGISTRATION_WINDOW + AGENT_WINDOW_MARGIN,
+        operations: Operations | None = None,
     ) -> None:
         if not target.process_server_id or not target.master_target_id:
             raise UsageError(
                 "Reprotect needs a process server and a master target.",
                 hint="Choose the process server that sends data to Azure and a master target, from the vault's fabric.",
             )
+        if operations is None:
+            from core.operations import Operations
+
+            operations = Operations(backend, None, clock=clock)
         self.backend = backend
+        self.operations = operations
         self.view = view
         self.target = target
         self.clock: Clock = clock or getattr(backend, "clock", None) or SystemClock()
@@ -546,8 +559,9 @@ class PlanReprotect:
     def _send(self, entry: _Member) -> None:
         now = self.clock.now()
         item = entry.item
-        if entry.attempts or entry.send_errors:
-            # ASR may have moved on meanwhile (another operator, a request that did go through): look first.
+        if entry.attempts or entry.send_errors or entry.history:
+            # ASR may have moved on meanwhile (another operator, a request that did go through, the end of a job
+            # this run followed): the copy held here is stale, so look first.
             try:
                 item = entry.item = self.backend.get_item(item.id)
             except (ConnectionLost, Throttled) as exc:
@@ -565,10 +579,10 @@ class PlanReprotect:
                 return
         verdict = can_reprotect(item)
         if not verdict:
-            self._fail(entry, verdict.reason, blocked=entry.attempts == 0)
+            self._fail(entry, verdict.reason, blocked=not (entry.attempts or entry.history))
             return
         try:
-            handle = self.backend.reprotect(item, self.target)
+            started = self.operations.reprotect(item, self.target)
         except (ReadOnlyError, AuthenticationError):
             raise  # the same for every VM: the operator must act, not the retry loop
         except FailbackError as exc:
@@ -580,6 +594,12 @@ class PlanReprotect:
                 self._send_error(entry, exc, now)
             else:
                 self._fail(entry, f"{_exc_text(exc)} {exc.hint}".strip())
+            return
+        handle = started.handle
+        if started.attached:
+            # nothing was sent: a job someone else started holds the VM, and its end decides what comes next
+            self._attach(entry, handle.job_name)
+            entry.due = None
             return
         entry.attempts += 1
         entry.first_sent = entry.first_sent or now
