@@ -1,0 +1,209 @@
+"""The benchmark run: each step in its own process, bounded in time, then results.json and the table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import scenarios, startup, wire
+from bench.common import machine, run_step
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Figure:
+    name: str
+    unit: str
+    target: float | None  # an upper bound; None where the figure is context, not a goal
+    measured: float | None
+    baseline: float | None = None
+    baseline_name: str = ""
+    note: str = ""
+    met: bool | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.target is not None and self.measured is not None:
+            self.met = self.measured <= self.target
+
+
+@dataclass
+class Plan:
+    """Sizes of one run: the full run, or a tiny one that only proves the harness works."""
+
+    vault_sizes: tuple[int, ...] = (2000, 10000)
+    baseline_size: int = 10000
+    startup_runs: int = 7
+    job_counts: tuple[int, ...] = (1, 10, 50)
+    live_jobs: int = 10
+    idle_window: float = 10.0
+    live_window: float = 30.0
+    settle: float = 3.0
+    step_timeout: float = 240.0
+
+
+QUICK = Plan(
+    vault_sizes=(200,), baseline_size=200, startup_runs=1, job_counts=(1, 3), live_jobs=2,
+    idle_window=1.0, live_window=1.0, settle=1.0, step_timeout=120.0,
+)
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
+    raw: dict[str, Any] = {}
+    figures: list[Figure] = []
+
+    log(f"start-up: {plan.startup_runs} runs each in tmux …")
+    up = startup.measure(plan.startup_runs)
+    raw["startup"] = up
+    figures.append(Figure(
+        "Start-up: launch to first rows (tmux, demo)", "s", 0.35, up["first_rows_s"], up["baseline_first_rows_s"],
+        "SDK and identity imported before the app", f"median of {plan.startup_runs}",
+    ))
+
+    for size in plan.vault_sizes:
+        path = scenarios.big_vault(work, size)
+        log(f"vault of {size}: the dashboard …")
+        ours = run_step("bench.bigvault", ["--scenario", str(path), "--count", str(size)], plan.step_timeout)
+        base: dict[str, Any] = {}
+        if size == plan.baseline_size:
+            log(f"vault of {size}: built-in DataTable, every row at once …")
+            base = run_step(
+                "bench.bigvault", ["--scenario", str(path), "--count", str(size), "--variant", "datatable"],
+                plan.step_timeout,
+            )
+            log(f"vault of {size}: listing, raw pages and SDK models …")
+            listing = run_step("bench.listing", ["--scenario", str(path), "--mode", "raw"], plan.step_timeout)
+            sdk = run_step("bench.listing", ["--scenario", str(path), "--mode", "sdk"], plan.step_timeout)
+            raw[f"listing_{size}"] = {"raw": listing, "sdk": sdk}
+        raw[f"vault_{size}"] = {"app": ours, "datatable": base}
+        figures.extend(_vault_figures(size, ours, base))
+        if base:
+            figures.append(Figure(
+                f"{size:,} items: listed in core, no UI (in-process emulator)", "s", None,
+                raw[f"listing_{size}"]["raw"]["full_list_s"], raw[f"listing_{size}"]["sdk"]["full_list_s"],
+                "SDK pager and model objects", "raw JSON pages mapped to core.model",
+            ))
+
+    for jobs in plan.job_counts:
+        log(f"tracking {jobs} job(s): JobTracker and SDK LRO pollers …")
+        tracked = run_step("bench.tracking", ["--jobs", str(jobs), "--mode", "tracker"], plan.step_timeout)
+        sdk_polled = run_step("bench.tracking", ["--jobs", str(jobs), "--mode", "sdk"], plan.step_timeout)
+        raw[f"tracking_{jobs}"] = {"tracker": tracked, "sdk": sdk_polled}
+        budget = 20.0 if jobs == max(plan.job_counts) else None
+        figures.append(Figure(
+            f"Tracking {jobs} job(s): ARM reads in the busiest minute", "reads/min", budget,
+            tracked["peak_reads_in_60s"], sdk_polled["peak_reads_in_60s"], "one SDK LRO poller per job",
+            f"average {tracked['reads_per_min']:.1f}/min (baseline {sdk_polled['reads_per_min']:.1f}) over "
+            f"{tracked['sim_minutes']:.1f} simulated min",
+        ))
+        figures.append(Figure(
+            f"Tracking {jobs} job(s): worst staleness of shown progress", "s",
+            15.0 if budget is not None else None, tracked["max_staleness_s"], sdk_polled["max_staleness_s"],
+            "one SDK LRO poller per job", "simulated seconds between reads of a running job",
+        ))
+
+    log("bytes to the terminal: idle …")
+    idle = wire.bytes_per_second(
+        scenarios.idle_vault(work), "idle-01", speed=1.0, settle=plan.settle, window=plan.idle_window
+    )
+    log(f"bytes to the terminal: {plan.live_jobs} live jobs …")
+    live = wire.bytes_per_second(
+        scenarios.running_jobs(work, plan.live_jobs), "live-01", speed=1.0, settle=plan.settle,
+        window=plan.live_window,
+    )
+    live_demo = wire.bytes_per_second(
+        scenarios.running_jobs(work, plan.live_jobs), "live-01", speed=30.0, settle=plan.settle,
+        window=plan.live_window,
+    )
+    raw["wire"] = {"idle": idle, "live": live, "live_demo_speed": live_demo}
+    figures.append(Figure("Bytes to the terminal: idle", "B/s", 0.0, idle["bytes_per_s"],
+                          note=f"{idle['window_s']:.0f} s window, 120×36, xterm-256color"))
+    figures.append(Figure(f"Bytes to the terminal: {plan.live_jobs} live jobs", "B/s", 1536.0, live["bytes_per_s"],
+                          note=f"{live['window_s']:.0f} s window, real time (speed 1)"))
+    figures.append(Figure(f"Bytes to the terminal: {plan.live_jobs} live jobs, demo speed ×30", "B/s", None,
+                          live_demo["bytes_per_s"], note="jobs move 30× faster: many more task changes"))
+    return figures, raw
+
+
+def _vault_figures(size: int, ours: dict[str, Any], base: dict[str, Any]) -> list[Figure]:
+    def b(key: str) -> Any:
+        return base.get(key) if base else None
+
+    name = "built-in DataTable, every row at once"
+    return [
+        Figure(f"{size:,} items: first rows after the first page", "s", 0.5, ours["first_rows_after_page_s"],
+               b("first_rows_after_page_s"), name, f"first page {ours['first_page_s']:.2f} s after launch"),
+        Figure(f"{size:,} items: full list after the first page", "s", 2.0,
+               ours["full_list_s"] - ours["first_page_s"],
+               (base["full_list_s"] - base["first_page_s"]) if base else None, name,
+               f"{ours['full_list_s']:.2f} s after launch"),
+        Figure(f"{size:,} items: longest UI stall while loading", "s", 0.1, ours["max_stall_load_s"],
+               b("max_stall_load_s"), name),
+        Figure(f"{size:,} items: filtering, slowest keystroke", "s", 0.05, ours["filter_key_max_s"],
+               b("filter_key_max_s"), name,
+               f"median {ours['filter_key_median_s'] * 1000:.0f} ms; longest stall {ours['max_stall_filter_s']:.2f} s"),
+        Figure(f"{size:,} items: resident memory", "MB", 250.0, ours["rss_mb"], b("rss_mb"), name,
+               "whole process, emulator included"),
+    ]
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    if unit == "B/s":
+        return f"{value:.0f} B/s" if value < 1024 else f"{value / 1024:.2f} KB/s"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    return f"{value:.1f} {unit}" if value != int(value) else f"{int(value)} {unit}"
+
+
+def table(figures: list[Figure]) -> str:
+    lines = [
+        "| figure | target | measured | baseline | met |",
+        "|---|---|---|---|---|",
+    ]
+    for f in figures:
+        target = "—" if f.target is None else f"≤ {_fmt(f.target, f.unit)}"
+        met = "—" if f.met is None else ("yes" if f.met else "**no**")
+        baseline = _fmt(f.baseline, f.unit) + (f" ({f.baseline_name})" if f.baseline_name else "")
+        note = f" — {f.note}" if f.note else ""
+        lines.append(f"| {f.name}{note} | {target} | {_fmt(f.measured, f.unit)} | {baseline} | {met} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the harness, figures mean nothing")
+    parser.add_argument("--out", type=Path, help="where to write the results (default bench/results.json)")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else Plan()
+    out = args.out or (HERE / ("results-quick.json" if args.quick else "results.json"))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="avs-bench-") as tmp:
+        figures, raw = collect(plan, Path(tmp))
+    document = {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "uv run python -m bench" + (" --quick" if args.quick else ""),
+        "machine": machine(),
+        "duration_s": round(time.perf_counter() - started, 1),
+        "figures": [asdict(f) for f in figures],
+        "raw": raw,
+    }
+    out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    m = document["machine"]
+    print(f"\n{m['cpu_count']} CPUs · Python {m['python']} · {m['platform']} · `{document['command']}`\n")
+    print(table(figures))
+    log(f"\nwrote {out} in {document['duration_s']} s")
