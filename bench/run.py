@@ -50,8 +50,15 @@ class Plan:
 
 
 QUICK = Plan(
-    vault_sizes=(200,), baseline_size=200, startup_runs=1, job_counts=(1, 3), live_jobs=2,
-    idle_window=1.0, live_window=1.0, settle=1.0, step_timeout=120.0,
+    vault_sizes=(200,),
+    baseline_size=200,
+    startup_runs=1,
+    job_counts=(1, 3),
+    live_jobs=2,
+    idle_window=1.0,
+    live_window=1.0,
+    settle=1.0,
+    step_timeout=120.0,
 )
 
 
@@ -66,10 +73,17 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
     log(f"start-up: {plan.startup_runs} runs each in tmux …")
     up = startup.measure(plan.startup_runs)
     raw["startup"] = up
-    figures.append(Figure(
-        "Start-up: launch to first rows (tmux, demo)", "s", 0.35, up["first_rows_s"], up["baseline_first_rows_s"],
-        "SDK and identity imported before the app", f"median of {plan.startup_runs}",
-    ))
+    figures.append(
+        Figure(
+            "Start-up: launch to first rows (tmux, demo)",
+            "s",
+            0.35,
+            up["first_rows_s"],
+            up["baseline_first_rows_s"],
+            "SDK and identity imported before the app",
+            f"median of {plan.startup_runs}",
+        )
+    )
 
     for size in plan.vault_sizes:
         path = scenarios.big_vault(work, size)
@@ -79,7 +93,8 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
         if size == plan.baseline_size:
             log(f"vault of {size}: built-in DataTable, every row at once …")
             base = run_step(
-                "bench.bigvault", ["--scenario", str(path), "--count", str(size), "--variant", "datatable"],
+                "bench.bigvault",
+                ["--scenario", str(path), "--count", str(size), "--variant", "datatable"],
                 plan.step_timeout,
             )
             log(f"vault of {size}: listing, raw pages and SDK models …")
@@ -89,11 +104,17 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
         raw[f"vault_{size}"] = {"app": ours, "datatable": base}
         figures.extend(_vault_figures(size, ours, base))
         if base:
-            figures.append(Figure(
-                f"{size:,} items: listed in core, no UI (in-process emulator)", "s", None,
-                raw[f"listing_{size}"]["raw"]["full_list_s"], raw[f"listing_{size}"]["sdk"]["full_list_s"],
-                "SDK pager and model objects", "raw JSON pages mapped to core.model",
-            ))
+            figures.append(
+                Figure(
+                    f"{size:,} items: listed in core, no UI (in-process emulator)",
+                    "s",
+                    None,
+                    raw[f"listing_{size}"]["raw"]["full_list_s"],
+                    raw[f"listing_{size}"]["sdk"]["full_list_s"],
+                    "SDK pager and model objects",
+                    "raw JSON pages mapped to core.model",
+                )
+            )
 
     for jobs in plan.job_counts:
         log(f"tracking {jobs} job(s): JobTracker and SDK LRO pollers …")
@@ -101,17 +122,29 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
         sdk_polled = run_step("bench.tracking", ["--jobs", str(jobs), "--mode", "sdk"], plan.step_timeout)
         raw[f"tracking_{jobs}"] = {"tracker": tracked, "sdk": sdk_polled}
         budget = 20.0 if jobs == max(plan.job_counts) else None
-        figures.append(Figure(
-            f"Tracking {jobs} job(s): ARM reads in the busiest minute", "reads/min", budget,
-            tracked["peak_reads_in_60s"], sdk_polled["peak_reads_in_60s"], "one SDK LRO poller per job",
-            f"average {tracked['reads_per_min']:.1f}/min (baseline {sdk_polled['reads_per_min']:.1f}) over "
-            f"{tracked['sim_minutes']:.1f} simulated min",
-        ))
-        figures.append(Figure(
-            f"Tracking {jobs} job(s): worst staleness of shown progress", "s",
-            15.0 if budget is not None else None, tracked["max_staleness_s"], sdk_polled["max_staleness_s"],
-            "one SDK LRO poller per job", "simulated seconds between reads of a running job",
-        ))
+        figures.append(
+            Figure(
+                f"Tracking {jobs} job(s): ARM reads in the busiest minute",
+                "reads/min",
+                budget,
+                tracked["peak_reads_in_60s"],
+                sdk_polled["peak_reads_in_60s"],
+                "one SDK LRO poller per job",
+                f"average {tracked['reads_per_min']:.1f}/min (baseline {sdk_polled['reads_per_min']:.1f}) over "
+                f"{tracked['sim_minutes']:.1f} simulated min",
+            )
+        )
+        figures.append(
+            Figure(
+                f"Tracking {jobs} job(s): worst staleness of shown progress",
+                "s",
+                15.0 if budget is not None else None,
+                tracked["max_staleness_s"],
+                sdk_polled["max_staleness_s"],
+                "one SDK LRO poller per job",
+                "simulated seconds between reads of a running job",
+            )
+        )
 
     log("bytes to the terminal: idle …")
     idle = wire.bytes_per_second(
@@ -119,20 +152,47 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
     )
     log(f"bytes to the terminal: {plan.live_jobs} live jobs …")
     live = wire.bytes_per_second(
-        scenarios.running_jobs(work, plan.live_jobs), "live-01", speed=1.0, settle=plan.settle,
+        scenarios.running_jobs(work, plan.live_jobs),
+        "live-01",
+        speed=1.0,
+        settle=plan.settle,
         window=plan.live_window,
     )
     live_demo = wire.bytes_per_second(
-        scenarios.running_jobs(work, plan.live_jobs), "live-01", speed=30.0, settle=plan.settle,
+        scenarios.running_jobs(work, plan.live_jobs),
+        "live-01",
+        speed=30.0,
+        settle=plan.settle,
         window=plan.live_window,
     )
     raw["wire"] = {"idle": idle, "live": live, "live_demo_speed": live_demo}
-    figures.append(Figure("Bytes to the terminal: idle", "B/s", 0.0, idle["bytes_per_s"],
-                          note=f"{idle['window_s']:.0f} s window, 120×36, xterm-256color"))
-    figures.append(Figure(f"Bytes to the terminal: {plan.live_jobs} live jobs", "B/s", 1536.0, live["bytes_per_s"],
-                          note=f"{live['window_s']:.0f} s window, real time (speed 1)"))
-    figures.append(Figure(f"Bytes to the terminal: {plan.live_jobs} live jobs, demo speed ×30", "B/s", None,
-                          live_demo["bytes_per_s"], note="jobs move 30× faster: many more task changes"))
+    figures.append(
+        Figure(
+            "Bytes to the terminal: idle",
+            "B/s",
+            0.0,
+            idle["bytes_per_s"],
+            note=f"{idle['window_s']:.0f} s window, 120×36, xterm-256color",
+        )
+    )
+    figures.append(
+        Figure(
+            f"Bytes to the terminal: {plan.live_jobs} live jobs",
+            "B/s",
+            1536.0,
+            live["bytes_per_s"],
+            note=f"{live['window_s']:.0f} s window, real time (speed 1)",
+        )
+    )
+    figures.append(
+        Figure(
+            f"Bytes to the terminal: {plan.live_jobs} live jobs, demo speed ×30",
+            "B/s",
+            None,
+            live_demo["bytes_per_s"],
+            note="jobs move 30× faster: many more task changes",
+        )
+    )
     return figures, raw
 
 
@@ -142,19 +202,50 @@ def _vault_figures(size: int, ours: dict[str, Any], base: dict[str, Any]) -> lis
 
     name = "built-in DataTable, every row at once"
     return [
-        Figure(f"{size:,} items: first rows after the first page", "s", 0.5, ours["first_rows_after_page_s"],
-               b("first_rows_after_page_s"), name, f"first page {ours['first_page_s']:.2f} s after launch"),
-        Figure(f"{size:,} items: full list after the first page", "s", 2.0,
-               ours["full_list_s"] - ours["first_page_s"],
-               (base["full_list_s"] - base["first_page_s"]) if base else None, name,
-               f"{ours['full_list_s']:.2f} s after launch"),
-        Figure(f"{size:,} items: longest UI stall while loading", "s", 0.1, ours["max_stall_load_s"],
-               b("max_stall_load_s"), name),
-        Figure(f"{size:,} items: filtering, slowest keystroke", "s", 0.05, ours["filter_key_max_s"],
-               b("filter_key_max_s"), name,
-               f"median {ours['filter_key_median_s'] * 1000:.0f} ms; longest stall {ours['max_stall_filter_s']:.2f} s"),
-        Figure(f"{size:,} items: resident memory", "MB", 250.0, ours["rss_mb"], b("rss_mb"), name,
-               "whole process, emulator included"),
+        Figure(
+            f"{size:,} items: first rows after the first page",
+            "s",
+            0.5,
+            ours["first_rows_after_page_s"],
+            b("first_rows_after_page_s"),
+            name,
+            f"first page {ours['first_page_s']:.2f} s after launch",
+        ),
+        Figure(
+            f"{size:,} items: full list after the first page",
+            "s",
+            2.0,
+            ours["full_list_s"] - ours["first_page_s"],
+            (base["full_list_s"] - base["first_page_s"]) if base else None,
+            name,
+            f"{ours['full_list_s']:.2f} s after launch",
+        ),
+        Figure(
+            f"{size:,} items: longest UI stall while loading",
+            "s",
+            0.1,
+            ours["max_stall_load_s"],
+            b("max_stall_load_s"),
+            name,
+        ),
+        Figure(
+            f"{size:,} items: filtering, slowest keystroke",
+            "s",
+            0.05,
+            ours["filter_key_max_s"],
+            b("filter_key_max_s"),
+            name,
+            f"median {ours['filter_key_median_s'] * 1000:.0f} ms; longest stall {ours['max_stall_filter_s']:.2f} s",
+        ),
+        Figure(
+            f"{size:,} items: resident memory",
+            "MB",
+            250.0,
+            ours["rss_mb"],
+            b("rss_mb"),
+            name,
+            "whole process, emulator included",
+        ),
     ]
 
 

@@ -188,13 +188,19 @@ def run_sdk(jobs: int) -> dict[str, Any]:
                 virtual.sleep(duration)
 
         reader = AzureBackend(
-            emulator.vault, StaticTokenCredential("emulator"), arm_endpoint=emulator.base_url,
-            transport=EmulatorTransport(emulator), clock=clock, simulated=True,
+            emulator.vault,
+            StaticTokenCredential("emulator"),
+            arm_endpoint=emulator.base_url,
+            transport=EmulatorTransport(emulator),
+            clock=clock,
+            simulated=True,
         )
         items = reader.list_items()[:jobs]
         # Defaults everywhere: polling interval 30 s unless Retry-After says otherwise.
         client = SiteRecoveryManagementClient(
-            StaticTokenCredential("emulator"), emulator.vault.subscription_id, base_url=emulator.base_url,
+            StaticTokenCredential("emulator"),
+            emulator.vault.subscription_id,
+            base_url=emulator.base_url,
             transport=VirtualSleepTransport(emulator),
         )
         log = ReadLog(emulator)
@@ -221,8 +227,13 @@ def run_sdk(jobs: int) -> dict[str, Any]:
                 captured.setdefault("headers", dict(response.http_response.headers))
 
             poller = client.replication_protected_items.begin_unplanned_failover(
-                rg, vault, item.fabric_name, item.container_name, item.name,
-                failover_body(PointChoice.LATEST, ""), raw_response_hook=hook,
+                rg,
+                vault,
+                item.fabric_name,
+                item.container_name,
+                item.name,
+                failover_body(PointChoice.LATEST, ""),
+                raw_response_hook=hook,
             )
             from core.azure.backend import job_name_from_headers
 

@@ -28,8 +28,14 @@ class PtyApp:
         env = dict(os.environ, TERM=term, COLUMNS=str(width), LINES=str(height))
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(
-            [str(SCRIPT), *args], stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env,
-            start_new_session=True, close_fds=True,
+            [str(SCRIPT), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
         )
         os.close(slave)
         self.master = master
