@@ -8,12 +8,13 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, DataTable, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, DataTable, RadioSet, Static
 
 from core.model import ProtectedItem, RecoveryPoint
 from core.recovery import PointOption, custom_option, data_loss_seconds, format_time, point_options
 from tui.dialogs.base import Dialog
 from tui.text import compact_duration
+from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 # Enough to reach back a day at ASR's 5-minute crash-consistent cadence without drowning the dialog.
 MAX_LISTED_POINTS = 300
@@ -38,12 +39,12 @@ class PointDialog(Dialog[PointOption]):
         yield Static(f"Recovery point for {name}", classes="dialog-title")
         with RadioSet(id="choices"):
             for index, option in enumerate(self.options):
-                yield RadioButton(option.headline, value=index == 0, id=f"choice-{option.choice.value}")
-            yield RadioButton("Another point from the list…", id="choice-custom")
+                yield MarkedRadioButton(option.headline, value=index == 0, id=f"choice-{option.choice.value}")
+            yield MarkedRadioButton("Another point from the list…", id="choice-custom")
         points: DataTable[Any] = DataTable(id="point-list", cursor_type="row")
         yield points
         yield Static("", id="tradeoff")
-        yield Checkbox("I accept losing these writes", id="ack")
+        yield MarkedCheckbox("I accept losing these writes", id="ack")
         with Horizontal(classes="dialog-buttons"):
             yield Button("Back", id="back")
             yield Button("Continue", id="continue", variant="primary")

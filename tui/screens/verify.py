@@ -16,6 +16,7 @@ from core.model import Job, JobFilter, JobState, ProtectedItem
 from tui.messages import JobsListed, LoadFailed
 from tui.session import MANUAL_CHECKS, job_targets
 from tui.widgets.banner import ModeBanner
+from tui.widgets.toggles import MarkedCheckbox
 
 _FAILOVER_SCENARIOS = ("unplannedfailover", "failover")
 
@@ -72,7 +73,7 @@ class VerifyScreen(Screen[str]):
             yield Static("Looking for the failover job…", id="azure-off")
             yield Static("Checked by you (Space ticks)", classes="pane-title")
             for key, label in MANUAL_CHECKS:
-                yield Checkbox(label, value=key in ticked, id=f"check-{key}")
+                yield MarkedCheckbox(label, value=key in ticked, id=f"check-{key}")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -34,9 +34,9 @@ def flatten(tasks: tuple[JobTask, ...], depth: int = 0) -> list[tuple[int, JobTa
 
 def header_text(job: Job, now: datetime, tz: tzinfo | None, glyphs: Glyphs) -> Text:
     text = Text()
-    text.append(f"{job.title}\n", style="bold")
     text.append(f"{glyphs.job(job.state)} {job.state.word}")
-    if job.state_description and job.state_description.lower() != job.state.word.lower():
+    described = job.state_description.replace(" ", "").lower()
+    if described and described not in (job.state.word.replace(" ", "").lower(), job.state.value.lower()):
         text.append(f" ({job.state_description})")
     text.append(f" · job {job.name}\n")
     if job.start_time:
