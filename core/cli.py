@@ -57,6 +57,7 @@ from core.recovery import (
 
 if TYPE_CHECKING:
     from core.plans import MemberProgress, PlanView
+    from core.tracker import JobTracker
 
 WIDTH = 80
 SHOW_HELP = "print the equivalent REST call, az and PowerShell commands; send nothing"
@@ -170,6 +171,12 @@ def _wrap(text: str, indent: str = "") -> list[str]:
 
 def _say(emit: Callable[[str], None], text: str, indent: str = "") -> None:
     for line in _wrap(text, indent):
+        emit(line)
+
+
+def _say_whole(emit: Callable[[str], None], text: str) -> None:
+    """Prose naming job ids: wrapped at 80 columns without cutting an id at its hyphens, so it can be copied."""
+    for line in _hanging(text, 2):
         emit(line)
 
 
@@ -598,7 +605,7 @@ def _report_start(ctx: _Context, started: Started, what: str) -> None:
     if ctx.io.json:
         return
     if started.attached:
-        _say(ctx.io.out, f"Attached, nothing sent: {started.note}")
+        _say_whole(ctx.io.out, f"Attached, nothing sent: {started.note}")
     else:
         ctx.io.out(f"{what} started: job {handle.job_name}")
     if not getattr(ctx.args, "wait", False):
@@ -664,7 +671,8 @@ def cmd_failover(ctx: _Context) -> int:
         data_loss_seconds=option.loss_seconds,
         acknowledged_loss=option.needs_acknowledgement,
     )
-    _note_preflight(ctx, started, preflight)
+    if not started.attached:
+        _note_preflight(ctx, started, preflight)
     _report_start(ctx, started, f"Failover of {item.friendly_name}")
     return _finish(ctx, started, {"point": _option_json(option), "preflight": preflight})
 
@@ -837,7 +845,7 @@ def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget,
             if io.json:
                 continue
             if started.attached:
-                _say(io.out, f"Attached, nothing sent: {started.note}")
+                _say_whole(io.out, f"Attached, nothing sent: {started.note}")
             else:
                 io.out(f"Reprotect retried: job {started.handle.job_name}")
 
@@ -1127,7 +1135,8 @@ def cmd_plan_failover(ctx: _Context) -> int:
         data_loss_seconds=loss,
         acknowledged_loss=choice is PointChoice.LATEST_APP_CONSISTENT,
     )
-    _note_preflight(ctx, started, preflight)
+    if not started.attached:
+        _note_preflight(ctx, started, preflight)
     _report_start(ctx, started, f"Failover of plan {view.name}")
     return _finish(ctx, started, {"preflight": preflight})
 
@@ -1508,6 +1517,66 @@ def cmd_report(ctx: _Context) -> int:
     return 0
 
 
+def cmd_resume(ctx: _Context) -> int:
+    """After a dropped session: resolve what the journal left in flight, and with --wait follow it to its end."""
+    from core.errors import JobFailed
+    from core.resume import ABANDONED, resume
+    from core.tracker import JobTracker
+
+    io, backend = ctx.io, ctx.backend
+    clock = ctx.clock or getattr(backend, "clock", None)
+    journal = ctx.journal or Journal(clock=clock, vault=backend.vault)
+    tracker = JobTracker(backend, clock)
+    results = resume(backend, journal, tracker)
+    if not io.json:
+        if not results:
+            io.out("Nothing in flight in the journal for this vault: nothing to resume.")
+        for result in results:
+            _say_whole(io.out, result.text)
+    ends: dict[str, Job] = {}
+    failed: list[str] = []
+    if getattr(ctx.args, "wait", False):
+        for job_name in dict.fromkeys(r.job_name for r in results if r.how != ABANDONED and r.job_name):
+            try:
+                ends[job_name] = _follow(ctx, tracker, journal, job_name)
+            except JobFailed as exc:
+                # one failed job must not leave the others unfollowed: report it and carry on
+                failed.append(job_name)
+                if not io.json:
+                    _print_error(io, exc)
+                ends[job_name] = backend.get_job(job_name)
+            if not io.json:
+                job = ends[job_name]
+                io.out(f"Job {job.name} ({job.title}): {job.state.word}.")
+    if io.json:
+        io.emit_json(
+            {
+                "vault": backend.vault.arm_id,
+                "resumed": [
+                    {
+                        "how": r.how,
+                        "text": r.text,
+                        "operation": r.operation,
+                        "target_id": r.target_id,
+                        "target_name": r.target_name,
+                        "intent_id": r.intent_id or None,
+                        "job_name": r.job_name,
+                        "job": _job_json(ends[r.job_name]) if r.job_name in ends else None,
+                    }
+                    for r in results
+                ],
+                "failed_jobs": failed,
+            }
+        )
+    return JobFailed.exit_code if failed else 0
+
+
+def _follow(ctx: _Context, tracker: JobTracker, journal: Journal, job_name: str) -> Job:
+    """One re-attached job to its end on the resume's tracker, each state journaled once."""
+    timeout = getattr(ctx.args, "timeout", None)
+    return tracker.wait(job_name, on_update=journal.job_update, timeout=timeout)
+
+
 def cmd_emulator(ctx: _Context) -> int:
     args = ctx.args
     if getattr(args, "emulator_command", None) != "serve":
@@ -1656,6 +1725,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", metavar="ITEM|PLAN", help="an item or a recovery plan")
     p.add_argument("--all", action="store_true", help="every item ready to fail back and every plan")
     p.set_defaults(run=cmd_preflight)
+
+    p = sub.add_parser(
+        "resume", parents=[common], help="after a dropped session: follow again what the journal left in flight"
+    )
+    p.add_argument("--wait", action="store_true", help="follow the jobs found to their end")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting on a job after this long")
+    p.set_defaults(run=cmd_resume)
 
     p = sub.add_parser("report", parents=[common], help="the session journal as an incident timeline")
     p.add_argument("--format", choices=("md", "json"), default="md")

@@ -483,6 +483,7 @@ class PlanReprotect:
         self.poll_interval = poll_interval
         self.window = window
         self.tracker = JobTracker(backend, self.clock, interval=poll_interval, follow_children=False)
+        self._unjournaled: list[_Member] = []  # followed from the start: journaled on the first step
         self._members = [self._initial(m) for m in view.members]
         self._errors_at_success = 0
 
@@ -492,6 +493,7 @@ class PlanReprotect:
             entry.state = MemberState.PROTECTED
         elif member.stage is Stage.REPROTECT_RUNNING:
             self._attach(entry, member.item.running_job_name)
+            self._unjournaled.append(entry)
         elif member.stage is not Stage.COMMITTED:
             entry.state = MemberState.BLOCKED
             entry.last_error = f"{member.stage.label}: reprotect follows the commit."
@@ -525,6 +527,7 @@ class PlanReprotect:
 
     def step(self) -> list[MemberProgress]:
         """Send what is due, poll the running jobs, schedule retries. Blocking reads: call from a worker."""
+        self._journal_followed()
         now = self.clock.now()
         for entry in self._members:
             if entry.state in (MemberState.PENDING, MemberState.WAITING_FOR_AGENT) and (
@@ -541,6 +544,18 @@ class PlanReprotect:
                 if job is not None and job.state.is_terminal:
                     self._finished(entry, job, now)
         return self.progress
+
+    def _journal_followed(self) -> None:
+        """Record the jobs followed from the start, so that a dropped session's resume follows them again."""
+        journal = self.operations.journal
+        while self._unjournaled:
+            entry = self._unjournaled.pop(0)
+            if journal is not None:
+                journal.attached(
+                    entry.item.id,
+                    entry.job_name,
+                    f"reprotect already running when the plan reprotect of {self.view.name} started",
+                )
 
     @property
     def poll_error(self) -> FailbackError | None:

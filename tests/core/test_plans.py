@@ -529,3 +529,34 @@ def test_a_sign_in_failure_while_sending_stops_everything() -> None:
     vault.send_error = AuthenticationError("Azure refused the sign-in (401 InvalidAuthenticationToken): expired")
     with pytest.raises(AuthenticationError):
         job.step()
+
+
+def test_a_followed_job_that_fails_on_the_agent_is_retried_on_a_fresh_read_of_the_vm() -> None:
+    items = erp(committed_item)
+    before = items[0]
+    items[0] = replace(before, current_scenario=running("SwitchReplicationGroupProtection", "job-earlier"))
+    vault = ScriptedVault(
+        items, {n: ["ok"] for n in ("sql-01", "erp-app-01", "erp-app-02", "erp-web-01", "erp-web-02")}
+    )
+    # someone's reprotect already runs on sql-01 and will fail because the agent has not registered yet
+    vault.jobs["job-earlier"] = _SimJob("job-earlier", before.name, NOW + timedelta(seconds=30), "agent", before=before)
+    job = PlanReprotect(vault, plan_view(erp_plan(items), items), TARGET, retry_delay=60.0)  # type: ignore[arg-type]
+    final = job.run()
+    sql = final[0]
+    # the copy taken at the start still says "reprotect running": only a fresh read lets the retry go out
+    assert sql.state is MemberState.PROTECTED, sql.last_error
+    assert job.attempts_of("sql-01")[0] == "job-earlier" and len(job.attempts_of("sql-01")) == 2
+    assert sql.attempts == 1 and [n for n, _ in vault.sent].count("sql-01") == 1
+    assert job.all_protected
+
+
+def test_a_job_started_on_a_vm_just_before_its_send_is_followed_not_sent_again() -> None:
+    script = {n: ["ok"] for n in ("sql-01", "erp-app-01", "erp-app-02", "erp-web-01", "erp-web-02")}
+    job, vault = _reprotect(script)
+    sql = next(i for i in vault.items.values() if i.friendly_name == "sql-01")
+    theirs = vault._start(sql, "ok")  # another operator, between the plan read and this send
+    first = job.step()
+    assert first[0].state is MemberState.RUNNING and first[0].job_name == theirs.job_name
+    assert first[0].attempts == 0 and "sql-01" not in [n for n, _ in vault.sent]
+    assert job.run() and job.all_protected
+    assert vault.script["sql-01"] == ["ok"]
