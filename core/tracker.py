@@ -139,11 +139,20 @@ class JobTracker:
         running = self.backend.list_jobs(JobFilter(states=RUNNING_STATES))
         self._count_read()
         by_name = {job.name: job for job in running}
+        gone = [t for t in due if t.name not in by_name]
+        # Jobs that left the running states: one more list, of every job started since the earliest of them,
+        # reads their final states together. Many jobs often finish in the same minute (a plan's VMs, a batch
+        # started at once): a GET each would spend the minute's budget on them.
+        starts = [t.job.start_time for t in gone if t.job is not None and t.job.start_time is not None]
+        if len(gone) > 1 and starts:
+            finished = self.backend.list_jobs(JobFilter(start_time=min(starts)))
+            self._count_read()
+            by_name.update((job.name, job) for job in finished if job.state.is_terminal and _complete(job))
         fresh = []
         for t in due:
             if t.name in by_name:
                 fresh.append(by_name[t.name])
-            else:  # finished (or not yet listed): one GET for its final state, tasks and errors
+            else:  # finished and not listed (or never seen running): one GET for its final state, tasks and errors
                 fresh.append(self._get(t.name))
         return fresh
 
@@ -239,6 +248,11 @@ class JobTracker:
         if self._backoff_until and self._backoff_until > due:
             due = self._backoff_until
         return max(0.0, (due - now).total_seconds())
+
+
+def _complete(job: Job) -> bool:
+    """A listed job carries what a GET would tell (its tasks, or its errors), so no GET is needed for it."""
+    return bool(job.tasks or job.errors)
 
 
 class _BackendClock:

@@ -55,3 +55,10 @@ def test_table_and_targets() -> None:
     assert "| fast | ≤ 350 ms | 200 ms | 1.50 s (naive) | yes |" in text
     assert "| slow | ≤ 0 B/s | 199 B/s | — | **no** |" in text
     json.dumps([run.asdict(f) for f in figures])
+
+
+def test_jobs_finishing_together_are_read_together() -> None:
+    # Eight failovers end in the same poll: one extra list reads their final states, not eight GETs.
+    result = tracking.run_tracker(8)
+    assert result["states"].get("Succeeded") == 8
+    assert result["peak_reads_in_60s"] <= 7, result
