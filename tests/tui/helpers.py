@@ -32,3 +32,16 @@ def screen_text(pilot: Pilot[Any]) -> str:
     console = Console(file=io.StringIO(), width=app.size.width, color_system=None, legacy_windows=False)
     console.print(app.screen._compositor.render_update(full=True))
     return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
+
+
+async def wait_screen(pilot: Pilot[Any], kind: type, what: str = "", timeout: float = 10.0) -> Any:
+    """Wait until the active screen is a `kind` with its widgets composed; return it."""
+    app = pilot.app
+
+    def ready() -> Any:
+        screen = app.screen
+        return isinstance(screen, kind) and screen.is_mounted and len(screen.children) > 0 and screen
+
+    screen = await wait_for(pilot, ready, what or kind.__name__, timeout)
+    await pilot.pause()
+    return screen

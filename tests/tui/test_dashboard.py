@@ -6,6 +6,7 @@ from core.failback import derive_stage
 from core.model import Stage
 from tests.tui.helpers import screen_text, wait_for
 from tui.screens.dashboard import DashboardScreen
+from tui.text import age
 from tui.widgets.items_table import ItemsTable
 
 
@@ -67,3 +68,21 @@ async def test_sort_by_name_keeps_cursor_on_the_same_item(app) -> None:  # type:
         names = [table.items[str(k.value)].friendly_name.lower() for k in (r.key for r in table.ordered_rows)]
         assert names == sorted(names)
         assert table.selected == before
+
+
+async def test_refresh_updates_in_place_without_moving_the_cursor(app, clock) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await loaded(pilot)
+        screen = pilot.app.screen
+        await pilot.press("down", "down", "down", "down")
+        before = table.selected
+        row = table.cursor_row
+        first_read = screen.loaded_at
+        clock.advance(300)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: screen.loaded_at is not None and screen.loaded_at > first_read, "a second read")
+        assert table.selected == table.items[before.id]
+        assert table.cursor_row == row
+        # the age shown is measured against backend time, from the point ASR holds now
+        fresh = table.items[before.id]
+        assert str(table.get_cell(before.id, "point")) == age(fresh.last_recovery_point_time, clock.now())

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.failback import can_failover, derive_stage
 from core.model import JobState, PointChoice, Stage
-from tests.tui.helpers import screen_text, wait_for
+from tests.tui.helpers import screen_text, wait_for, wait_screen
 from tui.dialogs.commit import CommitDialog
 from tui.dialogs.confirm_failover import ConfirmFailoverDialog
 from tui.dialogs.point import PointDialog
@@ -62,7 +62,7 @@ async def test_fail_back_verify_commit_reprotect(make_app, clock) -> None:  # ty
 
         # 1. Recovery point: latest app-consistent, which needs the loss acknowledged.
         await pilot.press("f")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PointDialog) and app.screen, "point dialog")
+        dialog = await wait_screen(pilot, PointDialog, "point dialog")
         await pilot.press("down", "enter")  # the second radio button: latest app-consistent
         await pilot.pause()
         assert dialog.chosen is not None and dialog.chosen.choice is PointChoice.LATEST_APP_CONSISTENT
@@ -74,16 +74,14 @@ async def test_fail_back_verify_commit_reprotect(make_app, clock) -> None:  # ty
         await pilot.press("tab", "tab", "enter")  # Back, Continue
 
         # 2. Confirmation names the direction and the private cloud; focus starts on Back.
-        confirm = await wait_for(
-            pilot, lambda: isinstance(app.screen, ConfirmFailoverDialog) and app.screen, "failover confirmation"
-        )
+        confirm = await wait_screen(pilot, ConfirmFailoverDialog, "failover confirmation")
         summary = str(confirm.query_one("#summary").render())
         assert f"Fail {name} back from Azure to the AVS private cloud" in summary
         assert "shuts the Azure VM down" in summary
         await pilot.press("tab", "enter")  # Start failover
 
         # 3. Live progress of the failover job.
-        progress = await wait_for(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen, "job screen")
+        progress = await wait_screen(pilot, JobScreen, "job screen")
         job = await run_job_to_end(pilot, clock, progress.job_name)
         assert job.state is JobState.SUCCEEDED
         assert any("shut" in t.friendly_name.lower() for t in job.tasks)
@@ -97,7 +95,7 @@ async def test_fail_back_verify_commit_reprotect(make_app, clock) -> None:  # ty
 
         # 4. Verify: the Azure VM is off (read from ASR), the app checks ticked by hand.
         await pilot.press("v")
-        verify = await wait_for(pilot, lambda: isinstance(app.screen, VerifyScreen) and app.screen, "verify screen")
+        verify = await wait_screen(pilot, VerifyScreen, "verify screen")
         await wait_for(pilot, lambda: "Azure VM is off" in str(verify.query_one("#azure-off").render()), "shutdown")
         await pilot.press("space", "tab", "space", "tab", "space", "tab", "space")
         await pilot.pause()
@@ -105,7 +103,7 @@ async def test_fail_back_verify_commit_reprotect(make_app, clock) -> None:  # ty
 
         # 5. Commit needs the item's name typed.
         await pilot.press("c")
-        commit = await wait_for(pilot, lambda: isinstance(app.screen, CommitDialog) and app.screen, "commit dialog")
+        commit = await wait_screen(pilot, CommitDialog, "commit dialog")
         assert "deletes the failed-over Azure VM" in str(commit.query_one("#commit-text").render())
         await pilot.press(*name[:-1])
         await pilot.pause()
@@ -124,7 +122,7 @@ async def test_fail_back_verify_commit_reprotect(make_app, clock) -> None:  # ty
 
         # 6. Reprotect right away: the agent has not registered yet; the tool says so and retries on a countdown.
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReprotectDialog), "reprotect dialog")
+        await wait_screen(pilot, ReprotectDialog, "reprotect dialog")
         await pilot.press("tab", "tab", "tab", "enter")  # servers, master targets, Back, Reprotect
         first = await wait_for(
             pilot,
@@ -150,3 +148,40 @@ async def test_fail_back_verify_commit_reprotect(make_app, clock) -> None:  # ty
         await wait_for(
             pilot, lambda: derive_stage(table.items[ready.id]) is Stage.PROTECTED_TO_AZURE, "protected to Azure"
         )
+
+
+async def test_the_reprotect_retry_countdown_can_be_stopped(make_app, clock) -> None:  # type: ignore[no-untyped-def]
+    app = make_app("train-agent-window")
+    async with app.run_test(size=(100, 30)) as pilot:
+        dashboard = await open_dashboard(pilot)
+        await select(pilot, dashboard, "crm-app-01")
+        item = dashboard.items_table.selected
+        assert derive_stage(item) is Stage.FAILED_OVER
+        assert app.start_commit(item)
+        screen = await wait_screen(pilot, JobScreen, "commit job")
+        await run_job_to_end(pilot, clock, screen.job_name)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: derive_stage(dashboard.items_table.items[item.id]) is Stage.COMMITTED, "commit")
+
+        await pilot.press("r")
+        await wait_screen(pilot, ReprotectDialog, "reprotect dialog")
+        await pilot.press("tab", "tab", "tab", "enter")
+        screen = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, JobScreen) and app.screen.job_name != screen.job_name and app.screen,
+            "reprotect job",
+        )
+        await run_job_to_end(pilot, clock, screen.job_name, step=20.0)
+        await wait_for(pilot, lambda: item.id in app.session.retries, "a planned retry")
+        assert screen.check_action("stop_retry", ()) is True
+        await pilot.pause()
+        text = screen_text(pilot)
+        assert "has not registered yet" in text and "Press x to stop" in text
+
+        await pilot.press("x")
+        await pilot.pause()
+        assert item.id not in app.session.retries
+        clock.advance(120)
+        await pilot.pause(0.3)
+        reprotects = [s for s in app.session.started.values() if s.kind == "reprotect"]
+        assert len(reprotects) == 1, "nothing was sent after the countdown was stopped"

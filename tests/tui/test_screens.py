@@ -11,7 +11,7 @@ from core.emulator.faults import Fault
 from core.failback import can_failover
 from core.model import JobState, PointChoice
 from core.recovery import point_options
-from tests.tui.helpers import screen_text, wait_for
+from tests.tui.helpers import screen_text, wait_for, wait_screen
 from tests.tui.test_flow import open_dashboard, run_job_to_end, select
 from tui.app import FailbackApp
 from tui.dialogs.error import ErrorDialog
@@ -69,7 +69,7 @@ async def test_a_second_press_while_submitting_sends_nothing(make_app) -> None: 
         option = point_options(points, app.backend.now())[0]
         assert app.start_failover(item, option) is True
         assert app.start_failover(item, option) is False  # still being submitted
-        await wait_for(pilot, lambda: isinstance(app.screen, JobScreen), "the job screen")
+        await wait_screen(pilot, JobScreen, "the job screen")
         started = [s for s in app.session.started.values() if s.item_id == item.id]
         assert len(started) == 1
 
@@ -82,7 +82,7 @@ async def test_refused_failover_shows_message_hint_and_details(clock) -> None:  
     async with app.run_test(size=(120, 36)) as pilot:
         dashboard = await open_dashboard(pilot)
         await start_failover_directly(pilot, app, first_ready(dashboard))
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog) and app.screen, "error dialog")
+        dialog = await wait_screen(pilot, ErrorDialog, "error dialog")
         text = str(dialog.query_one("#error-text").render())
         assert "Failover was not started" in text
         assert "What to do:" in text and "Site Recovery Operator" in text
@@ -97,7 +97,7 @@ async def test_failed_job_shows_task_errors_and_offers_restart(make_app, clock) 
         dashboard = await open_dashboard(pilot)
         item = next(i for i in dashboard.items_table.items.values() if i.friendly_name == "erp-app-03")
         await start_failover_directly(pilot, app, item)
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen, "job screen")
+        screen = await wait_screen(pilot, JobScreen, "job screen")
         job = await run_job_to_end(pilot, clock, screen.job_name)
         assert job.state is JobState.FAILED
         await pilot.pause()
@@ -112,7 +112,7 @@ async def test_jobs_screen_filters_by_state_and_opens_detail(app) -> None:  # ty
     async with app.run_test(size=(120, 36)) as pilot:
         await open_dashboard(pilot)
         await pilot.press("j")
-        jobs = await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen, "jobs screen")
+        jobs = await wait_screen(pilot, JobsScreen, "jobs screen")
         await wait_for(pilot, lambda: jobs.jobs, "job history")
         everything = len(jobs.jobs)
         states = {j.state for j in jobs.jobs}
@@ -121,7 +121,7 @@ async def test_jobs_screen_filters_by_state_and_opens_detail(app) -> None:  # ty
         await wait_for(pilot, lambda: jobs.jobs and all(j.state is JobState.IN_PROGRESS for j in jobs.jobs), "filter")
         assert len(jobs.jobs) < everything
         await pilot.press("enter")
-        detail = await wait_for(pilot, lambda: isinstance(app.screen, JobScreen) and app.screen, "job detail")
+        detail = await wait_screen(pilot, JobScreen, "job detail")
         assert detail.job_name == jobs.jobs[0].name
 
 
@@ -132,7 +132,7 @@ async def test_help_lists_keys_and_palette_has_the_plain_names(app) -> None:  # 
         titles = {c.title for c in app.get_system_commands(dashboard)}
         assert {"Fail back…", "Jobs", "Filter items", "Show the command"} <= titles
         await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await wait_screen(pilot, HelpScreen, "help")
         await pilot.pause()
         text = screen_text(pilot)
         assert "Fail back…" in text and "Commit…" in text and "ctrl+p" in text
@@ -147,7 +147,7 @@ async def test_show_the_command_after_a_failover(make_app) -> None:  # type: ign
         await start_failover_directly(pilot, app, first_ready(dashboard))
         await wait_for(pilot, lambda: app.session.actions, "the action to be recorded")
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, CommandsScreen), "commands screen")
+        await wait_screen(pilot, CommandsScreen, "commands screen")
         await pilot.pause()
         text = str(app.screen.query_one("#commands-text").render())
         assert "unplannedFailover" in text

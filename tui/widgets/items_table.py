@@ -89,7 +89,7 @@ class ItemsTable(DataTable[Any]):
         stage = derive_stage(item)
         stage_cell = glyphs.stage_text(stage) if glyphs else f"{stage.glyph} {stage.short}"
         health = item.replication_health or "—"
-        now = self.now or getattr(self.app, "backend_now", lambda: None)()
+        now = getattr(self.app, "backend_now", lambda: None)() or self.now
         return {
             "name": item.friendly_name or item.name,
             "stage": stage_cell,

@@ -56,10 +56,13 @@ def errors_text(job: Job) -> Text:
         text.append("Errors\n", style="bold")
         text.append(details_text(job.errors))
         text.append("\n")
+    shown = {(e.code, e.message) for e in job.errors}
     for _, task in flatten(job.tasks):
-        if task.errors:
+        # ASR repeats the failing task's errors at job level: show each once, under the job.
+        fresh = tuple(e for e in task.errors if (e.code, e.message) not in shown)
+        if fresh:
             text.append(f"Task “{task.friendly_name or task.name}” failed\n", style="bold")
-            text.append(details_text(task.errors))
+            text.append(details_text(fresh))
             text.append("\n")
     text.rstrip()
     return text
