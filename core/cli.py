@@ -661,6 +661,13 @@ def cmd_failover(ctx: _Context) -> int:
     else:
         preflight = _preflight_gate(ctx, lambda: check_item(backend, item, points=points), "the failover")
     _confirm(ctx, summary, "yes", "Fail back", "yes" if args.yes else None)
+    fresh = backend.get_item(item.id) if busy else item
+    if busy and not _busy(fresh):
+        # the job ended while the operator read the summary: this is a real send now, so it gets every check
+        item = fresh
+        _refuse(can_failover(item))
+        preflight = _preflight_gate(ctx, lambda: check_item(backend, item, points=points), "the failover")
+        busy = False
     if not io.json and args.yes and option.needs_acknowledgement and not busy:
         _say(io.err, f"note: {option.tradeoff}")
     started = ctx.operations().failover(
@@ -1128,6 +1135,13 @@ def cmd_plan_failover(ctx: _Context) -> int:
             ctx, lambda: check_plan(backend, view.plan, items, points_by_item=points), "the plan failover"
         )
     _confirm(ctx, summary, "yes", "Fail back the plan", "yes" if args.yes else None)
+    if busy and backend.get_plan(view.plan.name).current_scenario is None:
+        # the plan's job ended while the operator read the summary: the send now gets every check
+        view, points, items = _plan_context(ctx)
+        _refuse(can_fail_over_plan(view, points))
+        preflight = _preflight_gate(
+            ctx, lambda: check_plan(backend, view.plan, items, points_by_item=points), "the plan failover"
+        )
     _plan_operation(ctx, "plan_unplanned_failover")
     started = ctx.operations().plan_failover(
         view.plan,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pytest
 
@@ -210,3 +210,35 @@ def test_plan_reprotect_journals_each_members_send_and_follows_a_running_one(tmp
     (attached,) = [e for e in new if e["kind"] == "attached"]
     assert (attached["job_name"], attached["target_id"]) == (theirs, members["web-02"]["item_id"])
     assert {e.job_name for e in rig.journal.in_flight()} == {m["job_name"] for m in members.values()}
+
+
+class AnswerLater:
+    """A terminal whose operator answers only after `meanwhile` has happened (a job ending, say)."""
+
+    def __init__(self, answer: str, meanwhile: Any) -> None:
+        self.answer = answer
+        self.meanwhile = meanwhile
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        self.meanwhile()
+        return self.answer
+
+
+def test_a_job_that_ends_during_the_question_gives_a_real_send_with_its_preflight(demo: Rig) -> None:
+    theirs = demo.emulator.act_as_other_operator("dc-02", "failover")
+
+    def cancelled_meanwhile() -> None:
+        demo.backend.cancel_job(theirs)
+        demo.clock.advance(600)
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--json", "failover", "dc-02", "--point", "latest"]
+    stdin = cast(IO[str], AnswerLater("yes\n", cancelled_meanwhile))
+    code = main(argv, backend=demo.backend, clock=demo.clock, stdin=stdin, stdout=out, stderr=err, journal=demo.journal)
+    assert code == 0, err.getvalue()
+    data = json.loads(out.getvalue())
+    assert data["attached"] is False and data["handle"]["job_name"] != theirs
+    assert data["preflight"] == "warn"  # checked on the item as it is now, not skipped for the job that ended
