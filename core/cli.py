@@ -1549,8 +1549,18 @@ def cmd_resume(ctx: _Context) -> int:
             _say_whole(io.out, result.text)
     ends: dict[str, Job] = {}
     failed: list[str] = []
+    followed = list(dict.fromkeys(r.job_name for r in results if r.how != ABANDONED and r.job_name))
+    if followed and not getattr(ctx.args, "wait", False):
+        # one read, so that jobs which ended while nobody watched are recorded and leave the in-flight list
+        for job in tracker.poll():
+            journal.job_update(job)
+        ends = {name: tracker.jobs[name] for name in followed if name in tracker.jobs}
+        if not io.json:
+            for job in ends.values():
+                _say_whole(io.out, _job_outcome(job))
+            _say(io.out, "Follow them to their end with `avs-failback resume --wait` or `avs-failback jobs`.")
     if getattr(ctx.args, "wait", False):
-        for job_name in dict.fromkeys(r.job_name for r in results if r.how != ABANDONED and r.job_name):
+        for job_name in followed:
             try:
                 ends[job_name] = _follow(ctx, tracker, journal, job_name)
             except JobFailed as exc:
@@ -1560,8 +1570,7 @@ def cmd_resume(ctx: _Context) -> int:
                     _print_error(io, exc)
                 ends[job_name] = backend.get_job(job_name)
             if not io.json:
-                job = ends[job_name]
-                io.out(f"Job {job.name} ({job.title}): {job.state.word}.")
+                _say_whole(io.out, _job_outcome(ends[job_name]))
     if io.json:
         io.emit_json(
             {
@@ -1583,6 +1592,12 @@ def cmd_resume(ctx: _Context) -> int:
             }
         )
     return JobFailed.exit_code if failed else 0
+
+
+def _job_outcome(job: Job) -> str:
+    # a job read just after it was created may not carry its names yet
+    what = f" ({job.title})" if job.friendly_name or job.scenario_name else ""
+    return f"Job {job.name}{what}: {job.state.word}."
 
 
 def _follow(ctx: _Context, tracker: JobTracker, journal: Journal, job_name: str) -> Job:

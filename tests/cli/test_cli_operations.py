@@ -151,8 +151,14 @@ def test_resume_without_wait_says_what_it_follows_and_exits_zero(demo: Rig) -> N
     job = demo.emulator.act_as_other_operator("dc-01", "failover")
     code, out, _ = demo.run("resume")
     assert code == 0
-    assert f"did reach Azure: following job {job} (running)" in " ".join(out.split())
+    text = " ".join(out.split())
+    assert f"did reach Azure: following job {job} (running)" in text and f"Job {job}" in text
+    assert f": {demo.backend.get_job(job).state.word}." in text and "Succeeded" not in text
     assert [e.job_name for e in demo.journal.in_flight()] == [job]  # still running: a later resume follows it
+    demo.clock.advance(3600)
+    code, out, _ = demo.run("resume")  # the job ended meanwhile: that one read records it, and it leaves the list
+    assert code == 0 and "Succeeded." in out
+    assert demo.journal.in_flight() == []
 
 
 def test_resume_exits_3_when_a_followed_job_fails(demo: Rig) -> None:
