@@ -326,12 +326,17 @@ class Journal:
             },
         )
 
-    def attached(self, target_id: str, job_name: str, reason: str) -> None:
+    def attached(self, target_id: str, job_name: str, reason: str, target_name: str = "") -> None:
         """Following a job this instance did not start now (a resume, or another operator's job)."""
         self._append(
             "attached",
             self._vault_for(target_id, None),
-            {"target_id": target_id, "target_name": self._name_of(target_id), "job_name": job_name, "reason": reason},
+            {
+                "target_id": target_id,
+                "target_name": target_name or self._name_of(target_id),
+                "job_name": job_name,
+                "reason": reason,
+            },
         )
 
     def job_update(self, job: Job) -> None:

@@ -440,7 +440,7 @@ class Operations:
                 "that job is followed."
             )
         if self.journal is not None:
-            self.journal.attached(target_id, scenario.job_name, reason)
+            self.journal.attached(target_id, scenario.job_name, reason, target_name=name)
         handle = OperationHandle(
             operation=scenario_operation(scenario.name, what.replace(" ", "-")),
             job_name=scenario.job_name,
@@ -506,6 +506,7 @@ class Operations:
                 target_id,
                 scenario.job_name,
                 f"already running when a {requested} was asked for; {origin}",
+                target_name=target_name,
             )
         handle = OperationHandle(
             operation=scenario_operation(scenario.name, requested),
