@@ -198,6 +198,20 @@ class FailbackApp(Controller, App[None]):
         if not isinstance(self.screen, CommandsScreen):
             self.push_screen(CommandsScreen())
 
+    def action_plans(self, select: str = "") -> None:
+        from tui.screens.plans import PlansScreen
+
+        if not isinstance(self.screen, PlansScreen):
+            self.push_screen(PlansScreen(select=select))
+
+    def action_preflight(self) -> None:
+        if hasattr(self.screen, "action_preflight"):
+            self.screen.action_preflight()
+        else:
+            from tui.screens.preflight import PreflightScreen
+
+            self.push_screen(PreflightScreen())
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         dashboard_actions: list[tuple[str, str, str]] = [
@@ -208,6 +222,10 @@ class FailbackApp(Controller, App[None]):
             ("Filter items", "Type to filter the items table", "filter"),
             ("Filter by stage", "Show only items in one stage", "cycle_stage"),
             ("Refresh items", "Read every item again", "refresh"),
+            ("Fail back plan…", "Preflight, recovery point and confirmation for the selected plan", "fail_back_plan"),
+            ("Commit plan…", "Commit the selected plan's failover (deletes its Azure VMs)", "commit_plan"),
+            ("Reprotect plan…", "Reprotect every committed VM of the selected plan", "reprotect_plan"),
+            ("Resume plan job…", "The manual action is done: resume the plan's job with a comment", "resume_plan"),
         ]
         for title, help_text, action in dashboard_actions:
             if hasattr(screen, f"action_{action}") and screen.check_action(action, ()) is not False:
@@ -215,6 +233,10 @@ class FailbackApp(Controller, App[None]):
         yield SystemCommand("Jobs", "Job history, detail, cancel / restart / resume", self.action_jobs)
         yield SystemCommand(
             "Show the command", "REST, az and PowerShell for each action taken", self.action_show_commands
+        )
+        yield SystemCommand("Recovery plans", "Fail back, commit, reprotect a whole plan", self.action_plans)
+        yield SystemCommand(
+            "Preflight (before you start)", "Check the selected item or plan, and the vault", self.action_preflight
         )
         yield SystemCommand("Help", "Every key of every screen", self.action_help)
 

@@ -115,8 +115,9 @@ class Controller:
             if self.session.record_job(job):
                 self.broadcast(lambda job=job: JobUpdated(job))
                 self._after_job(job)
-        if message.error is not None:
-            self.broadcast(lambda: LoadFailed("jobs", message.error))  # type: ignore[arg-type]
+        error = message.error
+        if error is not None:
+            self.broadcast(lambda: LoadFailed("jobs", error))
         self.schedule_poll()
 
     def _after_job(self, job: Job) -> None:

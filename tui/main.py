@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-TUI_COMMANDS = (None, "demo", "tui")
+TUI_COMMANDS = (None, "demo", "tui", "train")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +48,12 @@ def _wants_tui(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "serve":
+        from tui.serve import main as serve_main
+
+        return serve_main(argv[1:])
+    if argv and argv[0] == "train" and _wants_tui(argv) and not any(a in ("-h", "--help") for a in argv):
+        return _train(_parser().parse_args(argv))
     if not _wants_tui(argv):
         from core.cli import main as cli_main
 
@@ -76,6 +82,25 @@ def main(argv: list[str] | None = None) -> int:
     from tui.app import FailbackApp
 
     app = FailbackApp(settings, ascii_glyphs=True if args.ascii else None)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def _train(args: argparse.Namespace) -> int:
+    """`avs-failback train`: the lesson picker, or `--scenario NAME|FILE` straight into one lesson."""
+    from core.emulator.scenario import ScenarioError
+    from core.training import load_training
+    from tui.screens.training_app import TrainingApp
+
+    lesson = None
+    if args.scenario:
+        try:
+            lesson = load_training(args.scenario)
+        except (ScenarioError, OSError) as exc:
+            print(f"avs-failback train: {exc}", file=sys.stderr)
+            return 2
+    speed = args.speed if args.speed is not None else 1.0
+    app = TrainingApp(lesson, speed=speed, ascii_glyphs=True if args.ascii else None)
     app.run()
     return int(app.return_code or 0)
 

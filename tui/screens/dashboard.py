@@ -58,6 +58,8 @@ class DashboardScreen(Screen[None]):
         Binding("j", "app.jobs", "Jobs", id="jobs", tooltip="Job history"),
         Binding("e", "app.show_commands", "Commands", id="show-commands", tooltip="REST / az / PowerShell"),
         Binding("g", "refresh", "Refresh", id="refresh", tooltip="Read every item again"),
+        Binding("p", "app.plans", "Plans", id="plans", tooltip="Recovery plans: fail back, commit, reprotect a plan"),
+        Binding("F", "preflight", "Preflight", id="preflight", show=False, tooltip="Check before you start"),
         Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
         Binding("q", "app.quit", "Quit", id="quit-dashboard", show=False),
     ]
@@ -357,6 +359,9 @@ class DashboardScreen(Screen[None]):
             parts.append(f"data read {compact_duration((app.backend.now() - self.loaded_at).total_seconds())} ago")
         if self.load_error is not None:
             parts.append("last read FAILED (g retries)")
+        tracker_error = getattr(app.tracker, "last_error", None) if app.tracker is not None else None
+        if tracker_error is not None:
+            parts.append(f"job updates failing: {tracker_error} (retrying)")
         self.query_one("#status", Static).update(" · ".join(parts), layout=False)
 
     # -- filter and sort ------------------------------------------------------------------------------------
@@ -428,7 +433,9 @@ class DashboardScreen(Screen[None]):
         if action == "open_job":
             return True if app.session.job_for_item(item) is not None else None
         if action == "fail_back":
-            return True if can_failover(item).allowed and not app.session.is_submitting("failover", item.id) else None
+            # A member of a replication group is not refused silently: the key explains and offers its plan.
+            allowed = can_failover(item).allowed or bool(item.consistency_group)
+            return True if allowed and not app.session.is_submitting("failover", item.id) else None
         if action in ("commit", "verify"):
             return True if can_commit(item).allowed and not app.session.is_submitting("commit", item.id) else None
         if action == "reprotect":
@@ -440,12 +447,24 @@ class DashboardScreen(Screen[None]):
         item = self.items_table.selected
         if item is None:
             return
+        if item.consistency_group:
+            from tui.screens.plans import offer_plan
+
+            offer_plan(self, item)
+            return
         verdict = can_failover(item)
         if not verdict.allowed:
             self.notify(verdict.reason, title="Fail back is not possible now", severity="warning")
             return
-        # Always read fresh points: the choice must rest on what ASR holds now.
-        self.load_points(item, "failover")
+        from tui.screens.preflight import preflight_item_then
+
+        # Check first (FAILs stop here), then read fresh points: the choice must rest on what ASR holds now.
+        preflight_item_then(self, item, lambda: self.load_points(item, "failover"))
+
+    def action_preflight(self) -> None:
+        from tui.screens.preflight import PreflightScreen
+
+        self.app.push_screen(PreflightScreen(item=self.items_table.selected))
 
     def _open_point_dialog(self, item: ProtectedItem, points: list[RecoveryPoint]) -> None:
         from tui.dialogs.point import PointDialog

@@ -72,7 +72,13 @@ class JobsPane(Vertical):
         running = sum(1 for j in jobs if j.is_running)
         title = f"Jobs: {running} running, {len(jobs) - running} finished" if jobs else "Jobs: none followed yet"
         self.query_one("#jobs-title", Static).update(title, layout=False)
-        for job in sorted(jobs, key=lambda j: (not j.is_running, -(j.start_time.timestamp() if j.start_time else 0))):
+        ordered = sorted(
+            jobs, key=lambda j: (not j.is_running, -(j.start_time.timestamp() if j.start_time else 0), j.name)
+        )
+        if [j.name for j in ordered] != [str(r.key.value) for r in table.ordered_rows]:
+            # Running jobs first, newest first: rebuilt only when the order changes (a job starts or ends).
+            table.clear()
+        for job in ordered:
             table.upsert(job, now, glyphs)
         lines = []
         for r in retries:

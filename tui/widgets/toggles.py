@@ -8,12 +8,12 @@ from textual.widgets import Checkbox, RadioButton
 
 
 class MarkedCheckbox(Checkbox):
-    @property  # type: ignore[override]
-    def BUTTON_INNER(self) -> str:  # noqa: N802 - the name Textual reads
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - the name Textual reads
         return "X" if self.value else " "
 
 
 class MarkedRadioButton(RadioButton):
-    @property  # type: ignore[override]
-    def BUTTON_INNER(self) -> str:  # noqa: N802
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802
         return "●" if self.value else " "

@@ -1,0 +1,271 @@
+"""Recovery plans in the dashboard: rp-erp failed back app-consistent, committed, reprotected; a manual action
+resumed with a comment; a replication-group member refused alone and offered its plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Any
+
+import pytest
+
+from core.bootstrap import EMULATOR_BASE_URL, build_backend
+from core.config import Settings
+from core.emulator import ArmEmulator, load_scenario
+from core.failback import derive_stage
+from core.model import JobState, PointChoice, Stage
+from core.plans import MemberState
+from tests.tui.helpers import screen_text, wait_for, wait_screen
+from tests.tui.test_flow import open_dashboard, run_job_to_end, select
+from tui.app import FailbackApp
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.plan_commit import PlanCommitDialog
+from tui.dialogs.plan_point import PlanPointDialog
+from tui.dialogs.plan_reprotect import PlanReprotectDialog
+from tui.dialogs.plan_resume import PlanResumeDialog
+from tui.screens.job import JobScreen
+from tui.screens.plans import PlansScreen, job_waiting_task
+from tui.screens.preflight import PreflightGate
+
+ERP_GROUP = ("sql-01", "erp-app-01", "erp-app-02")
+
+
+class SpiedVault:
+    """The demo vault on the test's clock, keeping every POST's path and body."""
+
+    def __init__(self, clock: Any) -> None:
+        self.emulator = ArmEmulator(load_scenario("demo"), clock, base_url=EMULATOR_BASE_URL)
+        self.posts: list[tuple[str, Any]] = []
+        answer = self.emulator.handle
+
+        def spy(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> Any:
+            if method == "POST":
+                self.posts.append((url.split("?", 1)[0], json.loads(body) if body else None))
+            return answer(method, url, headers, body)
+
+        self.emulator.handle = spy  # type: ignore[method-assign]
+        self.backend = build_backend(Settings(demo=True, scenario="demo"), clock=clock, emulator=self.emulator)
+
+    def app(self, clock: Any) -> FailbackApp:
+        return FailbackApp(
+            backend=self.backend, clock=clock, tz=UTC, ascii_glyphs=False, tick_seconds=0.05, items_refresh_seconds=3600
+        )
+
+
+@pytest.fixture
+def vault(clock: Any) -> SpiedVault:
+    return SpiedVault(clock)
+
+
+async def activate(pilot: Any, selector: str) -> None:
+    """Focus a control of the active screen and press Enter (or space for toggles), as the operator would."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.focus()
+    await pilot.pause()
+    await pilot.press("enter" if widget.__class__.__name__ == "Button" else "space")
+    await pilot.pause()
+
+
+async def open_plans(pilot: Any, plan: str) -> PlansScreen:
+    await open_dashboard(pilot)
+    await pilot.press("p")
+    screen: PlansScreen = await wait_screen(pilot, PlansScreen, "plans screen")
+    await wait_for(pilot, lambda: screen.views and not screen.loading, "plans read")
+    table = screen.query_one("#plans")
+    table.move_cursor(row=table.get_row_index(plan))
+    await pilot.pause()
+    assert screen.selected is not None and screen.selected.plan.name == plan
+    return screen
+
+
+async def back_to_plans(pilot: Any, screen: PlansScreen, stage: Stage) -> None:
+    while pilot.app.screen is not screen:
+        await pilot.press("escape")
+        await pilot.pause()
+    await wait_for(
+        pilot, lambda: screen.selected is not None and screen.selected.stage is stage and not screen.loading, str(stage)
+    )
+
+
+async def test_erp_plan_app_consistent_failback_commit_and_reprotect(vault: SpiedVault, clock: Any) -> None:
+    app = vault.app(clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_plans(pilot, "rp-erp")
+        text = screen_text(pilot)
+        assert "SIMULATION" in text and "Group 1" in text and "Group 2" in text and "erp-core" in text
+        before = {m.item.name: app.backend.list_recovery_points(m.item) for m in screen.selected.members}
+
+        # 1. Preflight first: its report is shown; only warnings, so Continue is offered.
+        await pilot.press("f")
+        gate = await wait_screen(pilot, PreflightGate, "preflight report")
+        await wait_for(pilot, lambda: gate.report is not None, "the report")
+        assert gate.report.ok and gate.report.kind == "plan"
+        assert "Network path" in str(gate.query_one("#gate-report").render())
+        await activate(pilot, "#continue")
+
+        # 2. The point: app-consistent names each group's common point and needs the older point acknowledged.
+        dialog = await wait_screen(pilot, PlanPointDialog, "plan point dialog")
+        await pilot.press("down", "enter")  # the second choice: app-consistent
+        await pilot.pause()
+        assert dialog.choice is PointChoice.LATEST_APP_CONSISTENT
+        assert dialog.query_one("#continue").disabled, "Continue waits for the acknowledgement"
+        shown = str(dialog.query_one("#plan-points").render())
+        assert "Replication group erp-core: common app-consistent point" in shown
+        for name in (*ERP_GROUP, "erp-web-01", "erp-web-02"):
+            assert name in shown
+        erp_core = next(g for g in dialog.groups if g.group == "erp-core")
+        assert erp_core.common_time is not None
+        await activate(pilot, "#plan-ack")
+        await pilot.pause()
+        assert not dialog.query_one("#continue").disabled
+        await activate(pilot, "#continue")
+
+        # 3. The confirmation names the direction, the plan, every VM and the shutdown of the Azure VMs.
+        confirm = await wait_screen(pilot, ConfirmDialog, "confirmation")
+        said = str(confirm.query_one("#confirm-text").render())
+        assert "from Azure to the AVS private cloud" in said and "shuts the Azure VMs down" in said
+        assert "ERP (SAP ECC front and back end)" in said
+        assert all(name in said for name in (*ERP_GROUP, "erp-web-01", "erp-web-02"))
+        assert confirm.query_one("#back").has_focus, "focus starts on the safe answer"
+        await activate(pilot, "#confirm")
+
+        # 4. Live progress of the plan job; the POST carried the plan's InMage input for the app-consistent point.
+        progress = await wait_screen(pilot, JobScreen, "plan job")
+        path, body = next((p, b) for p, b in vault.posts if p.lower().endswith("/unplannedfailover"))
+        assert path.endswith("/replicationRecoveryPlans/rp-erp/unplannedFailover")
+        assert body["properties"]["providerSpecificDetails"] == [
+            {"instanceType": "InMage", "recoveryPointType": "LatestTag"}
+        ]
+        job = await run_job_to_end(pilot, clock, progress.job_name)
+        assert job.state is JobState.SUCCEEDED
+        await pilot.pause()
+        assert "Group 1" in screen_text(pilot)
+        await back_to_plans(pilot, screen, Stage.FAILED_OVER)
+        for member in screen.selected.members:
+            assert member.stage is Stage.FAILED_OVER, member.name
+            if member.name in ERP_GROUP:
+                used = member.item.failover_recovery_point_id.lower()
+                times = {p.id.lower(): p.time for p in before[member.item.name]}
+                assert times[used] == erp_core.common_time, member.name
+        record = next(a for a in app.session.actions if a.title == "Fail back plan ERP (SAP ECC front and back end)")
+        assert not isinstance(record.equivalent, str), record.equivalent  # the REST / az / PowerShell text was built
+
+        # 5. Commit: the plan's name typed.
+        await pilot.press("c")
+        commit = await wait_screen(pilot, PlanCommitDialog, "plan commit dialog")
+        await pilot.press(*"rp-er")
+        await pilot.pause()
+        assert commit.query_one("#commit").disabled
+        await pilot.press("p", "enter", "enter")
+        commit_job = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, JobScreen) and app.screen.job_name != job.name and app.screen,
+            "plan commit job",
+        )
+        assert (await run_job_to_end(pilot, clock, commit_job.job_name)).state is JobState.SUCCEEDED
+        await back_to_plans(pilot, screen, Stage.COMMITTED)
+
+        # 6. Reprotect: one process server for all; the agents register only after the window: countdowns, retries.
+        posts_before = len(vault.posts)
+        await pilot.press("r")
+        await wait_screen(pilot, PlanReprotectDialog, "plan reprotect dialog")
+        await activate(pilot, "#reprotect")
+        await wait_for(pilot, lambda: screen.reprotect is not None and screen.reprotect_steps > 0, "first step")
+        countdown_seen = False
+        for _ in range(30):
+            if screen.reprotect.done():
+                break
+            steps = screen.reprotect_steps
+            clock.advance(240)
+            await wait_for(
+                pilot,
+                lambda steps=steps: screen.reprotect_steps > steps + 1 or not screen.reprotect_running,
+                "a reprotect step",
+            )
+            assert not screen.reprotect_stopped, screen._reprotect_error
+            if any(p.state is MemberState.WAITING_FOR_AGENT for p in screen.reprotect_progress):
+                countdown_seen = countdown_seen or "next try in" in screen.reprotect_text(clock.now()).plain
+        assert screen.reprotect.all_protected, [(p.item_name, p.word, p.last_error) for p in screen.reprotect_progress]
+        assert countdown_seen, "the agent-registration retry shows its countdown"
+        assert all(p.attempts > 1 for p in screen.reprotect_progress)
+        reprotects = vault.posts[posts_before:]
+        assert reprotects and all(p.endswith("/reProtect") for p, _ in reprotects)
+        assert len({b["properties"]["providerSpecificDetails"]["processServerId"] for _, b in reprotects}) == 1
+        await back_to_plans(pilot, screen, Stage.PROTECTED_TO_AZURE)
+        assert {derive_stage(m.item) for m in screen.selected.members} == {Stage.PROTECTED_TO_AZURE}
+
+
+async def start_plan_failover_latest(pilot: Any, screen: PlansScreen) -> JobScreen:
+    """Preflight → Latest → confirm, keys only; returns the plan job's screen."""
+    await pilot.press("f")
+    gate = await wait_screen(pilot, PreflightGate, "preflight report")
+    await wait_for(pilot, lambda: gate.report is not None, "the report")
+    await activate(pilot, "#continue")
+    dialog = await wait_screen(pilot, PlanPointDialog, "plan point dialog")
+    assert dialog.choice is PointChoice.LATEST and not dialog.query_one("#plan-ack").display
+    await activate(pilot, "#continue")
+    await wait_screen(pilot, ConfirmDialog, "confirmation")
+    await activate(pilot, "#confirm")
+    return await wait_screen(pilot, JobScreen, "plan job")  # type: ignore[no-any-return]
+
+
+async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(vault: SpiedVault, clock: Any) -> None:
+    app = vault.app(clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_plans(pilot, "rp-intranet")
+        text = screen_text(pilot)
+        assert "manual, before boot: Repoint intranet DNS" in text and app.glyphs.uncheck in text
+        job_screen = await start_plan_failover_latest(pilot, screen)
+        name = job_screen.job_name
+
+        def waiting() -> bool:
+            return bool(job_waiting_task(app.session.jobs.get(name)))
+
+        for _ in range(20):
+            if waiting():
+                break
+            clock.advance(60)
+            now = clock.now()
+            app.schedule_poll(0.0)
+            await wait_for(pilot, lambda now=now: app.tracker.stats.last_poll == now and not app._polling, "a poll")
+        assert waiting(), "the plan job stops at the manual action"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the plans screen")
+        await wait_for(pilot, lambda: screen.check_action("resume_plan", ()) is True, "resume offered")
+        assert "Waiting for the operator" in screen_text(pilot)
+
+        await pilot.press("u")
+        dialog = await wait_screen(pilot, PlanResumeDialog, "resume dialog")
+        assert dialog.query_one("#resume").disabled
+        await activate(pilot, "#manual-0")
+        assert dialog.query_one("#resume").disabled, "a comment is needed too"
+        dialog.query_one("#resume-comment").focus()
+        await pilot.press(*"DNS repointed by jd")
+        await pilot.pause()
+        await activate(pilot, "#resume")
+        await wait_for(pilot, lambda: any(p.endswith(f"/{name}/resume") for p, _ in vault.posts), "the resume POST")
+        body = next(b for p, b in vault.posts if p.endswith(f"/{name}/resume"))
+        assert body["properties"]["comments"] == "DNS repointed by jd"
+
+        job = await run_job_to_end(pilot, clock, name)
+        assert job.state is JobState.SUCCEEDED
+        await back_to_plans(pilot, screen, Stage.FAILED_OVER)
+        assert app.glyphs.check in screen_text(pilot), "the manual action is ticked once its task is done"
+
+
+async def test_a_group_member_is_refused_alone_and_offered_its_plan(app: FailbackApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        dashboard = await open_dashboard(pilot)
+        await select(pilot, dashboard, "erp-app-02")
+        assert dashboard.check_action("fail_back", ()) is True
+        await pilot.press("f")
+        offer = await wait_screen(pilot, ConfirmDialog, "the offer of the plan")
+        said = str(offer.query_one("#confirm-text").render())
+        assert "erp-app-02 belongs to the replication group 'erp-core'" in said and "cannot fail back alone" in said
+        assert "rp-erp" in said
+        await activate(pilot, "#confirm")
+        screen = await wait_screen(pilot, PlansScreen, "the plans screen")
+        await wait_for(pilot, lambda: screen.views and not screen.loading, "plans read")
+        assert screen.selected is not None and screen.selected.plan.name == "rp-erp"
+        assert not any(s.kind == "failover" for s in app.session.started.values()), "nothing was sent"

@@ -1,0 +1,162 @@
+"""The recovery point of a whole plan: Latest (each VM its own newest) or each replication group's common point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Checkbox, RadioSet, Static
+
+from core.model import PointChoice, RecoveryPoint
+from core.plans import PlanView, plan_point_summary
+from core.recovery import GroupPoints, format_time
+from tui.dialogs.base import Dialog
+from tui.text import compact_duration
+from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
+
+
+@dataclass(frozen=True)
+class PlanPointChoice:
+    choice: PointChoice
+    loss_seconds: float  # the largest loss of any VM of the plan with this choice
+    acknowledged: bool  # the operator accepted losing more than Latest
+
+
+def _loss(row_loss: float | None) -> str:
+    return compact_duration(row_loss) if row_loss else "none"
+
+
+class PlanPointDialog(Dialog[PlanPointChoice]):
+    """Shows each group's members with their latest and common points and the loss per VM for both choices."""
+
+    def __init__(
+        self,
+        view: PlanView,
+        points_by_item: Mapping[str, Sequence[RecoveryPoint]],
+        now: datetime,
+        tz: tzinfo | None = None,
+    ) -> None:
+        super().__init__()
+        self.view = view
+        self.now = now
+        self.tz = tz
+        self.groups: list[GroupPoints] = plan_point_summary(view, points_by_item, now, tz)
+        self.choice = PointChoice.LATEST
+
+    # -- what each choice loses ---------------------------------------------------------------------------------
+
+    def loss_for(self, choice: PointChoice) -> float:
+        losses = []
+        for group in self.groups:
+            for row in group.members:
+                if choice is PointChoice.LATEST or row.common_loss_seconds is None:
+                    losses.append(row.latest_loss_seconds)
+                else:
+                    losses.append(row.common_loss_seconds)
+        return max(losses, default=0.0)
+
+    @property
+    def app_consistent_possible(self) -> bool:
+        """Every named group has a common point (the plan failover is refused otherwise)."""
+        return all(g.common_time is not None for g in self.groups if g.group in self.view.consistency_groups)
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        return self.choice is PointChoice.LATEST_APP_CONSISTENT
+
+    def body(self) -> ComposeResult:
+        yield Static(f"Recovery point for the plan {self.view.name}", classes="dialog-title")
+        with RadioSet(id="plan-choices"):
+            yield MarkedRadioButton(
+                "Latest: each VM to its own newest point (least loss, crash-consistent)",
+                value=True,
+                id="plan-choice-latest",
+            )
+            yield MarkedRadioButton(
+                "App-consistent: each replication group to the point all its VMs share",
+                id="plan-choice-app",
+            )
+        with VerticalScroll(classes="dialog-scroll"):
+            yield Static("", id="plan-points")
+        yield MarkedCheckbox("I accept the older point", id="plan-ack")
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Back", id="back")
+            yield Button("Continue", id="continue", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#plan-choices", RadioSet).focus()
+        self._show()
+
+    def points_text(self) -> Text:
+        text = Text()
+        app_chosen = self.choice is PointChoice.LATEST_APP_CONSISTENT
+        for group in self.groups:
+            named = group.group in self.view.consistency_groups
+            if named:
+                text.append(f"Replication group {group.group}", style="bold")
+                if group.common_time is not None:
+                    text.append(f": common app-consistent point {format_time(group.common_time, self.now, self.tz)}")
+                else:
+                    text.append(": no app-consistent point common to all its VMs")
+            else:
+                text.append(f"{group.group}", style="bold")
+                text.append(" (in no replication group)")
+            text.append("\n")
+            for row in group.members:
+                latest = format_time(row.latest.time, self.now, self.tz) if row.latest else "no point"
+                common = (
+                    format_time(row.common_point.time, self.now, self.tz) if row.common_point else "no app-consistent"
+                )
+                mark = "  " if not app_chosen else "→ " if row.common_point else "  "
+                text.append(f"  {row.item_name:<16} latest {latest} (loss {_loss(row.latest_loss_seconds)})\n")
+                text.append(
+                    f"  {mark}{'':<14} app-consistent {common} (loss {_loss(row.common_loss_seconds)})\n",
+                    style="bold" if app_chosen else "",
+                )
+            if group.explanation:
+                text.append(f"  {group.explanation}\n", style="italic")
+        text.rstrip()
+        return text
+
+    @on(RadioSet.Changed, "#plan-choices")
+    def _changed(self, event: RadioSet.Changed) -> None:
+        app = event.pressed.id == "plan-choice-app"
+        self.choice = PointChoice.LATEST_APP_CONSISTENT if app else PointChoice.LATEST
+        self.query_one("#plan-ack", Checkbox).value = False
+        self._show()
+
+    @on(Checkbox.Changed, "#plan-ack")
+    def _ack(self, event: Checkbox.Changed) -> None:
+        self._update_continue()
+
+    def _show(self) -> None:
+        self.query_one("#plan-points", Static).update(self.points_text())
+        ack = self.query_one("#plan-ack", Checkbox)
+        ack.display = self.needs_acknowledgement
+        if self.needs_acknowledgement:
+            extra = self.loss_for(PointChoice.LATEST_APP_CONSISTENT) - self.loss_for(PointChoice.LATEST)
+            ack.label = (
+                f"I accept the older app-consistent points: up to {compact_duration(max(extra, 0.0))} more writes "
+                "lost than with Latest"
+            )
+        self._update_continue()
+
+    def _update_continue(self) -> None:
+        ok = True
+        if self.needs_acknowledgement:
+            ok = self.app_consistent_possible and self.query_one("#plan-ack", Checkbox).value
+        self.query_one("#continue", Button).disabled = not ok
+
+    def result(self) -> PlanPointChoice:
+        return PlanPointChoice(self.choice, self.loss_for(self.choice), self.needs_acknowledgement)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "back":
+            self.dismiss(None)
+        elif event.button.id == "continue" and not event.button.disabled:
+            self.dismiss(self.result())

@@ -1,0 +1,265 @@
+"""Before you start: the read-only check of an item, a plan and the whole vault, and the gate before a failover."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static
+
+from core.errors import FailbackError
+from core.model import ProtectedItem, RecoveryPlan
+from core.preflight import Level, PreflightReport
+from tui.dialogs.base import Dialog
+from tui.glyphs import Glyphs
+from tui.widgets.banner import ModeBanner
+
+
+@dataclass(eq=False)
+class PreflightRead(Message, bubble=False):
+    """A check finished; `scope` says which part of the screen it fills ("target", "vault" or "gate")."""
+
+    scope: str
+    reports: list[PreflightReport]
+    error: BaseException | None = None
+
+
+def level_text(level: Level, glyphs: Glyphs) -> str:
+    return f"{level.ascii_glyph if glyphs.ascii_only else level.glyph} {level.word}"
+
+
+def report_text(report: PreflightReport, glyphs: Glyphs, *, only_problems: bool = False) -> Text:
+    """Every check as glyph + word, its detail, and what to do when it is not a pass."""
+    text = Text()
+    text.append(f"{level_text(report.worst, glyphs)}  {report.summary}\n", style="bold")
+    for check in report.checks:
+        if only_problems and check.level is Level.PASS:
+            continue
+        style = "bold" if check.level is Level.FAIL else ""
+        text.append(f"  {level_text(check.level, glyphs):<7}", style=style)
+        text.append(f"{check.title}: ", style="bold")
+        text.append(f"{check.detail}\n")
+        if check.remedy and check.level is not Level.PASS:
+            text.append(f"          What to do {glyphs.arrow} {check.remedy}\n", style="italic")
+    text.rstrip()
+    return text
+
+
+class PreflightGate(Dialog[bool]):
+    """Runs a check before a failover dialog opens. A FAIL blocks (remedies shown, only Back).
+
+    `show_warnings`: when False (a single item), a report without a FAIL lets the flow go on at once; when True (a
+    plan), the report is always shown and warnings wait for the operator's Continue.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        compute: Callable[[], PreflightReport] | None = None,
+        *,
+        report: PreflightReport | None = None,
+        show_warnings: bool = True,
+    ) -> None:
+        super().__init__()
+        self.what = what
+        self.compute = compute
+        self.report = report
+        self.show_warnings = show_warnings
+
+    def body(self) -> ComposeResult:
+        yield Static(f"Before you start: {self.what}", classes="dialog-title")
+        with VerticalScroll(classes="dialog-scroll"):
+            yield Static("Checking (reads only)…", id="gate-report")
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Back", id="back")
+            yield Button("Continue", id="continue", variant="primary", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#back", Button).focus()
+        if self.report is not None:
+            self._show(self.report)
+        elif self.compute is not None:
+            self._run(self.compute)
+
+    @work(thread=True, exclusive=True, group="preflight", exit_on_error=False, description="Checking")
+    def _run(self, compute: Callable[[], PreflightReport]) -> None:
+        try:
+            report = compute()
+        except FailbackError as exc:
+            self.post_message(PreflightRead("gate", [], exc))
+            return
+        self.post_message(PreflightRead("gate", [report]))
+
+    def on_preflight_read(self, message: PreflightRead) -> None:
+        if message.error is not None:
+            self.query_one("#gate-report", Static).update(
+                Text(f"The check could not read the vault: {message.error}\nNothing was sent. Try again.")
+            )
+            return
+        self._show(message.reports[0])
+
+    def _show(self, report: PreflightReport) -> None:
+        self.report = report
+        if report.ok and not self.show_warnings:
+            self.dismiss(True)
+            return
+        glyphs: Glyphs = self.app.glyphs  # type: ignore[attr-defined]
+        text = report_text(report, glyphs)
+        if report.ok:
+            text.append("\n\nNo blocking problem. Read the warnings, then Continue.")
+        else:
+            text.append("\n\nBlocked: fix what is marked FAIL, then try again. Nothing was sent.", style="bold")
+        self.query_one("#gate-report", Static).update(text)
+        button = self.query_one("#continue", Button)
+        button.disabled = not report.ok
+        button.display = report.ok
+        if report.ok:
+            button.focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "continue" and self.report is not None and self.report.ok:
+            self.dismiss(True)
+        elif event.button.id == "back":
+            self.dismiss(False)
+
+
+def preflight_item_then(screen: Any, item: ProtectedItem, proceed: Callable[[], None]) -> None:
+    """Check `item` (check_item) before its failover dialog: FAILs are shown and stop; otherwise `proceed()`."""
+    from core.preflight import check_item
+
+    app: Any = screen.app
+    backend = app.backend
+
+    def done(ok: bool | None) -> None:
+        if ok:
+            proceed()
+
+    gate = PreflightGate(item.friendly_name or item.name, lambda: check_item(backend, item), show_warnings=False)
+    app.push_screen(gate, done)
+
+
+class PreflightScreen(Screen[None]):
+    """The check for the selected item or plan (if any), then every ready item and plan of the vault."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="preflight-back"),
+        Binding("g", "recheck", "Check again", id="preflight-recheck", tooltip="Read the vault again and re-check"),
+        Binding("a", "toggle_passes", "All / problems", id="preflight-passes", tooltip="Show or hide the passes"),
+    ]
+
+    def __init__(self, item: ProtectedItem | None = None, plan: RecoveryPlan | None = None) -> None:
+        super().__init__()
+        self.item = item
+        self.plan = plan
+        self.target_report: PreflightReport | None = None
+        self.vault_reports: list[PreflightReport] | None = None
+        self.errors: dict[str, BaseException] = {}
+        self.only_problems = True
+
+    @property
+    def target_name(self) -> str:
+        if self.plan is not None:
+            return self.plan.friendly_name or self.plan.name
+        if self.item is not None:
+            return self.item.friendly_name or self.item.name
+        return ""
+
+    def compose(self) -> ComposeResult:
+        yield ModeBanner()
+        yield Static("Preflight: before you start (reads only, sends nothing)", classes="pane-title")
+        with VerticalScroll(id="preflight"):
+            yield Static("", id="preflight-target")
+            yield Static("Checking the whole vault…", id="preflight-vault")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#preflight-target", Static).display = bool(self.target_name)
+        self.action_recheck()
+
+    def action_recheck(self) -> None:
+        if getattr(self.app, "backend", None) is None:
+            return
+        self.errors.clear()
+        if self.target_name:
+            self.query_one("#preflight-target", Static).update(f"Checking {self.target_name}…")
+            self._check_target()
+        self.query_one("#preflight-vault", Static).update("Checking the whole vault…")
+        self._check_vault()
+
+    def action_toggle_passes(self) -> None:
+        self.only_problems = not self.only_problems
+        self._show()
+
+    @work(thread=True, exclusive=True, group="preflight-target", exit_on_error=False, description="Checking")
+    def _check_target(self) -> None:
+        from core.preflight import check_item, check_plan
+
+        backend = self.app.backend  # type: ignore[attr-defined]
+        try:
+            if self.plan is not None:
+                plan = backend.get_plan(self.plan.name)
+                items = [i for page in backend.iter_item_pages() for i in page]
+                report = check_plan(backend, plan, items)
+            else:
+                assert self.item is not None
+                report = check_item(backend, backend.get_item(self.item.id))
+        except FailbackError as exc:
+            self.post_message(PreflightRead("target", [], exc))
+            return
+        self.post_message(PreflightRead("target", [report]))
+
+    @work(thread=True, exclusive=True, group="preflight-vault", exit_on_error=False, description="Checking the vault")
+    def _check_vault(self) -> None:
+        from core.preflight import check_vault
+
+        try:
+            reports = check_vault(self.app.backend)  # type: ignore[attr-defined]
+        except FailbackError as exc:
+            self.post_message(PreflightRead("vault", [], exc))
+            return
+        self.post_message(PreflightRead("vault", reports))
+
+    def on_preflight_read(self, message: PreflightRead) -> None:
+        if message.error is not None:
+            self.errors[message.scope] = message.error
+        elif message.scope == "target":
+            self.target_report = message.reports[0]
+        else:
+            self.vault_reports = message.reports
+        self._show()
+
+    def _show(self) -> None:
+        glyphs: Glyphs = self.app.glyphs  # type: ignore[attr-defined]
+        target = self.query_one("#preflight-target", Static)
+        if "target" in self.errors:
+            target.update(Text(f"Could not check {self.target_name}: {self.errors['target']} (g to try again)"))
+        elif self.target_report is not None:
+            target.update(report_text(self.target_report, glyphs))
+        vault = self.query_one("#preflight-vault", Static)
+        if "vault" in self.errors:
+            vault.update(Text(f"Could not check the vault: {self.errors['vault']} (g to try again)"))
+            return
+        if self.vault_reports is None:
+            return
+        text = Text()
+        blocked = sum(1 for r in self.vault_reports if not r.ok)
+        text.append(
+            f"\nThe whole vault: {len(self.vault_reports)} checked (items ready to fail back, and plans), "
+            f"{blocked} blocked. {'Passes hidden; a shows them.' if self.only_problems else 'a hides the passes.'}\n",
+            style="bold",
+        )
+        for report in sorted(self.vault_reports, key=lambda r: (-r.worst.rank, r.kind, r.target_name.lower())):
+            text.append("\n")
+            label = "Plan" if report.kind == "plan" else "VM"
+            text.append(f"{label} ", style="bold")
+            text.append(report_text(report, glyphs, only_problems=self.only_problems))
+            text.append("\n")
+        vault.update(text)
