@@ -52,7 +52,9 @@ async def test_read_only_hides_mutating_actions_and_says_so(make_app) -> None:  
 async def test_fail_back_is_dimmed_on_an_item_that_cannot_fail_over(app) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=(120, 36)) as pilot:
         dashboard = await open_dashboard(pilot)
-        blocked = next(i for i in dashboard.items_table.items.values() if not can_failover(i).allowed)
+        blocked = next(
+            i for i in dashboard.items_table.items.values() if not can_failover(i).allowed and not i.consistency_group
+        )
         await select(pilot, dashboard, blocked.friendly_name)
         assert dashboard.check_action("fail_back", ()) is None
         await pilot.press("f")

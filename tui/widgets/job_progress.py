@@ -82,15 +82,21 @@ class JobProgress(Vertical):
         with VerticalScroll(classes="job-errors-scroll"):
             yield Static("", classes="job-errors")
 
+    def _table(self) -> DataTable[Any]:
+        table: DataTable[Any] = self.query_one(".task-table", DataTable)
+        # show() may come before this widget's own on_mount (the screen shows a job as soon as it mounts).
+        if not table.columns:
+            for key, label in TASK_COLUMNS:
+                table.add_column(label, key=key)
+        return table
+
     def on_mount(self) -> None:
-        table = self.query_one(".task-table", DataTable)
-        for key, label in TASK_COLUMNS:
-            table.add_column(label, key=key)
+        self._table()
 
     def show(self, job: Job, now: datetime, tz: tzinfo | None, glyphs: Glyphs) -> None:
         self.job = job
         self.query_one(".job-header", Static).update(header_text(job, now, tz, glyphs))
-        table = self.query_one(".task-table", DataTable)
+        table = self._table()
         seen: set[str] = set()
         for depth, task in flatten(job.tasks):
             key = f"{task.task_id or task.name}:{depth}:{task.name}"
