@@ -422,7 +422,10 @@ class Vault:
             if plan is not None and point_type == "LatestTag" and item.group_id:
                 group = [m for m in items if m.group_id == item.group_id]
                 common = self.common_app_point(group, at)
-                point = next((p for p in self.points(item, at) if p.time == common), None)
+                point = next(
+                    (p for p in self.points(item, at) if p.time == common and p.kind == "ApplicationConsistent"),
+                    None,
+                )
             else:
                 point = self._choose_point(item, at, point_type, point_id)
             chosen[item.name] = (f"{self.item_id(item)}/recoveryPoints/{point.name}", point.time) if point else None

@@ -131,11 +131,6 @@ def _fail_over_app_consistent(vault: Vault) -> tuple[Any, dict[str, Any]]:
     return view, expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator (core/emulator/vault.py _start_failover) picks the first point at the common second, which "
-    "is the crash-consistent one when both exist; ASR's LatestTag means the app-consistent point",
-)
 def test_each_group_member_fails_over_on_the_common_app_consistent_point_itself(vault: Vault) -> None:
     view, expected = _fail_over_app_consistent(vault)
     for member in view.members:
