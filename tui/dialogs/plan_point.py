@@ -112,7 +112,9 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
                 common = (
                     format_time(row.common_point.time, self.now, self.tz) if row.common_point else "no app-consistent"
                 )
-                mark = "  " if not app_chosen else "→ " if row.common_point else "  "
+                arrow = getattr(self.app, "glyphs", None)
+                pointer = f"{arrow.arrow} " if arrow is not None else "> "
+                mark = pointer if app_chosen and row.common_point else "  "
                 text.append(f"  {row.item_name:<16} latest {latest} (loss {_loss(row.latest_loss_seconds)})\n")
                 text.append(
                     f"  {mark}{'':<14} app-consistent {common} (loss {_loss(row.common_loss_seconds)})\n",

@@ -248,7 +248,7 @@ class PlansScreen(Screen[None]):
 
     def plan_job(self, view: PlanView) -> Job | None:
         name = view.running_job_name or self.plan_jobs.get(view.plan.name, "")
-        return self.app.session.jobs.get(name) if name else None  # type: ignore[attr-defined, no-any-return]
+        return self.app.session.jobs.get(name) if name else None  # type: ignore[attr-defined]
 
     # -- the selected plan ----------------------------------------------------------------------------------
 
@@ -380,7 +380,11 @@ class PlansScreen(Screen[None]):
         if action == "open_job":
             return True if job is not None else None
         if action == "resume_plan":
-            return True if job_waiting_task(job) and not app.session.is_submitting("resume", job.name) else None
+            return (
+                True
+                if job is not None and job_waiting_task(job) and not app.session.is_submitting("resume", job.name)
+                else None
+            )
         if action == "fail_back_plan":
             busy = app.session.is_submitting("plan-failover", view.plan.id)
             return True if view.stage is Stage.READY and not view.running_job_name and not busy else None
@@ -401,7 +405,6 @@ class PlansScreen(Screen[None]):
         view = self.selected
         if view is None:
             return
-        self.notify(f"Checking {view.name} before you start (reads only)…", timeout=3)
         self.prepare_failover(view.plan)
 
     @work(thread=True, exclusive=True, group="plan-prepare", exit_on_error=False, description="Checking the plan")

@@ -36,12 +36,14 @@ def level_text(level: Level, glyphs: Glyphs) -> str:
     return f"{level.ascii_glyph if glyphs.ascii_only else level.glyph} {level.word}"
 
 
-def report_text(report: PreflightReport, glyphs: Glyphs, *, only_problems: bool = False) -> Text:
-    """Every check as glyph + word, its detail, and what to do when it is not a pass."""
+def report_text(
+    report: PreflightReport, glyphs: Glyphs, *, only_problems: bool = False, skip: tuple[str, ...] = ()
+) -> Text:
+    """Every check as glyph + word, its detail, and what to do when it is not a pass; the worst come first."""
     text = Text()
     text.append(f"{level_text(report.worst, glyphs)}  {report.summary}\n", style="bold")
-    for check in report.checks:
-        if only_problems and check.level is Level.PASS:
+    for check in sorted(report.checks, key=lambda c: -c.level.rank):
+        if (only_problems and check.level is Level.PASS) or check.key in skip:
             continue
         style = "bold" if check.level is Level.FAIL else ""
         text.append(f"  {level_text(check.level, glyphs):<7}", style=style)
@@ -256,10 +258,19 @@ class PreflightScreen(Screen[None]):
             f"{blocked} blocked. {'Passes hidden; a shows them.' if self.only_problems else 'a hides the passes.'}\n",
             style="bold",
         )
+        # The network path cannot be probed: every report warns about it; say it once rather than 20 times.
+        skip = ("network-path",) if self.only_problems else ()
+        if skip:
+            text.append(
+                f"Every report also warns that the network path Azure {glyphs.arrow} AVS cannot be probed from here: "
+                "check it by "
+                "hand (the item or plan above shows how).\n",
+                style="italic",
+            )
         for report in sorted(self.vault_reports, key=lambda r: (-r.worst.rank, r.kind, r.target_name.lower())):
             text.append("\n")
             label = "Plan" if report.kind == "plan" else "VM"
             text.append(f"{label} ", style="bold")
-            text.append(report_text(report, glyphs, only_problems=self.only_problems))
+            text.append(report_text(report, glyphs, only_problems=self.only_problems, skip=skip))
             text.append("\n")
         vault.update(text)
