@@ -172,6 +172,13 @@ async def test_erp_plan_app_consistent_failback_commit_and_reprotect(vault: Spie
         await wait_screen(pilot, PlanReprotectDialog, "plan reprotect dialog")
         await activate(pilot, "#reprotect")
         await wait_for(pilot, lambda: screen.reprotect is not None and screen.reprotect_steps > 0, "first step")
+        assert screen.reprotect_running
+        await pilot.press("escape")  # leaving would end the loop: asked first, and Back keeps it going
+        leave = await wait_screen(pilot, ConfirmDialog, "leave the reprotect?")
+        assert "Leaving stops it" in str(leave.query_one("#confirm-text").render())
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen, "still on the plans screen")
+        assert screen.reprotect_running
         countdown_seen = False
         for _ in range(30):
             if screen.reprotect.done():
@@ -269,3 +276,22 @@ async def test_a_group_member_is_refused_alone_and_offered_its_plan(app: Failbac
         await wait_for(pilot, lambda: screen.views and not screen.loading, "plans read")
         assert screen.selected is not None and screen.selected.plan.name == "rp-erp"
         assert not any(s.kind == "failover" for s in app.session.started.values()), "nothing was sent"
+
+
+async def test_leaving_while_the_plan_reprotect_sends_asks_first(vault: SpiedVault, clock: Any) -> None:
+    from core.model import ReprotectTarget
+
+    app = vault.app(clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_plans(pilot, "rp-erp")
+        fabric = next(f for f in app.backend.list_fabrics() if f.process_servers)
+        target = ReprotectTarget(fabric.process_servers[0].id, fabric.master_targets[0].id)
+        # Nothing is committed: every member is blocked at once, so the loop ends by itself and Esc just leaves.
+        screen.start_reprotect(screen.selected, target)
+        await wait_for(pilot, lambda: screen.reprotect_steps > 0, "a step")
+        assert not screen.reprotect_running
+        assert all(p.state is MemberState.BLOCKED for p in screen.reprotect_progress)
+        assert "reprotect follows the commit" in screen.reprotect_text(clock.now()).plain
+        assert not any(p.endswith("/reProtect") for p, _ in vault.posts)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PlansScreen), "left the plans screen")

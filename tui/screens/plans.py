@@ -127,7 +127,7 @@ def _action_done(job: Job | None, action_name: str) -> bool:
 
 class PlansScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="plans-back"),
+        Binding("escape", "back", "Back", id="plans-back"),
         Binding("f", "fail_back_plan", "Fail back plan…", id="plan-fail-back", tooltip="Preflight, point, confirm"),
         Binding("c", "commit_plan", "Commit plan…", id="plan-commit", tooltip="Deletes the Azure VMs; typed name"),
         Binding("r", "reprotect_plan", "Reprotect plan…", id="plan-reprotect", tooltip="Every VM AVS → Azure"),
@@ -589,6 +589,26 @@ class PlansScreen(Screen[None]):
             app.show_job(handle.job_name)
         else:
             self.notify(f"Job {handle.job_name} resumed.", timeout=5)
+
+    def action_back(self) -> None:
+        """Leaving ends the reprotect loop (it lives with this screen): never silently while it still sends."""
+        from tui.dialogs.confirm import ConfirmDialog
+
+        if not self.reprotect_running:
+            self.app.pop_screen()
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.reprotect_stopped = True
+                self.app.pop_screen()
+
+        text = (
+            f"The reprotect of {self.reprotect_plan} is still sending and retrying from this screen. Leaving stops "
+            "it: jobs already sent go on in ASR, but no VM is sent or retried any more (reprotect the plan again "
+            "later to finish)."
+        )
+        self.app.push_screen(ConfirmDialog("Leave the plan reprotect?", text, "Leave"), answered)
 
     def action_open_job(self) -> None:
         view = self.selected
