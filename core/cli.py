@@ -1606,6 +1606,54 @@ def _follow(ctx: _Context, tracker: JobTracker, journal: Journal, job_name: str)
     return tracker.wait(job_name, on_update=journal.job_update, timeout=timeout)
 
 
+def cmd_train(ctx: _Context) -> int:
+    """`train --list` and `train --check FILE`; `train` alone opens the training dashboard (tui.main)."""
+    from core.training import check_file, list_training, load_training
+
+    args, io = ctx.args, ctx.io
+    if getattr(args, "check", None):
+        problems = check_file(args.check)
+        if io.json:
+            io.emit_json({"file": str(args.check), "valid": not problems, "problems": problems})
+        elif problems:
+            for problem in problems:
+                io.err(problem)
+        else:
+            io.out(f"{args.check}: a valid training scenario ({load_training(args.check).title})")
+        return UsageError.exit_code if problems else 0
+    if not getattr(args, "list", False):
+        raise UsageError(
+            "Usage: avs-failback train [--list [--json] | --check FILE]",
+            hint="Without options, `avs-failback train` opens the training dashboard on a terminal.",
+        )
+    lessons = list_training()
+    if io.json:
+        io.emit_json(
+            [
+                {
+                    "name": t.name,
+                    "title": t.title,
+                    "brief": t.brief,
+                    "goals": list(t.goals),
+                    "focus": list(t.focus_items),
+                    "plan": t.plan,
+                    "expected_point": t.expected_point,
+                    "ends_after": t.ends_after,
+                }
+                for t in lessons
+            ]
+        )
+        return 0
+    for t in lessons:
+        io.out(f"{t.name}  {t.title}")
+        io.out(f"    {t.brief}")
+        for goal in t.goals:
+            io.out(f"    - {goal}")
+        io.out()
+    io.out("Start one: avs-failback train (a picker), or avs-failback train --scenario NAME")
+    return 0
+
+
 def cmd_emulator(ctx: _Context) -> int:
     args = ctx.args
     if getattr(args, "emulator_command", None) != "serve":
@@ -1767,6 +1815,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="ISO_TIME", help="only what happened from then on")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("train", parents=[common], help="training lessons: --list, --check FILE (alone: the dashboard)")
+    p.add_argument("--list", action="store_true", help="the bundled lessons with their brief and goals")
+    p.add_argument("--check", metavar="FILE", help="validate a training scenario file (exit 2 with what is wrong)")
+    p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("emulator", help="the ARM emulator (a simulated vault)")
     emu = p.add_subparsers(dest="emulator_command", metavar="serve")
