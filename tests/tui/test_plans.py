@@ -295,3 +295,23 @@ async def test_leaving_while_the_plan_reprotect_sends_asks_first(vault: SpiedVau
         assert not any(p.endswith("/reProtect") for p, _ in vault.posts)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, PlansScreen), "left the plans screen")
+
+
+async def test_read_only_offers_no_plan_action_and_the_palette_lists_them_otherwise(make_app: Any) -> None:
+    read_only = make_app(read_only=True)
+    async with read_only.run_test(size=(120, 36)) as pilot:
+        screen = await open_plans(pilot, "rp-erp")
+        for action in ("fail_back_plan", "commit_plan", "reprotect_plan", "resume_plan"):
+            assert screen.check_action(action, ()) is False, action
+        titles = {c.title for c in read_only.get_system_commands(screen)}
+        assert "Fail back plan…" not in titles and "Preflight (before you start)" in titles
+        await pilot.press("f")
+        await pilot.pause()
+        assert read_only.screen is screen
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_plans(pilot, "rp-erp")
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {"Fail back plan…", "Recovery plans", "Preflight (before you start)"} <= titles
+        assert screen.check_action("commit_plan", ()) is None
