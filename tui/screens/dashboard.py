@@ -258,6 +258,11 @@ class DashboardScreen(Screen[None]):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_job()
 
+    @on(DataTable.RowSelected, "#jobs-table")
+    def _job_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.show_job(str(event.row_key.value))  # type: ignore[attr-defined]
+
     def _detail_context(self, item: ProtectedItem) -> DetailContext:
         app: Any = self.app
         return DetailContext(

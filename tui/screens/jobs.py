@@ -17,6 +17,7 @@ from tui.messages import JobsListed, JobUpdated, LoadFailed
 from tui.text import age, clock_time
 from tui.widgets.banner import ModeBanner
 from tui.widgets.job_progress import duration
+from tui.widgets.table import FreshTable
 
 STATE_FILTERS: tuple[JobState | None, ...] = (
     None,
@@ -54,7 +55,7 @@ class JobsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ModeBanner()
         yield Static("", id="jobs-filter", classes="pane-title")
-        yield DataTable(id="history", cursor_type="row")
+        yield FreshTable(id="history", cursor_type="row")
         yield Static("", id="jobs-status")
         yield Footer()
 

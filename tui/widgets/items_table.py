@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from core.failback import derive_stage
 from core.model import ProtectedItem, Stage
 from tui.text import age
+from tui.widgets.table import FreshTable
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
@@ -66,7 +66,7 @@ def matches(item: ProtectedItem, text: str, stage: Stage | None) -> bool:
     return needle in haystack
 
 
-class ItemsTable(DataTable[Any]):
+class ItemsTable(FreshTable):
     """Rows keyed by item id. The full list lives here; the filter decides which rows are shown."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 from core.model import Job, JobTask
 from tui.glyphs import Glyphs
 from tui.text import clock_time, compact_duration, details_text
+from tui.widgets.table import FreshTable
 
 TASK_COLUMNS = (("task", "Task"), ("state", "State"), ("start", "Started"), ("duration", "Duration"))
 
@@ -77,7 +78,7 @@ class JobProgress(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Waiting for the job…", classes="job-header")
-        table: DataTable[Any] = DataTable(cursor_type="row", classes="task-table")
+        table = FreshTable(cursor_type="row", classes="task-table")
         yield table
         with VerticalScroll(classes="job-errors-scroll"):
             yield Static("", classes="job-errors")

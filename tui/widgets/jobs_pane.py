@@ -7,12 +7,13 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from core.model import Job
 from tui.glyphs import Glyphs
 from tui.session import AgentRetry
 from tui.text import age
+from tui.widgets.table import FreshTable
 
 JOB_COLUMNS = (("state", "State"), ("job", "Job"), ("started", "Started"), ("task", "Task"))
 
@@ -26,7 +27,7 @@ def task_summary(job: Job) -> str:
     return f"{done}/{len(job.tasks)} {name}".strip()
 
 
-class JobsTable(DataTable[Any]):
+class JobsTable(FreshTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", **kwargs)
 
