@@ -15,7 +15,7 @@ from core.config import Settings
 from core.failback import derive_stage
 from core.model import JobState, Stage
 from core.training import load_training
-from tests.tui.helpers import wait_for, wait_screen
+from tests.tui.helpers import screen_text, wait_for, wait_screen
 from tui.dialogs.commit import CommitDialog
 from tui.dialogs.confirm_failover import ConfirmFailoverDialog
 from tui.dialogs.debrief import DebriefDialog
@@ -25,6 +25,7 @@ from tui.screens.job import JobScreen
 from tui.screens.training_app import TrainingApp
 from tui.screens.training_dashboard import TrainingDashboardScreen, TrainingPreflightScreen
 from tui.screens.verify import VerifyScreen
+from tui.widgets.speed import SimulatedTime, TrainingBanner
 
 SIZE = (112, 32)
 
@@ -41,9 +42,10 @@ class FakeRealTime:
 
 @pytest.fixture
 def make_training(clock: Any, tmp_path: Path) -> Callable[..., TrainingApp]:
-    def make(name: str, **kwargs: Any) -> TrainingApp:
+    def make(name: str, *, backend: Any = None, **kwargs: Any) -> TrainingApp:
         lesson = load_training(name)
-        backend = build_backend(Settings(demo=True, scenario=lesson.scenario), clock=clock)
+        if backend is None:
+            backend = build_backend(Settings(demo=True, scenario=lesson.scenario), clock=clock)
         kwargs.setdefault("tick_seconds", 0.05)
         kwargs.setdefault("items_refresh_seconds", 3600.0)
         return TrainingApp(
@@ -222,3 +224,270 @@ async def test_single_vm_lesson_end_to_end_with_debrief_export(make_training, cl
         assert text.startswith("# Training debrief: Training: fail back one VM")
         assert "Mistakes caught: 0" in text and "Latest: about" in text
         assert f"Saved to {dialog.exported}" in str(dialog.query_one("#export-path").render())
+
+
+async def test_agent_window_lesson_explains_the_agent_error_and_ends_after_the_retry(make_training, clock) -> None:  # type: ignore[no-untyped-def]
+    app = make_training("train-agent-window")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot)
+        await select(pilot, screen, "crm-app-01")
+        assert step(app) == "verify"  # the failover happened before the lesson
+        await verify_all(pilot, screen)
+        await commit(pilot, "crm-app-01")
+        committing = await job_screen_other_than(pilot)
+        await run_job_to_end(pilot, clock, committing.job_name, step=60.0)
+        await back_to(pilot, screen, "crm-app-01", Stage.COMMITTED)
+
+        # Mistake: reprotect straight after the VM booted in AVS.
+        await reprotect(pilot)
+        first = await job_screen_other_than(pilot, committing.job_name)
+        failed = await run_job_to_end(pilot, clock, first.job_name, step=20.0)
+        assert failed.state is JobState.FAILED
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "the dashboard")
+        await wait_for(pilot, lambda: app.walkthrough.waiting_for_agent, "the agent error to reach the walkthrough")
+        text = pane_text(screen)
+        assert "The agent-registration window" in text and "Mobility agent" in text
+        assert "wait for the countdown" in text  # the hint, while the tool retries
+
+        await pilot.press("5")  # the trainer skips ahead; the tool retries on its own until the agent is registered
+        for attempt in range(2, 12):
+            retry = await wait_for(
+                pilot,
+                lambda attempt=attempt: next(
+                    (s for s in app.session.started.values() if s.kind == "reprotect" and s.attempt == attempt), None
+                ),
+                f"reprotect attempt {attempt}",
+            )
+            if (await run_job_to_end(pilot, clock, retry.handle.job_name, step=60.0)).state is JobState.SUCCEEDED:
+                break
+            clock.advance(60)
+        await wait_for(pilot, lambda: step(app) == "report", "the reprotect to end the lesson's work")
+        assert len(app.walkthrough.mistakes) == 1, "the same mistake is counted once, however many retries"
+
+        dialog = await export_and_debrief(pilot)
+        assert [m.key for m in dialog.debrief.mistakes] == ["reprotect-too-early"]
+        assert dialog.debrief.completed
+
+
+async def test_failed_task_lesson_explains_the_task_error_and_the_restart(make_training, clock) -> None:  # type: ignore[no-untyped-def]
+    app = make_training("train-failed-task")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot)
+        await select(pilot, screen, "erp-app-03")
+        await preflight(pilot)
+        await fail_back_latest(pilot)
+        failover = await job_screen_other_than(pilot)
+        job = await run_job_to_end(pilot, clock, failover.job_name)
+        assert job.state is JobState.FAILED
+        explained = app.walkthrough.reactions[-1]
+        assert explained.kind == "explain" and "not enough free memory" in explained.text
+        assert "Free memory in the AVS cluster" in explained.text
+        assert "restart it (press R on the job screen)" in app.walkthrough.hint()
+
+        await pilot.press("R")
+        from tui.dialogs.confirm import ConfirmDialog
+
+        await wait_screen(pilot, ConfirmDialog, "restart confirmation")
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: app.walkthrough.failed_job == "", "the restart to reach the walkthrough")
+        assert app.walkthrough.reactions[-1].title == "Restarted, not resent"
+        again = await run_job_to_end(pilot, clock, job.name)
+        assert again.state is JobState.SUCCEEDED
+        assert step(app) == "verify"
+        await back_to(pilot, screen, "erp-app-03", Stage.FAILED_OVER)
+
+        await verify_all(pilot, screen)
+        for _ in range(4):
+            await pilot.press("5")
+        await commit(pilot, "erp-app-03")
+        committing = await job_screen_other_than(pilot, job.name)
+        await run_job_to_end(pilot, clock, committing.job_name)
+        await back_to(pilot, screen, "erp-app-03", Stage.COMMITTED)
+        await reprotect(pilot)
+        protecting = await job_screen_other_than(pilot, job.name, committing.job_name)
+        assert (await run_job_to_end(pilot, clock, protecting.job_name)).state is JobState.SUCCEEDED
+        await back_to(pilot, screen, "erp-app-03", Stage.PROTECTED_TO_AZURE)
+
+        dialog = await export_and_debrief(pilot)
+        assert dialog.debrief.completed and dialog.debrief.mistakes == ()
+        assert any(c.what == "Restarted the failed job" for c in dialog.debrief.choices)
+
+
+async def test_other_operator_lesson_follows_the_running_job(make_training, clock) -> None:  # type: ignore[no-untyped-def]
+    from core.bootstrap import EMULATOR_BASE_URL
+    from core.emulator import ArmEmulator, load_scenario
+
+    lesson = load_training("train-other-operator")
+    emulator = ArmEmulator(load_scenario(lesson.scenario), clock, base_url=EMULATOR_BASE_URL)
+    app = make_training("train-other-operator", backend=build_backend(Settings(demo=True), emulator=emulator))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot)
+        await select(pilot, screen, "pay-app-01")
+        await preflight(pilot)
+        await pilot.press("f")
+        await wait_screen(pilot, PointDialog, "point dialog")
+        await pilot.press("tab", "tab", "enter")
+        await wait_screen(pilot, ConfirmFailoverDialog, "failover confirmation")
+        clock.advance(300)  # five minutes of hesitation: a colleague starts the failover meanwhile
+        await pilot.press("tab", "enter")
+        followed = await job_screen_other_than(pilot)
+        await wait_for(pilot, lambda: followed.job_name in app._foreign_jobs, "the attach to reach the walkthrough")
+        attached = next(r for r in app.walkthrough.reactions if r.title == "Someone else is on this VM")
+        assert followed.job_name in attached.text
+        sent = [path for method, path in emulator.stats.log if method == "POST" and "unplannedFailover" in path]
+        assert sent == [], "nothing sent: the colleague's job was followed"
+        assert (await run_job_to_end(pilot, clock, followed.job_name)).state is JobState.SUCCEEDED
+        await back_to(pilot, screen, "pay-app-01", Stage.FAILED_OVER)
+
+        await verify_all(pilot, screen)
+        for _ in range(4):
+            await pilot.press("5")
+        await commit(pilot, "pay-app-01")
+        committing = await job_screen_other_than(pilot, followed.job_name)
+        await run_job_to_end(pilot, clock, committing.job_name)
+        await back_to(pilot, screen, "pay-app-01", Stage.COMMITTED)
+        await reprotect(pilot)
+        protecting = await job_screen_other_than(pilot, followed.job_name, committing.job_name)
+        assert (await run_job_to_end(pilot, clock, protecting.job_name)).state is JobState.SUCCEEDED
+        await back_to(pilot, screen, "pay-app-01", Stage.PROTECTED_TO_AZURE)
+
+        dialog = await export_and_debrief(pilot)
+        assert dialog.debrief.completed and dialog.debrief.mistakes == ()
+        assert any(c.what == "Followed another operator's failover job" for c in dialog.debrief.choices)
+
+
+async def test_preflight_lesson_stops_at_the_fail_and_ends_with_the_report(make_training) -> None:  # type: ignore[no-untyped-def]
+    app = make_training("train-preflight")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot)
+        await select(pilot, screen, "fin-app-01")
+        await preflight(pilot)
+        stop = app.walkthrough.reactions[-1]
+        assert stop.title == "Preflight found a FAIL" and "ends here" in stop.text
+        assert step(app) == "report"
+        assert "do not fail over" in pane_text(screen)
+
+        dialog = await export_and_debrief(pilot)
+        assert dialog.debrief.completed and dialog.debrief.mistakes == ()
+        assert "Stopped in time" in dialog.debrief.praise
+
+
+# -- the walkthrough's reactions to mistakes -------------------------------------------------------------------------
+
+
+async def test_mistakes_are_explained_in_the_pane_as_they_happen(make_training, clock) -> None:  # type: ignore[no-untyped-def]
+    app = make_training("train-single-vm")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot)
+        await select(pilot, screen, "web-shop-01")
+
+        # 1. No preflight, and 2. an older point than the lesson needs (acknowledged in the dialog).
+        await pilot.press("f")
+        await wait_screen(pilot, PointDialog, "point dialog")
+        await pilot.press("down", "enter", "tab", "space", "tab", "tab", "enter")
+        await wait_screen(pilot, ConfirmFailoverDialog, "failover confirmation")
+        assert "An older point than needed" in pane_text(screen)
+        await pilot.press("tab", "enter")
+        failover = await job_screen_other_than(pilot)
+        assert "Failover without a preflight" in pane_text(screen)
+        assert (await run_job_to_end(pilot, clock, failover.job_name)).state is JobState.SUCCEEDED
+        await back_to(pilot, screen, "web-shop-01", Stage.FAILED_OVER)
+
+        # 3. Commit before the checklist: the why is shown, not only the dialog's refusal to hurry.
+        await pilot.press("c")
+        await wait_screen(pilot, CommitDialog, "commit dialog")
+        assert "Verify before you commit" in pane_text(screen)
+        assert "no way back to the copy that was running in Azure" in pane_text(screen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the dashboard")
+
+        # The newest reaction comes first, each with its glyph and word.
+        text = pane_text(screen)
+        assert text.index("ℹ Why: Verify before you commit") < text.index("⚠ Careful: Failover without a preflight")
+        assert "ℹ Why: An older point than needed" in text
+        keys = [m.key for m in app.walkthrough.mistakes]
+        assert keys == ["older-point-alone", "skipped-preflight", "commit-before-verify"]
+
+        await pilot.press("d")  # the debrief on demand, before the lesson is over
+        dialog = await wait_screen(pilot, DebriefDialog, "debrief")
+        assert not dialog.debrief.completed and len(dialog.debrief.mistakes) == 3
+        assert dialog.debrief.point == "Latest app-consistent"
+
+
+# -- time, layout, the picker -----------------------------------------------------------------------------------------
+
+
+async def test_speed_key_cycles_and_skip_moves_simulated_time(make_training, clock) -> None:  # type: ignore[no-untyped-def]
+    app = make_training("train-single-vm")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot)
+        banner = str(screen.query_one(TrainingBanner).render())
+        assert "SIMULATION" in banner and "TRAINING, time 1×" in banner
+        seen = []
+        for _ in range(4):
+            await pilot.press("n")
+            await pilot.pause()
+            seen.append(str(screen.query_one(TrainingBanner).render()).rsplit("TRAINING, ", 1)[1].strip())
+        assert seen == ["time 10×", "time 60×", "time paused", "time 1×"]
+
+        before = clock.now()
+        await pilot.press("5")
+        await pilot.pause()
+        assert (clock.now() - before).total_seconds() == 300
+        assert clock.now().strftime("%H:%M:%S UTC") in pane_text(screen)
+
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {"Time: pause", "Time: 1×", "Time: 10×", "Time: 60×", "Time: skip ahead 5 minutes"} <= titles
+        assert {"Debrief", "Export session report", "Walkthrough"} <= titles
+
+
+def test_simulated_time_drives_an_accelerated_clock() -> None:
+    from core.clock import AcceleratedClock
+
+    clock = AcceleratedClock(speed=1.0)
+    sim = SimulatedTime(clock)
+    sim.set(0)
+    frozen = clock.now()
+    assert clock.now() == frozen and clock.speed == 0 and sim.label == "paused"
+    sim.skip()
+    assert (clock.now() - frozen).total_seconds() == 300
+    assert sim.cycle() == 1 and clock.speed == 1
+    assert sim.cycle() == 10 and clock.speed == 10
+    with pytest.raises(ValueError, match="not one of"):
+        sim.set(7)
+
+
+async def test_walkthrough_is_hidden_at_80x24_and_toggled_with_w(make_training) -> None:  # type: ignore[no-untyped-def]
+    app = make_training("train-single-vm")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_lesson(pilot)
+        assert not screen.pane.display
+        await pilot.press("w")
+        await pilot.pause()
+        assert screen.pane.display and "Walkthrough" in screen_text(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        assert not screen.pane.display
+
+
+async def test_picker_shows_each_lesson_and_starts_the_chosen_one(clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from core.training import list_training
+    from tui.screens.training import TrainingPickerScreen
+
+    lessons = list_training()
+    app = TrainingApp(clock=clock, tz=UTC, ascii_glyphs=False, tick_seconds=0.05, export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = await wait_screen(pilot, TrainingPickerScreen, "the lesson picker")
+        text = screen_text(pilot)
+        assert "SIMULATION" in text and lessons[0].title.removeprefix("Training: ") in text
+        assert lessons[0].goals[0] in text
+        await pilot.press("down")
+        await pilot.pause()
+        detail = str(picker.query_one("#lesson-text").render())
+        assert lessons[1].brief[:40] in detail and "You will learn to" in detail
+        await pilot.press("enter")
+        screen = await open_lesson(pilot)
+        assert app.lesson is not None and app.lesson.name == lessons[1].name
+        names = {i.friendly_name for i in screen.items_table.items.values()}
+        assert set(lessons[1].focus_items) <= names
