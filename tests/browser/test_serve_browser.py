@@ -171,4 +171,3 @@ async def test_the_served_dashboard_loads_in_chromium_and_shows_the_items(served
     assert "-first-byte" in state["result"]["result"]["value"], "the page shows the terminal, not its intro"
     shot = await browser.send("Page.captureScreenshot", format="png")
     assert base64.b64decode(shot["result"]["data"]).startswith(b"\x89PNG")
-
