@@ -195,7 +195,14 @@ class DashboardScreen(Screen[None]):
     def _schedule_refresh(self) -> None:
         if self._refresh_timer is not None:
             self._refresh_timer.stop()
-        seconds = getattr(self.app, "items_refresh_seconds", 30.0)
+        app: Any = self.app
+        seconds = app.items_refresh_seconds
+        clock = app.clock or getattr(app.backend, "clock", None)
+        speed = getattr(clock, "speed", 1.0) or 0.0
+        if speed > 1:
+            # A sped-up demo clock: read every two simulated minutes (never more than every 5 real seconds),
+            # so that the ages shown do not drift far from what ASR holds.
+            seconds = min(seconds, max(5.0, 120.0 / speed))
         self._refresh_timer = self.set_timer(seconds, self._refresh_due)
 
     def _refresh_due(self) -> None:
