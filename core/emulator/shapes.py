@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,8 +18,12 @@ _RPI_TYPE = (
 _GB = 1024**3
 
 
+@functools.lru_cache(maxsize=8192)
 def ts(value: datetime | None) -> str | None:
-    """.NET round-trip format with 7 fractional digits, as ASR writes times."""
+    """.NET round-trip format with 7 fractional digits, as ASR writes times.
+
+    Cached: a page of a big vault formats the same few instants (now, point times) thousands of times.
+    """
     if value is None:
         return None
     return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond:06d}0Z"
