@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import emit, rss_mb
+from bench.common import ROOT, emit, rss_mb, step_env
+
+SCRIPT = ROOT / ".venv" / "bin" / "avs-failback"
 
 FILTER_KEYS = "vm-0012"  # each key narrows the list: 10,000 → … → 10 rows
 
@@ -138,7 +143,36 @@ async def _type_filter(pilot: Any, probe: Probe, expected_for: Callable[[str], i
     return times
 
 
-async def run_app(scenario: str, count: int, width: int, height: int) -> dict[str, Any]:
+class RemoteVault:
+    """The emulator in a process of its own, over HTTPS on loopback: the vault is elsewhere, as Azure is, so
+    the figures are the dashboard's own work and not the simulation's (which then runs on another core)."""
+
+    def __init__(self, scenario: str, state_dir: str) -> None:
+        env = dict(step_env(), XDG_STATE_HOME=state_dir)
+        command = [str(SCRIPT), "emulator", "serve", "--scenario", scenario, "--port", "0", "--speed", "1"]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        self.env: dict[str, str] = {}
+        assert self.proc.stdout is not None
+        while len(self.env) < 4:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the emulator server ended before it printed where it listens")
+            if line.startswith("export "):
+                name, _, value = line[len("export ") :].strip().partition("=")
+                self.env[name] = value
+
+    def settings(self) -> Any:
+        from core.config import resolve_settings
+
+        os.environ.update(self.env)  # the credential reads the placeholder token from the environment
+        return resolve_settings(None)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+async def run_app(scenario: str, count: int, width: int, height: int, remote: bool = False) -> dict[str, Any]:
     probe = Probe()
     _render_frames_like_a_terminal(probe)
     _stamp_first_page(probe)
@@ -147,7 +181,16 @@ async def run_app(scenario: str, count: int, width: int, height: int) -> dict[st
     from tui.widgets import items_table
 
     probe.expected = count
-    app = FailbackApp(Settings(demo=True, scenario=scenario, speed=1.0))
+    server: RemoteVault | None = None
+    state = tempfile.mkdtemp(prefix="avs-bench-state-")
+    os.environ["XDG_STATE_HOME"] = state  # the dashboard's journal and the server's test CA stay in the run
+    if remote:
+        server = RemoteVault(scenario, state)
+        settings = server.settings()
+    else:
+        settings = Settings(demo=True, scenario=scenario, speed=1.0)
+    probe.t0 = time.perf_counter()
+    app = FailbackApp(settings)
 
     def rows() -> int:
         try:
@@ -173,6 +216,8 @@ async def run_app(scenario: str, count: int, width: int, height: int) -> dict[st
         memory = rss_mb()
     probe.stop()
     await watcher
+    if server is not None:
+        server.close()
     return _result(probe, load_gap, filter_gap, keys, memory)
 
 
@@ -293,11 +338,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--variant", choices=("app", "datatable"), default="app")
     parser.add_argument("--size", default="120x36")
+    parser.add_argument("--remote", action="store_true", help="the vault in its own process, over HTTPS")
     args = parser.parse_args()
     width, height = (int(n) for n in args.size.split("x"))
-    runner = run_app if args.variant == "app" else run_datatable
-    result = asyncio.run(runner(args.scenario, args.count, width, height))
-    result.update({"variant": args.variant, "items": args.count})
+    if args.variant == "app":
+        result = asyncio.run(run_app(args.scenario, args.count, width, height, remote=args.remote))
+    else:
+        result = asyncio.run(run_datatable(args.scenario, args.count, width, height))
+    result.update({"variant": args.variant, "items": args.count, "remote": args.remote})
     emit(result)
 
 

@@ -8,6 +8,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,28 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+# Python as installed: byte-compiled modules. This machine sets PYTHONDONTWRITEBYTECODE and its venv holds no
+# .pyc files, so every start would compile textual and the SDK from source (about a second); the steps keep
+# their bytecode in a cache of their own instead of touching the venv.
+PYCACHE = Path(tempfile.gettempdir()) / "avs-failback-bench-pycache"
+
+
+def step_env(*, bytecode: bool = True) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PYTHONHASHSEED", "0")
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    return env
+
+
 def run_step(module: str, args: list[str], timeout: float) -> dict[str, Any]:
     """Run `python -m module args` and read the JSON object it prints last; a fresh process per step keeps
     memory figures honest and one step's imports from warming the next."""
-    env = dict(os.environ)
-    env.setdefault("PYTHONHASHSEED", "0")
+    env = step_env()
     proc = subprocess.run(
         [PYTHON, "-m", module, *args],
         cwd=ROOT,

@@ -71,7 +71,7 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
     figures: list[Figure] = []
 
     log(f"start-up: {plan.startup_runs} runs each in tmux …")
-    up = startup.measure(plan.startup_runs)
+    up = startup.measure(plan.startup_runs, cold_runs=max(1, min(3, plan.startup_runs)))
     raw["startup"] = up
     figures.append(
         Figure(
@@ -82,6 +82,15 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
             up["baseline_first_rows_s"],
             "SDK and identity imported before the app",
             f"median of {plan.startup_runs}",
+        )
+    )
+    figures.append(
+        Figure(
+            "Start-up without a bytecode cache (PYTHONDONTWRITEBYTECODE, no .pyc in the venv)",
+            "s",
+            None,
+            up["no_bytecode_first_rows_s"],
+            note="what this machine's environment gives by default; every module compiled at each start",
         )
     )
 
@@ -97,6 +106,13 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
                 ["--scenario", str(path), "--count", str(size), "--variant", "datatable"],
                 plan.step_timeout,
             )
+            log(f"vault of {size}: the dashboard, vault over HTTPS in its own process …")
+            remote = run_step(
+                "bench.bigvault",
+                ["--scenario", str(path), "--count", str(size), "--remote"],
+                plan.step_timeout,
+            )
+            raw[f"vault_{size}_remote"] = remote
             log(f"vault of {size}: listing, raw pages and SDK models …")
             listing = run_step("bench.listing", ["--scenario", str(path), "--mode", "raw"], plan.step_timeout)
             sdk = run_step("bench.listing", ["--scenario", str(path), "--mode", "sdk"], plan.step_timeout)
@@ -104,6 +120,17 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
         raw[f"vault_{size}"] = {"app": ours, "datatable": base}
         figures.extend(_vault_figures(size, ours, base))
         if base:
+            figures.append(
+                Figure(
+                    f"{size:,} items over HTTPS (vault in its own process): full list after the first page",
+                    "s",
+                    2.0,
+                    remote["full_list_s"] - remote["first_page_s"],
+                    note=f"first rows {remote['first_rows_after_page_s'] * 1000:.0f} ms after the first page; "
+                    f"longest stall {remote['max_stall_load_s'] * 1000:.0f} ms; "
+                    f"slowest filter key {remote['filter_key_max_s'] * 1000:.0f} ms",
+                )
+            )
             figures.append(
                 Figure(
                     f"{size:,} items: listed in core, no UI (in-process emulator)",

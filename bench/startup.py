@@ -8,7 +8,7 @@ import subprocess
 import time
 import uuid
 
-from bench.common import ROOT, median
+from bench.common import ROOT, median, step_env
 
 ITEM = "sql-01"  # the demo vault's first item
 SCRIPT = ROOT / ".venv" / "bin" / "avs-failback"
@@ -53,24 +53,37 @@ def time_to_text(tmux: Tmux, command: str, text: str, timeout: float = 20.0) -> 
     raise TimeoutError(f"{text!r} not on screen {timeout:.0f} s after `{command}`:\n{tmux.screen()}")
 
 
-def measure(runs: int = 7) -> dict[str, object]:
-    env = f"cd {shlex.quote(str(ROOT))} && TERM={os.environ.get('BENCH_TERM', 'xterm-256color')} "
-    product = env + f"exec {shlex.quote(str(SCRIPT))} demo"
-    eager = env + f"exec {shlex.quote(str(PYTHON))} -c {shlex.quote(EAGER)}"
+def _command(program: str, bytecode: bool) -> str:
+    term = os.environ.get("BENCH_TERM", "xterm-256color")
+    env = step_env(bytecode=bytecode)
+    settings = " ".join(
+        f"{name}={shlex.quote(env[name])}" for name in ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE") if name in env
+    )
+    unset = "" if not bytecode else "-u PYTHONDONTWRITEBYTECODE "
+    return f"cd {shlex.quote(str(ROOT))} && exec env {unset}TERM={term} {settings} {program}"
+
+
+def measure(runs: int = 7, cold_runs: int = 3) -> dict[str, object]:
+    product = f"{shlex.quote(str(SCRIPT))} demo"
+    eager = f"{shlex.quote(str(PYTHON))} -c {shlex.quote(EAGER)}"
     tmux = Tmux()
     try:
-        time_to_text(tmux, product, ITEM)  # warm the page cache once; not counted
+        time_to_text(tmux, _command(product, True), ITEM)  # fills the bytecode cache; not counted
+        time_to_text(tmux, _command(eager, True), ITEM)
         ours, naive = [], []
         for _ in range(runs):  # interleaved, so load from others on the machine hits both alike
-            ours.append(time_to_text(tmux, product, ITEM))
-            naive.append(time_to_text(tmux, eager, ITEM))
+            ours.append(time_to_text(tmux, _command(product, True), ITEM))
+            naive.append(time_to_text(tmux, _command(eager, True), ITEM))
+        cold = [time_to_text(tmux, _command(product, False), ITEM) for _ in range(cold_runs)]
     finally:
         tmux.close()
     return {
         "first_rows_s": median(ours),
         "baseline_first_rows_s": median(naive),
+        "no_bytecode_first_rows_s": median(cold),
         "runs": ours,
         "baseline_runs": naive,
+        "no_bytecode_runs": cold,
     }
 
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT
+from bench.common import ROOT, step_env
 
 SCRIPT = ROOT / ".venv" / "bin" / "avs-failback"
 
@@ -25,7 +25,7 @@ class PtyApp:
     def __init__(self, args: list[str], width: int = 120, height: int = 36, term: str = "xterm-256color") -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
-        env = dict(os.environ, TERM=term, COLUMNS=str(width), LINES=str(height))
+        env = dict(step_env(), TERM=term, COLUMNS=str(width), LINES=str(height))
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(
             [str(SCRIPT), *args],
