@@ -128,6 +128,7 @@ class Controller:
         if started.kind == "reprotect" and job.state is JobState.FAILED and is_agent_registration_failure(job):
             self._plan_retry(started, job)
         elif started.kind == "reprotect":
+            self.session.retry_deadlines.pop(started.item_id, None)
             retry = self.session.retries.pop(started.item_id, None)
             if retry is not None:
                 self.broadcast(lambda: RetryChanged(started.item_id, f"Reprotect ended {job.state.word}."))
@@ -135,9 +136,10 @@ class Controller:
     # -- the agent-registration retry -----------------------------------------------------------------------
 
     def _plan_retry(self, started: StartedOperation, job: Job) -> None:
+        if started.item_id in self.session.retries_stopped:
+            return  # the operator stopped retrying while this attempt was on its way
         now = self.backend.now()
-        previous = self.session.retries.get(started.item_id)
-        deadline = previous.deadline if previous else now + AGENT_REGISTRATION_WINDOW
+        deadline = self.session.retry_deadlines.setdefault(started.item_id, now + AGENT_REGISTRATION_WINDOW)
         max_attempts = 1 + int(AGENT_REGISTRATION_WINDOW / RETRY_INTERVAL)
         item = self._item(started.item_id)
         if started.target is None or item is None:
@@ -145,6 +147,7 @@ class Controller:
         attempt = started.attempt + 1
         if attempt > max_attempts or now + RETRY_INTERVAL > deadline:
             self.session.retries.pop(started.item_id, None)
+            self.session.retry_deadlines.pop(started.item_id, None)
             note = (
                 f"The mobility agent on {started.item_name} still has not registered after "
                 f"{started.attempt} attempts. Check the VM in the AVS private cloud (is it running? is the "
@@ -174,6 +177,8 @@ class Controller:
         retry = self.session.retries.pop(item_id, None)
         if retry is None:
             return False
+        self.session.retries_stopped.add(item_id)
+        self.session.retry_deadlines.pop(item_id, None)
         self.broadcast(lambda: RetryChanged(item_id, "Automatic reprotect retry stopped."))
         return True
 
@@ -247,6 +252,9 @@ class Controller:
     def start_reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> bool:
         if item.id in self.session.retries or not self._claim("reprotect", item.id):
             return False
+        # A reprotect the operator starts by hand may be retried again, on a fresh window.
+        self.session.retries_stopped.discard(item.id)
+        self.session.retry_deadlines.pop(item.id, None)
         self.submit_reprotect(item, target, attempt=1, claimed=True)
         return True
 

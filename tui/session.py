@@ -63,6 +63,8 @@ class Session:
     started: dict[str, StartedOperation] = field(default_factory=dict)  # by job name
     submitting: set[tuple[str, str]] = field(default_factory=set)  # (kind, item id or job name)
     retries: dict[str, AgentRetry] = field(default_factory=dict)  # by item id
+    retry_deadlines: dict[str, datetime] = field(default_factory=dict)  # by item id: first failure + window
+    retries_stopped: set[str] = field(default_factory=set)  # item ids whose operator stopped the retries
     ticked: dict[str, set[str]] = field(default_factory=dict)  # item id -> manual checks ticked
     jobs: dict[str, Job] = field(default_factory=dict)  # latest state of every job seen
 

@@ -172,7 +172,18 @@ async def test_the_reprotect_retry_countdown_can_be_stopped(make_app, clock) -> 
             "reprotect job",
         )
         await run_job_to_end(pilot, clock, screen.job_name, step=20.0)
-        await wait_for(pilot, lambda: item.id in app.session.retries, "a planned retry")
+        first = await wait_for(pilot, lambda: app.session.retries.get(item.id), "a planned retry")
+        deadline = first.deadline
+
+        # Still inside the window: the second attempt fails the same way and a third is planned, same deadline.
+        clock.advance(60)
+        await wait_for(pilot, lambda: any(s.attempt == 2 for s in app.session.started.values()), "attempt 2")
+        second = next(s.handle.job_name for s in app.session.started.values() if s.attempt == 2)
+        await run_job_to_end(pilot, clock, second, step=20.0)
+        third = await wait_for(
+            pilot, lambda: (r := app.session.retries.get(item.id)) is not None and r.attempt == 3 and r, "attempt 3"
+        )
+        assert third.deadline == deadline
         assert screen.check_action("stop_retry", ()) is True
         await pilot.pause()
         text = screen_text(pilot)
@@ -184,4 +195,4 @@ async def test_the_reprotect_retry_countdown_can_be_stopped(make_app, clock) -> 
         clock.advance(120)
         await pilot.pause(0.3)
         reprotects = [s for s in app.session.started.values() if s.kind == "reprotect"]
-        assert len(reprotects) == 1, "nothing was sent after the countdown was stopped"
+        assert len(reprotects) == 2, "nothing was sent after the countdown was stopped"
