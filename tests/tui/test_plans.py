@@ -232,7 +232,7 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         for _ in range(20):
             if waiting():
                 break
-            clock.advance(60)
+            clock.advance(180)
             now = clock.now()
             app.schedule_poll(0.0)
             await wait_for(pilot, lambda now=now: app.tracker.stats.last_poll == now and not app._polling, "a poll")
