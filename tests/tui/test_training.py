@@ -491,3 +491,106 @@ async def test_picker_shows_each_lesson_and_starts_the_chosen_one(clock, tmp_pat
         assert app.lesson is not None and app.lesson.name == lessons[1].name
         names = {i.friendly_name for i in screen.items_table.items.values()}
         assert set(lessons[1].focus_items) <= names
+
+
+async def activate(pilot: Any, selector: str) -> None:
+    """Focus a control of the active screen and press it, as the trainee would with Tab and Enter / Space."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.focus()
+    await pilot.pause()
+    await pilot.press("enter" if widget.__class__.__name__ == "Button" else "space")
+    await pilot.pause()
+
+
+async def test_consistency_group_lesson_fails_back_the_plan_on_its_common_point(make_training, clock) -> None:  # type: ignore[no-untyped-def]
+    from tui.dialogs.confirm import ConfirmDialog
+    from tui.dialogs.plan_commit import PlanCommitDialog
+    from tui.dialogs.plan_point import PlanPointDialog
+    from tui.dialogs.plan_reprotect import PlanReprotectDialog
+    from tui.screens.preflight import PreflightGate
+    from tui.screens.training_plans import TrainingPlansScreen
+
+    app = make_training("train-consistency-group")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot)
+        assert "the recovery plan rp-orders" in pane_text(screen) and "press f on the plans screen" in pane_text(screen)
+        await pilot.press("p")
+        plans = await wait_screen(pilot, TrainingPlansScreen, "plans screen")
+        await wait_for(pilot, lambda: plans.selected is not None and not plans.loading, "plans read")
+        assert plans.selected.plan.name == "rp-orders"
+        await wait_for(pilot, lambda: step(app) == "preflight", "the plan to count as picked")
+
+        await pilot.press("f")
+        gate = await wait_screen(pilot, PreflightGate, "the plan's preflight")
+        await wait_for(pilot, lambda: gate.report is not None, "the report")
+        assert step(app) == "point", "the plan's preflight was read"
+        await activate(pilot, "#continue")
+        await wait_screen(pilot, PlanPointDialog, "plan point dialog")
+        await pilot.press("down", "enter")  # app-consistent: the group's common point
+        await activate(pilot, "#plan-ack")
+        await activate(pilot, "#continue")
+        right = app.walkthrough.reactions[-1]
+        assert right.kind == "praise" and "same instant" in right.text
+        await wait_screen(pilot, ConfirmDialog, "confirmation")
+        await activate(pilot, "#confirm")
+        failover = await job_screen_other_than(pilot)
+        assert (await run_job_to_end(pilot, clock, failover.job_name)).state is JobState.SUCCEEDED
+        await wait_for(pilot, lambda: step(app) == "verify", "the plan job to end the watch")
+
+        while app.screen is not screen:
+            await pilot.press("escape")
+            await pilot.pause()
+        for name in app.lesson.focus_items:
+            await wait_for(
+                pilot,
+                lambda name=name: any(
+                    i.friendly_name == name and derive_stage(i) is Stage.FAILED_OVER
+                    for i in screen.items_table.items.values()
+                ),
+                f"{name} failed over",
+            )
+            await select(pilot, screen, name)
+            await pilot.press("v")
+            await wait_screen(pilot, VerifyScreen, "verify screen")
+            await pilot.press("space", "tab", "space", "tab", "space", "tab", "space", "escape")
+            await wait_for(pilot, lambda: app.screen is screen, "back on the dashboard")
+        await wait_for(pilot, lambda: app.walkthrough.verified, "every VM of the plan verified")
+
+        await pilot.press("p")
+        plans = await wait_screen(pilot, TrainingPlansScreen, "plans screen")
+        await wait_for(pilot, lambda: plans.selected is not None and plans.selected.stage is Stage.FAILED_OVER, "plan")
+        await pilot.press("c")
+        await wait_screen(pilot, PlanCommitDialog, "plan commit dialog")
+        await pilot.press(*"rp-orders", "enter", "enter")
+        committing = await job_screen_other_than(pilot, failover.job_name)
+        assert (await run_job_to_end(pilot, clock, committing.job_name)).state is JobState.SUCCEEDED
+        await wait_for(pilot, lambda: step(app) == "reprotect", "the commit to end")
+        while app.screen is not plans:
+            await pilot.press("escape")
+            await pilot.pause()
+        await wait_for(pilot, lambda: plans.selected.stage is Stage.COMMITTED and not plans.loading, "committed")
+
+        # Straight after the commit the agents have not registered: explained, and the screen retries by itself.
+        await pilot.press("r")
+        await wait_screen(pilot, PlanReprotectDialog, "plan reprotect dialog")
+        await activate(pilot, "#reprotect")
+        await wait_for(pilot, lambda: plans.reprotect is not None, "the plan reprotect")
+        for _ in range(40):
+            if plans.reprotect.done():
+                break
+            steps = plans.reprotect_steps
+            clock.advance(240)
+            await wait_for(
+                pilot, lambda steps=steps: plans.reprotect_steps > steps or not plans.reprotect_running, "a step"
+            )
+        await wait_for(pilot, lambda: step(app) == "report", "every VM protected")
+        assert "The agent-registration window" in pane_text(screen)
+        await wait_for(pilot, lambda: not plans.reprotect_running, "the reprotect loop to end")
+        while app.screen is not screen:
+            await pilot.press("escape")
+            await pilot.pause()
+
+        dialog = await export_and_debrief(pilot)
+        assert dialog.debrief.completed
+        assert [m.key for m in dialog.debrief.mistakes] == ["reprotect-too-early"]
+        assert dialog.debrief.point == "Latest app-consistent"

@@ -90,6 +90,7 @@ class TrainingApp(FailbackApp):
         self.debrief_shown = False
         self._finished_jobs: set[tuple[str, str, str]] = set()
         self._foreign_jobs: set[str] = set()
+        self._lesson_jobs: set[str] = set()  # jobs sent from screens that do not record them in the session
         self.exports: list[Path] = []
 
     @property
@@ -126,6 +127,17 @@ class TrainingApp(FailbackApp):
         from tui.screens.training_dashboard import TrainingDashboardScreen
 
         self.lesson = lesson
+        if lesson.plan:
+            # A plan is failed back, committed and reprotected from the plans screen; each VM is verified from here.
+            self.training_keys.update(
+                select="p for the plans, then ↑↓",
+                preflight="f on the plans screen",
+                point="f on the plans screen",
+                failover="f on the plans screen",
+                verify="v on each of the plan's VMs",
+                commit="c on the plans screen",
+                reprotect="r on the plans screen",
+            )
         self.settings = Settings(demo=True, scenario=lesson.scenario, speed=max(self.sim_time.speed, 1.0))
         self.walkthrough = Walkthrough(lesson, self.clock, keys=self.training_keys, real_time=self._real_time)
         stamp = self.clock.now().strftime("%Y%m%d-%H%M%S")
@@ -150,8 +162,31 @@ class TrainingApp(FailbackApp):
         names = {n.lower() for n in self.lesson.focus_items}
         return item.name.lower() in names or (item.friendly_name or "").lower() in names
 
+    def lesson_job(self, job_name: str) -> None:
+        """A job the trainee started from a screen that keeps its own record (the plans screen)."""
+        self._lesson_jobs.add(job_name)
+
+    def _reload_dashboard(self) -> None:
+        from tui.screens.training_dashboard import TrainingDashboardScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TrainingDashboardScreen) and screen.is_mounted:
+                screen.action_refresh()
+
+    def plan_verified(self) -> bool:
+        from tui.screens.training_dashboard import TrainingDashboardScreen
+
+        dashboard = next((s for s in self.screen_stack if isinstance(s, TrainingDashboardScreen)), None)
+        return dashboard is not None and dashboard.sync_plan_verification()
+
+    def action_plans(self, select: str = "") -> None:
+        from tui.screens.training_plans import TrainingPlansScreen
+
+        if not isinstance(self.screen, TrainingPlansScreen):
+            self.push_screen(TrainingPlansScreen(select=select or (self.lesson.plan if self.lesson else "") or ""))
+
     def _is_lesson_job(self, job: Job) -> bool:
-        if job.name in self.session.started or job.name in self._foreign_jobs:
+        if job.name in self.session.started or job.name in self._foreign_jobs or job.name in self._lesson_jobs:
             return True
         if self.lesson is None:
             return False
@@ -237,6 +272,8 @@ class TrainingApp(FailbackApp):
         for job in message.changed:
             if not job.state.is_terminal or not self._is_lesson_job(job):
                 continue
+            if self.lesson is not None and self.lesson.plan and "protect" in job.scenario_name.lower():
+                continue  # a plan's reprotect is one per VM: the plans screen reports the whole of it
             key = (job.name, job.state.value, job.end_time.isoformat() if job.end_time else "")
             if key in self._finished_jobs:
                 continue
@@ -249,6 +286,9 @@ class TrainingApp(FailbackApp):
                 self.observe("reprotect_failed_agent", since_failover_seconds=self._since_failover(item))
             else:
                 self.observe("job_finished", job=job, name=job.name)
+            if job.name in self._lesson_jobs:
+                # A plan's job changes its VMs, which the dashboard does not follow by itself.
+                self._reload_dashboard()
 
     # -- time control ----------------------------------------------------------------------------------------
 

@@ -133,9 +133,24 @@ class TrainingDashboardScreen(DashboardScreen):
         self._observe("point_chosen", choice=option.choice, loss_seconds=option.age_seconds, acknowledged=True)
         super()._confirm_failover(item, option)
 
+    def sync_plan_verification(self) -> bool:
+        """For a plan lesson: report how many of its VMs are fully verified; True when all of them are."""
+        app: Any = self.app
+        total = len(MANUAL_CHECKS)
+        members = [i for i in self.items_table.items.values() if self._is_focus(i)]
+        done = [i for i in members if len(app.session.ticked.get(i.id, ())) >= total]
+        if members and self._verified_counts.get("plan") != len(done):
+            self._verified_counts["plan"] = len(done)
+            for item in done:
+                name = item.friendly_name or item.name
+                self._observe("verify_ticked", check=name, done=len(done), total=len(members))
+        return bool(members) and len(done) == len(members)
+
     def _sync_verification(self, item: ProtectedItem) -> bool:
         """Report the checklist's ticks to the walkthrough; True when every check is ticked."""
         app: Any = self.app
+        if app.lesson is not None and app.lesson.plan:
+            return self.sync_plan_verification()
         ticked = app.session.ticked.get(item.id, set())
         total = len(MANUAL_CHECKS)
         if self._is_focus(item) and self._verified_counts.get(item.id) != len(ticked):

@@ -1,0 +1,86 @@
+"""The recovery plans screen in training mode: the plan lesson's moves reported to the walkthrough."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.widgets import DataTable
+
+from core.plans import MemberState, PlanView, can_commit_plan
+from tui.screens.plans import PlanFailoverPrepared, PlanOperationSent, PlanReprotectStepped, PlansScreen
+
+
+class TrainingPlansScreen(PlansScreen):
+    """Same keys and dialogs as the plans screen; the App's walkthrough hears what the trainee does here."""
+
+    def __init__(self, select: str = "") -> None:
+        super().__init__(select=select)
+        self._observed_plan = ""
+        self._agent_said = False
+
+    @property
+    def _training(self) -> Any:
+        return self.app
+
+    def _is_lesson_plan(self, view: PlanView | None) -> bool:
+        lesson = getattr(self.app, "lesson", None)
+        return bool(view and lesson and lesson.plan and view.plan.name.lower() == lesson.plan.lower())
+
+    @on(DataTable.RowHighlighted, "#plans")
+    def _training_plan(self, event: DataTable.RowHighlighted) -> None:
+        view = self.selected
+        if view is None or view.plan.name == self._observed_plan:
+            return
+        self._observed_plan = view.plan.name
+        self._training.observe("plan_selected", item=view.plan.name)
+
+    def on_plan_failover_prepared(self, message: PlanFailoverPrepared) -> None:
+        if message.report is not None and self._is_lesson_plan(message.view):
+            # The plan's preflight report is always shown before its point choice: the trainee reads it there.
+            self._training.preflight_done(message.report)
+
+    def _confirm_failover(self, view: PlanView, choice: Any) -> None:
+        if self._is_lesson_plan(view):
+            self._training.observe(
+                "point_chosen", choice=choice.choice, loss_seconds=choice.loss_seconds, acknowledged=choice.acknowledged
+            )
+        super()._confirm_failover(view, choice)
+
+    def on_plan_operation_sent(self, message: PlanOperationSent) -> None:
+        started = message.started
+        if message.error is not None or started is None or message.kind not in ("plan-failover", "plan-commit"):
+            return
+        operation = "failover" if message.kind == "plan-failover" else "commit"
+        self._training.lesson_job(started.handle.job_name)
+        if started.attached:
+            self._training.observe("attached_to_other_job", operation=operation, job=started.handle.job_name)
+        else:
+            self._training.observe(f"{operation}_started")
+
+    def action_commit_plan(self) -> None:
+        view = self.selected
+        if view is not None and self._is_lesson_plan(view) and can_commit_plan(view).allowed:
+            self._training.observe("commit_attempted", verified=self._training.plan_verified())
+        super().action_commit_plan()
+
+    def start_reprotect(self, view: PlanView, target: Any) -> None:
+        if self._is_lesson_plan(view):
+            self._training.observe("reprotect_started", since_failover_seconds=self._since_boot(view))
+        super().start_reprotect(view, target)
+
+    def _since_boot(self, view: PlanView) -> float | None:
+        now = self.app.backend_now()  # type: ignore[attr-defined]
+        booted = [m.item.last_successful_failover_time for m in view.members if m.item.last_successful_failover_time]
+        if now is None or not booted:
+            return None
+        return max(0.0, (now - max(booted)).total_seconds())
+
+    def on_plan_reprotect_stepped(self, message: PlanReprotectStepped) -> None:
+        if not self._is_lesson_plan(self.selected):
+            return
+        if not self._agent_said and any(p.state is MemberState.WAITING_FOR_AGENT for p in message.progress):
+            self._agent_said = True
+            self._training.observe("reprotect_failed_agent")
+        if message.done and message.progress and all(p.state is MemberState.PROTECTED for p in message.progress):
+            self._training.observe("reprotect_succeeded")
