@@ -164,3 +164,20 @@ async def test_small_terminal_puts_the_detail_under_the_table(app) -> None:  # t
         table, detail = dashboard.query_one("#items"), dashboard.query_one("#detail")
         assert detail.region.y >= table.region.bottom
         assert "SIMULATION" in screen_text(pilot)
+
+
+async def test_backend_is_built_in_a_worker_from_settings(clock) -> None:  # type: ignore[no-untyped-def]
+    app = FailbackApp(Settings(demo=True, scenario="small"), clock=clock, tick_seconds=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        dashboard = await open_dashboard(pilot)
+        assert app.backend is not None and app.backend.simulated
+        assert dashboard.items_table.row_count == len(dashboard.items_table.items) > 0
+
+
+async def test_no_vault_configured_says_what_to_do(clock) -> None:  # type: ignore[no-untyped-def]
+    app = FailbackApp(Settings(), clock=clock, tick_seconds=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        dialog = await wait_screen(pilot, ErrorDialog)
+        text = str(dialog.query_one("#error-text").render())
+        assert "Could not open the vault" in text and "avs-failback demo" in text
+        assert "SIMULATION" not in screen_text(pilot)
