@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -310,18 +311,22 @@ def main(argv: list[str] | None = None) -> None:
     plan = QUICK if args.quick else Plan()
     out = args.out or (HERE / ("results-quick.json" if args.quick else "results.json"))
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="avs-bench-") as tmp:
         figures, raw = collect(plan, Path(tmp))
     document = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "uv run python -m bench" + (" --quick" if args.quick else ""),
-        "machine": machine(),
+        "machine": {**machine(), "load_average_1m_at_start": load_before},
         "duration_s": round(time.perf_counter() - started, 1),
         "figures": [asdict(f) for f in figures],
         "raw": raw,
     }
     out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     m = document["machine"]
-    print(f"\n{m['cpu_count']} CPUs · Python {m['python']} · {m['platform']} · `{document['command']}`\n")
+    print(
+        f"\n{m['cpu_count']} CPUs (load {m['load_average_1m_at_start']:.1f} → {m['load_average_1m']:.1f}) · "
+        f"Python {m['python']} · {m['platform']} · `{document['command']}`\n"
+    )
     print(table(figures))
     log(f"\nwrote {out} in {document['duration_s']} s")
