@@ -86,3 +86,10 @@ def test_preflight_screen(snap_compare, app) -> None:  # type: ignore[no-untyped
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_plans_screen_80x24(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Any) -> None:
+        await plans_settled(pilot, "rp-erp")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -43,6 +43,8 @@ MEMBER_GLYPH_STATE = {
     MemberState.FAILED: JobState.FAILED,
     MemberState.BLOCKED: JobState.CANCELLED,
 }
+# Below this width the plan detail goes under the list: beside it, both would be cut.
+NARROW_BELOW = 110
 PLAN_COLUMNS = (("plan", "Plan"), ("vms", "VMs and stages"), ("job", "Job"))
 
 
@@ -178,6 +180,9 @@ class PlansScreen(Screen[None]):
         self._mounted = True
         self.action_refresh()
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+
     @property
     def selected(self) -> PlanView | None:
         table: DataTable[Any] = self.query_one("#plans", DataTable)
@@ -279,7 +284,7 @@ class PlansScreen(Screen[None]):
                 self._action_line(text, "before boot", action, action.name in done_actions, glyphs)
             for member in group.members:
                 consistency = f"  [group {member.item.consistency_group}]" if member.item.consistency_group else ""
-                text.append(f"  {glyphs.stage_text(member.stage):<22} {member.name}{consistency}\n")
+                text.append(f"  {glyphs.stage_text(member.stage):<18} {member.name}{consistency}\n")
             for action in group.end_actions:
                 self._action_line(text, "after boot", action, action.name in done_actions, glyphs)
         if view.consistency_groups:
