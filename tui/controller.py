@@ -118,7 +118,10 @@ class Controller:
         error = message.error
         if error is not None:
             self.broadcast(lambda: LoadFailed("jobs", error))
-        self.schedule_poll()
+        with self._follow_lock:
+            waiting = bool(self._to_follow)
+        # A job asked for during this poll is read at once rather than at the next interval.
+        self.schedule_poll(0.0 if waiting else None)
 
     def _after_job(self, job: Job) -> None:
         started = self.session.started.get(job.name)
