@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -23,7 +23,7 @@ class Dialog(ModalScreen[R]):
 
     def compose(self) -> ComposeResult:
         yield ModeBanner()
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog"):
             if self.TITLE_TEXT:
                 yield Static(self.TITLE_TEXT, classes="dialog-title")
             yield from self.body()
