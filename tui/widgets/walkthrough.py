@@ -46,6 +46,7 @@ def step_lines(walk: Walkthrough, ascii_only: bool = False) -> Text:
         elif status in ("skipped", "done"):
             line.stylize("dim")
         text.append_text(line)
+    text.rstrip()
     return text
 
 
@@ -103,6 +104,7 @@ class WalkthroughPane(VerticalScroll):
         ):
             detail.append(f"{label}: ", style="bold")
             detail.append(body + "\n")
+        detail.rstrip()
         self.query_one("#wt-step", Static).update(detail)
         self.query_one("#wt-steps", Static).update(step_lines(walk, ascii_only))
 
