@@ -181,3 +181,20 @@ async def test_no_vault_configured_says_what_to_do(clock) -> None:  # type: igno
         text = str(dialog.query_one("#error-text").render())
         assert "Could not open the vault" in text and "avs-failback demo" in text
         assert "SIMULATION" not in screen_text(pilot)
+
+
+async def test_two_answers_for_one_fail_back_open_one_dialog(make_app) -> None:  # type: ignore[no-untyped-def]
+    from tui.dialogs.point import PointDialog
+    from tui.messages import PointsLoaded
+
+    app = make_app("train-single-vm")
+    async with app.run_test(size=(120, 36)) as pilot:
+        dashboard = await open_dashboard(pilot)
+        item = first_ready(dashboard)
+        points = app.backend.list_recovery_points(item)
+        # Two reads in flight for the same key press (a cancelled thread worker still answers): one dialog.
+        dashboard.post_message(PointsLoaded(item, points, "failover"))
+        dashboard.post_message(PointsLoaded(item, points, "failover"))
+        await wait_screen(pilot, PointDialog)
+        await pilot.pause(0.2)
+        assert sum(isinstance(s, PointDialog) for s in app.screen_stack) == 1

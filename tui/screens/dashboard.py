@@ -481,6 +481,8 @@ class DashboardScreen(Screen[None]):
     def _open_point_dialog(self, item: ProtectedItem, points: list[RecoveryPoint]) -> None:
         from tui.dialogs.point import PointDialog
 
+        if self.app.screen is not self:
+            return  # a second press already opened it, or the operator moved on meanwhile
         app: Any = self.app
         now = app.backend.now()
         if not point_options(points, now, app.tz):
@@ -552,6 +554,8 @@ class DashboardScreen(Screen[None]):
     def _open_reprotect_dialog(self, item: ProtectedItem, fabrics: list[Fabric]) -> None:
         from tui.dialogs.reprotect import ReprotectDialog
 
+        if self.app.screen is not self:
+            return  # a second press already opened it, or the operator moved on meanwhile
         app: Any = self.app
 
         def chosen(target: Any) -> None:
