@@ -14,9 +14,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Fail VMware VMs back from Azure to Azure VMware Solution with Azure Site Recovery.",
         epilog="Subcommands items, points, failover, commit, reprotect, jobs, job, emulator: see `avs-failback "
         "items --help`. Without a subcommand: the dashboard on the configured vault. `demo`: the dashboard "
-        "on a simulated vault.",
+        "on a simulated vault. `train`: the training lessons (--list, --check FILE). `serve`: the dashboard in a "
+        "browser on loopback (see `avs-failback serve --help`).",
     )
-    parser.add_argument("command", nargs="?", help="demo, or a CLI subcommand")
+    parser.add_argument("command", nargs="?", help="demo, train, serve, or a CLI subcommand")
     parser.add_argument("--vault-id")
     parser.add_argument("--subscription")
     parser.add_argument("--resource-group")
