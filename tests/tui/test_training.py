@@ -372,6 +372,22 @@ async def test_preflight_lesson_stops_at_the_fail_and_ends_with_the_report(make_
         assert dialog.debrief.completed and dialog.debrief.mistakes == ()
         assert "Stopped in time" in dialog.debrief.praise
 
+        # Exporting again never overwrites: each export is its own file, readable by its owner only.
+        await pilot.press("x")
+        await pilot.pause()
+        first = dialog.exported
+        await pilot.press("x")
+        await pilot.pause()
+        assert first is not None and dialog.exported is not None and dialog.exported != first
+        assert first.read_text() == dialog.exported.read_text()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the dashboard")
+        await pilot.press("E")
+        await pilot.pause()
+        reports = [p for p in app.exports if p.name.startswith("report-")]
+        assert len(reports) == 2 and reports[0] != reports[1]
+        assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in (*reports, first, dialog.exported))
+
 
 # -- the walkthrough's reactions to mistakes -------------------------------------------------------------------------
 

@@ -15,7 +15,11 @@ from tui.dialogs.base import Dialog
 
 def export_path(directory: Path, debrief: Debrief) -> Path:
     """A file name that says which lesson and when (simulated time), never overwriting an earlier export."""
-    stem = f"debrief-{debrief.scenario}-{debrief.ended.strftime('%Y%m%d-%H%M%S')}"
+    return unique_path(directory, f"debrief-{debrief.scenario}-{debrief.ended.strftime('%Y%m%d-%H%M%S')}")
+
+
+def unique_path(directory: Path, stem: str) -> Path:
+    """`stem.md` in `directory`, or `stem-2.md`, `stem-3.md`… when it exists already."""
     candidate = directory / f"{stem}.md"
     n = 2
     while candidate.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -141,8 +142,10 @@ class TrainingApp(FailbackApp):
         self.settings = Settings(demo=True, scenario=lesson.scenario, speed=max(self.sim_time.speed, 1.0))
         self.walkthrough = Walkthrough(lesson, self.clock, keys=self.training_keys, real_time=self._real_time)
         stamp = self.clock.now().strftime("%Y%m%d-%H%M%S")
-        # The session's own journal: what the report is made of. Never the operator's real journal.
-        self.journal = Journal(self.export_dir / f"journal-{lesson.name}-{stamp}-{id(self):x}.jsonl", clock=self.clock)
+        # The session's own journal: what the report is made of, never the operator's real journal. Several
+        # trainees may start the same lesson in the same second (one process per browser tab): a random suffix.
+        name = f"journal-{lesson.name}-{stamp}-{uuid.uuid4().hex[:8]}.jsonl"
+        self.journal = Journal(self.export_dir / name, clock=self.clock)
         self.sub_title = lesson.title
         self.push_screen(TrainingDashboardScreen())
         if self._given_backend is not None:
@@ -337,12 +340,12 @@ class TrainingApp(FailbackApp):
     def export_report(self) -> Path | None:
         """The session report (core.report over this session's journal), written as Markdown; its path."""
         from core.report import render_report
-        from tui.dialogs.debrief import write_private
+        from tui.dialogs.debrief import unique_path, write_private
 
         if self.journal is None or self.lesson is None:
             return None
         now: datetime = self.clock.now()
-        path = self.export_dir / f"report-{self.lesson.name}-{now.strftime('%Y%m%d-%H%M%S')}.md"
+        path = unique_path(self.export_dir, f"report-{self.lesson.name}-{now.strftime('%Y%m%d-%H%M%S')}")
         text = render_report(self.journal.entries(), title=f"Training session report: {self.lesson.title}")
         try:
             write_private(path, text)
