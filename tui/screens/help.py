@@ -30,6 +30,8 @@ def help_text() -> Text:
     from tui.screens.dashboard import DashboardScreen
     from tui.screens.job import JobScreen
     from tui.screens.jobs import JobsScreen
+    from tui.screens.plans import PlansScreen
+    from tui.screens.preflight import PreflightScreen
     from tui.screens.verify import VerifyScreen
 
     text = Text()
@@ -42,6 +44,8 @@ def help_text() -> Text:
         ("Job detail", JobScreen.BINDINGS),
         ("Job history", JobsScreen.BINDINGS),
         ("Verify", VerifyScreen.BINDINGS),
+        ("Recovery plans", PlansScreen.BINDINGS),
+        ("Preflight", PreflightScreen.BINDINGS),
     ):
         text.append(_section(title, [b for b in bindings if isinstance(b, Binding)]))
         text.append("\n")
