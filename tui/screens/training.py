@@ -31,12 +31,18 @@ def lesson_text(lesson: TrainingScenario) -> Text:
     return text
 
 
+def short_title(lesson: TrainingScenario) -> str:
+    """The title without its "Training:" prefix, which every lesson shares."""
+    title = lesson.title.removeprefix("Training:").strip() or lesson.name
+    return title[0].upper() + title[1:]
+
+
 class TrainingPickerScreen(Screen[TrainingScenario]):
     """Dismisses with the chosen lesson."""
 
     BINDINGS = [
         Binding("enter", "start", "Start lesson", id="training-start", tooltip="Open the dashboard on this lesson"),
-        Binding("q", "app.quit", "Quit", id="training-quit"),
+        Binding("q", "app.quit", "Quit", id="training-quit", show=False),
     ]
 
     def __init__(self, lessons: list[TrainingScenario]) -> None:
@@ -48,7 +54,7 @@ class TrainingPickerScreen(Screen[TrainingScenario]):
         yield Static("Training: choose a lesson (↑↓ to read, Enter to start)", classes="pane-title")
         with Horizontal(id="lesson-picker"):
             yield OptionList(
-                *[Option(lesson.title.removeprefix("Training: "), id=lesson.name) for lesson in self.lessons],
+                *[Option(short_title(lesson), id=lesson.name) for lesson in self.lessons],
                 id="lessons",
             )
             with VerticalScroll(id="lesson-detail"):
