@@ -9,7 +9,6 @@ import json
 import re
 import threading
 import urllib.parse
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from core.clock import Clock
 from core.emulator import faults as fk
 from core.emulator import odata, shapes
 from core.emulator.faults import Fault, FaultPlan
-from core.emulator.jobs import SimJob
+from core.emulator.jobs import SimJob, guid, seeded
 from core.emulator.scenario import Scenario
 from core.emulator.vault import ArmError, SimItem, SimPlan, Vault
 from core.model import VaultRef
@@ -100,6 +99,8 @@ class ArmEmulator:
         self.page_size = page_size or scenario.settings.page_size
         self._lock = threading.RLock()
         self._sim = Vault(scenario, clock.now(), self.faults)
+        # Request and correlation ids: their own stream, so the number of reads never shifts the job names.
+        self._request_ids = seeded(f"requests/{self._sim.prefix.lower()}")
         self._hour = -1
         self._hour_reads = 0
         self._hour_writes = 0
@@ -388,8 +389,8 @@ class ArmEmulator:
         headers = {
             "Cache-Control": "no-cache",
             "Pragma": "no-cache",
-            "x-ms-request-id": str(uuid.uuid4()),
-            "x-ms-correlation-request-id": str(uuid.uuid4()),
+            "x-ms-request-id": guid(self._request_ids),
+            "x-ms-correlation-request-id": guid(self._request_ids),
             "x-ms-ratelimit-remaining-subscription-reads": str(max(0, _READ_LIMIT - self._hour_reads)),
             "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
             "X-Content-Type-Options": "nosniff",
@@ -419,8 +420,8 @@ class ArmEmulator:
                     "message": exc.message,
                     "possibleCauses": exc.possible_causes,
                     "recommendedAction": exc.recommended_action,
-                    "activityId": str(uuid.uuid4()),
-                    "clientRequestId": str(uuid.uuid4()),
+                    "activityId": guid(self._request_ids),
+                    "clientRequestId": guid(self._request_ids),
                 }
             )
         envelope = {"error": {"code": exc.code, "message": exc.message, "target": None, "details": details}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,16 @@ RUNNING = ("NotStarted", "InProgress", "Suspended")
 TERMINAL = ("Succeeded", "Failed", "Cancelled")
 
 
+def seeded(text: str) -> random.Random:
+    """A generator seeded from `text` the same way in every process (str hashing is salted per process)."""
+    return random.Random(int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "big"))
+
+
+def guid(rng: random.Random) -> str:
+    """A version-4 GUID drawn from `rng`: looks like ASR's, repeats when the same steps repeat."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
 @dataclass
 class TaskError:
     """An ASR job error: serviceErrorDetails + providerErrorDetails (ASR_API §2.4)."""
@@ -25,7 +37,7 @@ class TaskError:
     provider_message: str
     possible_causes: str = ""
     recommended_action: str = ""
-    error_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    error_id: str = ""  # set by the job that fails with it, from the job's own id stream
 
 
 @dataclass
@@ -77,7 +89,18 @@ class SimJob:
     cursor: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # recovery point choice, new item id, parent job...
     injected_failure: Any = None  # a faults.Fault of kind job-fails
-    activity_id: str = field(default_factory=lambda: f"{uuid.uuid4()} ActivityId: {uuid.uuid4()}")
+    activity_id: str = ""
+    _ids: random.Random | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.activity_id:
+            self.activity_id = f"{self.new_id()} ActivityId: {self.new_id()}"
+
+    def new_id(self) -> str:
+        """A GUID from a stream of this job's own, so its ids do not depend on what other jobs did meanwhile."""
+        if self._ids is None:
+            self._ids = seeded(f"job/{self.name}")
+        return guid(self._ids)
 
     @property
     def running(self) -> bool:
@@ -110,6 +133,8 @@ class SimJob:
         self.state = self.state_description = "InProgress"
 
     def fail(self, task: SimTask, error: TaskError, at: datetime) -> None:
+        if not error.error_id:
+            error.error_id = self.new_id()
         task.state = task.state_description = "Failed"
         task.end = at
         task.error = error
@@ -154,10 +179,11 @@ def failover_tasks(source_site_required: bool) -> list[SimTask]:
     ]
 
 
-def commit_tasks() -> list[SimTask]:
+def commit_tasks(new_id: Callable[[], str]) -> list[SimTask]:
+    # ASR names the commit tasks by GUID rather than by a fixed task id.
     return [
-        SimTask(str(uuid.uuid4()), "VmCommitPrerequisitesCheck", "Prerequisite check", 20),
-        SimTask(str(uuid.uuid4()), "VmCommit", "Commit", 100),
+        SimTask(new_id(), "VmCommitPrerequisitesCheck", "Prerequisite check", 20),
+        SimTask(new_id(), "VmCommit", "Commit", 100),
     ]
 
 
@@ -200,11 +226,11 @@ def enable_dr_tasks() -> list[SimTask]:
     ]
 
 
-def history_tasks(operation: str) -> list[SimTask]:
+def history_tasks(operation: str, new_id: Callable[[], str]) -> list[SimTask]:
     if operation in ("failover", "failover-to-azure"):
         return failover_tasks(source_site_required=True)
     if operation == "commit":
-        return commit_tasks()
+        return commit_tasks(new_id)
     return [task for task in reprotect_tasks() if not task.child_kind] + [
         SimTask("ProtectReplicaTask", "ProtectReplica", "Reprotecting virtual machine (1)", 330)
     ]

@@ -16,11 +16,13 @@ from core.emulator.jobs import (
     commit_tasks,
     enable_dr_tasks,
     failover_tasks,
+    guid,
     history_tasks,
     plan_commit_tasks,
     plan_failover_tasks,
     plan_reprotect_tasks,
     reprotect_tasks,
+    seeded,
 )
 from core.emulator.scenario import FabricSpec, ItemSpec, PlanSpec, Scenario
 
@@ -117,6 +119,9 @@ class Vault:
             f"/Subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}"
             f"/providers/Microsoft.RecoveryServices/vaults/{ref.name}"
         )
+        # Job names come from a generator seeded by the vault id: the same steps on the same scenario and clock
+        # give the same job names, which keeps journals, exports and screenshots comparable between runs.
+        self._ids = seeded(f"vault/{self.prefix.lower()}")
         self.items: dict[str, SimItem] = {}  # by RPI name (lower-case key)
         self.jobs: dict[str, SimJob] = {}
         self.plans: dict[str, SimPlan] = {p.name.lower(): SimPlan(p) for p in scenario.plans}
@@ -238,7 +243,8 @@ class Vault:
             "reprotect-to-avs": ("SwitchProtection", "Reprotect", "SwitchProtectionJobDetails"),
             "reprotect": ("SwitchReplicationGroupProtection", "Reprotect", "SwitchProtectionJobDetails"),
         }[spec.kind]
-        job = self._new_job("history", meta, item, start, lambda kind=spec.kind: history_tasks(kind))
+        job: SimJob  # the task list is built later and draws its ids from the job's own stream
+        job = self._new_job("history", meta, item, start, lambda kind=spec.kind: history_tasks(kind, job.new_id))
         job.extra["direction"] = "to-azure" if spec.kind == "failover-to-azure" else "to-avs"
         job.begin()
         step = spec.duration / max(1, len(job.tasks))
@@ -357,7 +363,7 @@ class Vault:
         plan: SimPlan | None = None,
     ) -> SimJob:
         scenario_name, friendly, details = meta
-        name = str(uuid.uuid4())
+        name = guid(self._ids)
         job = SimJob(
             name=name,
             operation=operation,
@@ -437,8 +443,11 @@ class Vault:
         return job
 
     def _start_commit(self, items: list[SimItem], at: datetime, plan: SimPlan | None = None) -> SimJob:
+        job: SimJob  # the commit task ids are drawn from the job's own stream when it starts
         if plan is None:
-            job = self._new_job("commit", ("CommitFailover", "Commit", "AsrJobDetails"), items[0], at, commit_tasks)
+            job = self._new_job(
+                "commit", ("CommitFailover", "Commit", "AsrJobDetails"), items[0], at, lambda: commit_tasks(job.new_id)
+            )
         else:
             members = [(m.friendly, m.name) for m in items]
             job = self._new_job(
