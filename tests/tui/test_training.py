@@ -529,7 +529,7 @@ async def test_consistency_group_lesson_fails_back_the_plan_on_its_common_point(
     app = make_training("train-consistency-group")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_lesson(pilot)
-        assert "the recovery plan rp-orders" in pane_text(screen) and "press f on the plans screen" in pane_text(screen)
+        assert "the recovery plan rp-orders" in pane_text(screen)
         await pilot.press("p")
         plans = await wait_screen(pilot, TrainingPlansScreen, "plans screen")
         await wait_for(pilot, lambda: plans.selected is not None and not plans.loading, "plans read")
@@ -610,3 +610,21 @@ async def test_consistency_group_lesson_fails_back_the_plan_on_its_common_point(
         assert dialog.debrief.completed
         assert [m.key for m in dialog.debrief.mistakes] == ["reprotect-too-early"]
         assert dialog.debrief.point == "Latest app-consistent"
+
+
+async def test_a_fail_shown_by_the_gate_before_the_point_dialog_counts_as_read(make_training) -> None:  # type: ignore[no-untyped-def]
+    from tui.screens.training_dashboard import TrainingPreflightGate
+
+    app = make_training("train-preflight")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_lesson(pilot)
+        await select(pilot, screen, "fin-app-01")
+        await pilot.press("f")  # straight to fail back: the product checks first and stops at the FAIL
+        gate = await wait_screen(pilot, TrainingPreflightGate, "the preflight gate")
+        await wait_for(pilot, lambda: gate.report is not None, "the gate's report")
+        assert not gate.report.ok
+        await wait_for(pilot, lambda: step(app) == "report", "the FAIL to reach the walkthrough")
+        assert app.walkthrough.reactions[-1].title == "Preflight found a FAIL"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the dashboard")
+        assert "do not fail over" in pane_text(screen)

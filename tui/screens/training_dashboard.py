@@ -11,12 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from core.failback import can_commit
+from core.failback import can_commit, can_failover
 from core.model import ProtectedItem
 from core.recovery import PointOption
 from tui.messages import ItemRefreshed, ItemsLoaded
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.preflight import PreflightRead, PreflightScreen
+from tui.screens.preflight import PreflightGate, PreflightRead, PreflightScreen
 from tui.session import MANUAL_CHECKS
 from tui.widgets.banner import ModeBanner
 from tui.widgets.speed import TrainingBanner
@@ -24,6 +24,14 @@ from tui.widgets.walkthrough import WalkthroughPane
 
 # Below this width the walkthrough starts hidden: beside the table it would leave neither readable.
 PANE_HIDDEN_BELOW = 110
+
+
+class TrainingPreflightGate(PreflightGate):
+    """The check before the point dialog: a FAIL it shows is a preflight the trainee has read."""
+
+    def on_preflight_read(self, message: PreflightRead) -> None:
+        if message.error is None and message.reports and not message.reports[0].ok:
+            self.app.preflight_done(message.reports[0])  # type: ignore[attr-defined]
 
 
 class TrainingPreflightScreen(PreflightScreen):
@@ -126,7 +134,23 @@ class TrainingDashboardScreen(DashboardScreen):
 
     def action_fail_back(self) -> None:
         self._note_other_item()
-        super().action_fail_back()
+        item = self.items_table.selected
+        if item is None or item.consistency_group or not can_failover(item).allowed:
+            super().action_fail_back()  # the dashboard explains, or offers the plan
+            return
+        from core.preflight import check_item
+
+        backend = self.app.backend  # type: ignore[attr-defined]
+
+        def checked(ok: bool | None) -> None:
+            if ok:
+                self.load_points(item, "failover")
+
+        # The dashboard's own gate, whose FAIL the walkthrough hears of.
+        gate = TrainingPreflightGate(
+            item.friendly_name or item.name, lambda: check_item(backend, item), show_warnings=False
+        )
+        self.app.push_screen(gate, checked)
 
     def _confirm_failover(self, item: ProtectedItem, option: PointOption) -> None:
         # The point dialog returns an option that needs acknowledging only once its box is ticked.
