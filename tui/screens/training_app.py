@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -104,7 +105,7 @@ class TrainingApp(FailbackApp):
 
     # -- start-up: the picker, then the lesson -------------------------------------------------------------
 
-    def on_mount(self, event: Any) -> None:
+    def on_mount(self, event: events.Mount) -> None:  # type: ignore[override]
         # Replaces the dashboard's start-up: no vault exists until a lesson is chosen.
         event.prevent_default()
         self.set_interval(self.tick_seconds, self._tick)
@@ -265,7 +266,8 @@ class TrainingApp(FailbackApp):
         booted = item.last_successful_failover_time if item is not None else None
         if booted is None or self.backend is None:
             return None
-        return max(0.0, (self.backend.now() - booted).total_seconds())
+        now: datetime = self.backend.now()
+        return max(0.0, (now - booted).total_seconds())
 
     def on_job_action_accepted(self, message: JobActionAccepted) -> None:
         if message.kind == "restart":
@@ -367,7 +369,7 @@ class TrainingApp(FailbackApp):
             yield SystemCommand(title, "Speed of simulated time", self._speed_command(speed))
         yield SystemCommand("Time: skip ahead 5 minutes", "Jump simulated time forward", self.action_skip_ahead)
         yield SystemCommand("Debrief", "Choices, data loss, time taken, mistakes; export", self.action_debrief)
-        dashboard = next((s for s in self.screen_stack if hasattr(s, "action_export_report")), None)
+        dashboard: Any = next((s for s in self.screen_stack if hasattr(s, "action_export_report")), None)
         if dashboard is not None:
             yield SystemCommand("Export session report", "Markdown, path shown", dashboard.action_export_report)
             yield SystemCommand("Walkthrough", "Show or hide the lesson pane", dashboard.action_toggle_walkthrough)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from textual import on
@@ -70,7 +71,7 @@ class TrainingPlansScreen(PlansScreen):
         super().start_reprotect(view, target)
 
     def _since_boot(self, view: PlanView) -> float | None:
-        now = self.app.backend_now()  # type: ignore[attr-defined]
+        now: datetime | None = self.app.backend_now()  # type: ignore[attr-defined]
         booted = [m.item.last_successful_failover_time for m in view.members if m.item.last_successful_failover_time]
         if now is None or not booted:
             return None
