@@ -453,6 +453,18 @@ async def test_speed_key_cycles_and_skip_moves_simulated_time(make_training, clo
         assert (clock.now() - before).total_seconds() == 300
         assert clock.now().strftime("%H:%M:%S UTC") in pane_text(screen)
 
+        # Every screen says so, not only the dashboard: the job history here.
+        from tui.screens.jobs import JobsScreen
+        from tui.widgets.banner import ModeBanner
+
+        await pilot.press("j")
+        jobs = await wait_screen(pilot, JobsScreen, "job history")
+        await wait_for(
+            pilot, lambda: "TRAINING, time 1×" in str(jobs.query_one(ModeBanner).render()), "the speed on its banner"
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back on the dashboard")
+
         titles = {c.title for c in app.get_system_commands(screen)}
         assert {"Time: pause", "Time: 1×", "Time: 10×", "Time: 60×", "Time: skip ahead 5 minutes"} <= titles
         assert {"Debrief", "Export session report", "Walkthrough"} <= titles

@@ -302,7 +302,20 @@ class TrainingApp(FailbackApp):
             return self.walkthrough is not None
         return True
 
+    def _tick(self) -> None:
+        super()._tick()
+        self._label_banners()
+
+    def _label_banners(self) -> None:
+        from tui.widgets.banner import ModeBanner
+        from tui.widgets.speed import label_banner
+
+        if self.screen_stack:
+            for banner in self.screen.query(ModeBanner):
+                label_banner(banner)
+
     def _time_changed(self) -> None:
+        self._label_banners()
         for screen in self.screen_stack:
             tick = getattr(screen, "on_clock_tick", None)
             if callable(tick) and screen.is_mounted and self.backend is not None:

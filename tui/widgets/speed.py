@@ -45,20 +45,29 @@ class SimulatedTime:
         return describe_speed(self.speed)
 
 
+def banner_text(app: Any) -> str:
+    """The mode banner's words in training mode: SIMULATION, and the speed of simulated time."""
+    parts = ["SIMULATION — emulated vault, nothing in Azure is touched"]
+    if bool(getattr(app, "read_only", False)):
+        parts.append("READ-ONLY")
+    sim_time: SimulatedTime | None = getattr(app, "sim_time", None)
+    if sim_time is not None:
+        parts.append("TRAINING, time paused" if sim_time.speed <= 0 else f"TRAINING, time {sim_time.label}")
+    return "  ·  ".join(parts)
+
+
+def label_banner(banner: ModeBanner) -> None:
+    """Put the training words on any screen's banner (the job screen's too); repaint only when they change."""
+    text = banner_text(banner.app)
+    if banner.display and str(banner.content) != text:
+        banner.update(text)
+
+
 class TrainingBanner(ModeBanner):
     """The SIMULATION banner, with the speed of simulated time added."""
 
     def refresh_modes(self) -> None:
         super().refresh_modes()
-        sim_time: SimulatedTime | None = getattr(self.app, "sim_time", None)
-        if sim_time is None:
-            return
-        self.display = True
-        words = "time paused" if sim_time.speed <= 0 else f"time {sim_time.label}"
-        self.update(f"{self.render_str_base()}  ·  TRAINING, {words}")
-
-    def render_str_base(self) -> str:
-        parts = ["SIMULATION — emulated vault, nothing in Azure is touched"]
-        if bool(getattr(self.app, "read_only", False)):
-            parts.append("READ-ONLY")
-        return "  ·  ".join(parts)
+        if getattr(self.app, "sim_time", None) is not None:
+            self.display = True
+            label_banner(self)
