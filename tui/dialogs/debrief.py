@@ -11,6 +11,8 @@ from textual.widgets import Button, Markdown, Static
 
 from core.training import Debrief, render_debrief
 from tui.dialogs.base import Dialog
+from tui.widgets.banner import ModeBanner
+from tui.widgets.speed import TrainingBanner
 
 
 def export_path(directory: Path, debrief: Debrief) -> Path:
@@ -47,6 +49,11 @@ class DebriefDialog(Dialog[Path]):
         self.debrief = debrief
         self.export_dir = export_dir
         self.exported: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            # Training's banner from the first frame: the speed of simulated time, not only SIMULATION.
+            yield TrainingBanner() if type(widget) is ModeBanner else widget
 
     def body(self) -> ComposeResult:
         d = self.debrief

@@ -12,7 +12,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.training import TrainingScenario
-from tui.widgets.banner import ModeBanner
+from tui.widgets.speed import TrainingBanner
 
 
 def lesson_text(lesson: TrainingScenario) -> Text:
@@ -50,7 +50,7 @@ class TrainingPickerScreen(Screen[TrainingScenario]):
         self.lessons = lessons
 
     def compose(self) -> ComposeResult:
-        yield ModeBanner()
+        yield TrainingBanner()
         yield Static("Training: choose a lesson (↑↓ to read, Enter to start)", classes="pane-title")
         with Horizontal(id="lesson-picker"):
             yield OptionList(
