@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
-
-from itemfactory import NOW, VAULT_ID, committed_item, failed_over_item, point, ready_item  # noqa: E402
 
 from core.clock import ManualClock  # noqa: E402
 from core.errors import NotFound, ReadOnlyError  # noqa: E402
@@ -33,6 +27,7 @@ from core.model import (  # noqa: E402
     RunAsAccount,
     VaultRef,
 )
+from tests.core.itemfactory import NOW, VAULT_ID, committed_item, failed_over_item, point, ready_item
 
 JOB_SECONDS = 120.0
 AGENT_ERROR = ErrorDetail(

@@ -7,7 +7,7 @@ import json
 from typing import Any, cast
 
 import pytest
-from fakevault import FakeVault
+from tests.cli.fakevault import FakeVault
 
 from core.backend import Backend
 from core.cli import build_parser, main

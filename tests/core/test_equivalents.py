@@ -7,7 +7,7 @@ import shlex
 from datetime import UTC, datetime
 
 import pytest
-from itemfactory import VAULT_ID, committed_item, ready_item
+from tests.core.itemfactory import VAULT_ID, committed_item, ready_item
 
 from core.equivalents import (
     API_VERSION,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from itemfactory import committed_item, failed_job, failed_over_item, ready_item, running
+from tests.core.itemfactory import committed_item, failed_job, failed_over_item, ready_item, running
 
 from core.errors import NotFound, UsageError
 from core.failback import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from itemfactory import NOW, point
+from tests.core.itemfactory import NOW, point
 
 from core.model import PointChoice, PointKind, RecoveryPoint
 from core.recovery import (
