@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -37,10 +38,22 @@ from tui.widgets.item_detail import DetailContext, ItemDetail
 from tui.widgets.items_table import COLUMNS, ItemsTable
 from tui.widgets.jobs_pane import JobsPane
 
+# Pages after the first reach the table together, at most this often (seconds).
+PAGE_BATCH_SECONDS = 0.12
 STAGE_CYCLE: tuple[Stage | None, ...] = (None, *Stage)
 MUTATING = ("fail_back", "commit", "reprotect")
 # Below this width the detail pane goes under the table: beside it, the table's columns would be cut.
 NARROW_BELOW = 150
+
+
+def _minutes_ago(seconds: float) -> str:
+    """How old the data is, to the minute: a status line that changed every second would repaint every second."""
+    minutes = int(max(0.0, seconds) // 60)
+    if minutes < 1:
+        return "<1 min ago"
+    if minutes < 120:
+        return f"{minutes} min ago"
+    return f"{compact_duration(seconds)} ago"
 
 
 class DashboardScreen(Screen[None]):
@@ -74,6 +87,7 @@ class DashboardScreen(Screen[None]):
         self.fabrics: list[Fabric] | None = None
         self._ticks = 0
         self._refresh_timer: Any = None
+        self._status_text = ""
         self._mounted = False
         self._ticked_at: datetime | None = None
 
@@ -138,16 +152,26 @@ class DashboardScreen(Screen[None]):
         backend = self.app.backend  # type: ignore[attr-defined]
         first = True
         count = 0
+        pending: list[ProtectedItem] = []
+        posted_at = 0.0
         try:
             for page in backend.iter_item_pages():
                 if worker.is_cancelled:
                     return
                 count += len(page)
-                self.post_message(ItemsPageLoaded(page, generation, first))
-                first = False
+                pending.extend(page)
+                # The first page goes out at once (first rows); later ones in batches at most ~8 a second,
+                # so a 10,000-item vault costs the UI a few dozen updates, not two hundred.
+                if first or time.monotonic() - posted_at >= PAGE_BATCH_SECONDS:
+                    self.post_message(ItemsPageLoaded(pending, generation, first))
+                    pending, first, posted_at = [], False, time.monotonic()
         except FailbackError as exc:
+            if pending:
+                self.post_message(ItemsPageLoaded(pending, generation, first))
             self.post_message(ItemsLoadFailed(generation, exc))
             return
+        if pending or first:
+            self.post_message(ItemsPageLoaded(pending, generation, first))
         self.post_message(ItemsLoaded(generation, count, backend.now()))
 
     def on_items_page_loaded(self, message: ItemsPageLoaded) -> None:
@@ -368,13 +392,17 @@ class DashboardScreen(Screen[None]):
             label = dict(COLUMNS)[table.sort_column]
             parts.append(f"sorted by {label} {'descending' if table.sort_reverse else 'ascending'}")
         if self.loaded_at is not None and app.backend is not None:
-            parts.append(f"data read {compact_duration((app.backend.now() - self.loaded_at).total_seconds())} ago")
+            parts.append(f"data read {_minutes_ago((app.backend.now() - self.loaded_at).total_seconds())}")
         if self.load_error is not None:
             parts.append("last read FAILED (g retries)")
         tracker_error = getattr(app.tracker, "last_error", None) if app.tracker is not None else None
         if tracker_error is not None:
             parts.append(f"job updates failing: {tracker_error} (retrying)")
-        self.query_one("#status", Static).update(" · ".join(parts), layout=False)
+        text = " · ".join(parts)
+        if text != self._status_text:
+            # Over SSH every byte counts: the line is sent again only when what it says changes.
+            self._status_text = text
+            self.query_one("#status", Static).update(text, layout=False)
 
     # -- filter and sort ------------------------------------------------------------------------------------
 

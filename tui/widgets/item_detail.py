@@ -133,13 +133,15 @@ class ItemDetail(VerticalScroll):
     """Scrollable pane; the dashboard hands it an item and a context whenever either changes."""
 
     DEFAULT_CLASSES = "item-detail"
+    _shown: Text | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Select an item to see its detail.", id="detail-body")
 
     def show(self, item: ProtectedItem | None, ctx: DetailContext | None) -> None:
         body = self.query_one("#detail-body", Static)
-        if item is None or ctx is None:
-            body.update("No item selected.")
-            return
-        body.update(render_detail(item, ctx))
+        shown = render_detail(item, ctx) if item is not None and ctx is not None else Text("No item selected.")
+        # The same detail is not sent again: an update re-lays-out the pane and the screen around it.
+        if shown != self._shown:
+            self._shown = shown
+            body.update(shown)

@@ -1,18 +1,33 @@
-"""The vault at a glance: one row per replicated item, filtered, sorted and updated in place."""
+"""The vault at a glance: one row per replicated item, filtered, sorted and updated in place.
+
+A vault can hold ten thousand items. Textual's DataTable measures and keeps every row it is given (about
+1.5 s of the UI thread for 10,000), so this table keeps the items in plain lists and draws only the lines
+on screen (the Line API, as toolong does): loading a page, filtering and sorting touch Python lists, never
+widgets. It speaks DataTable's language to the screens: the same RowHighlighted / RowSelected messages,
+row keys, cursor_row, move_cursor, get_row_index, get_cell, rows and ordered_rows.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from rich.text import Text
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist, RowKey
 
 from core.failback import derive_stage
 from core.model import ProtectedItem, Stage
 from tui.text import age
-from tui.widgets.table import FreshTable
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
@@ -23,6 +38,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("provider", "Provider"),
     ("location", "Active"),
 )
+_KEYS = tuple(key for key, _ in COLUMNS)
+_POINT = _KEYS.index("point")
+_HEALTH = _KEYS.index("health")
+# Ages are drawn when their line is drawn (they change with time, not with the data); "12d 23h" is the widest.
+_AGE_WIDTH = 7
 
 # The order stages take in the failback, for sorting by stage.
 STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
@@ -54,125 +74,298 @@ def plan_text(item: ProtectedItem) -> str:
     return plans or (f"/ {group}" if group else "—")
 
 
+def _haystack(item: ProtectedItem, stage: Stage) -> str:
+    return " ".join((item.friendly_name, item.name, plan_text(item), item.replication_health, stage.short)).lower()
+
+
 def matches(item: ProtectedItem, text: str, stage: Stage | None) -> bool:
-    if stage is not None and derive_stage(item) is not stage:
+    item_stage = derive_stage(item)
+    if stage is not None and item_stage is not stage:
         return False
-    if not text:
-        return True
-    needle = text.lower()
-    haystack = " ".join(
-        (item.friendly_name, item.name, plan_text(item), item.replication_health, derive_stage(item).short)
-    ).lower()
-    return needle in haystack
+    return not text or text.lower() in _haystack(item, item_stage)
 
 
-class ItemsTable(FreshTable):
+@dataclass
+class _Entry:
+    """An item and what drawing, filtering and sorting it need, computed once per version of the item."""
+
+    item: ProtectedItem
+    stage: Stage
+    cells: tuple[str, ...]  # the point column is left empty: it is drawn from the time of drawing
+    haystack: str
+    critical: bool
+
+
+@dataclass(frozen=True)
+class _Row:
+    key: RowKey
+
+
+def _item_id(key: Any) -> str:
+    return str(key.value) if isinstance(key, RowKey) else str(key)
+
+
+class _Rows(Mapping[RowKey, _Row]):
+    """The shown rows in their order, keyed like DataTable.rows (a RowKey equals its item id)."""
+
+    def __init__(self, table: ItemsTable) -> None:
+        self._table = table
+
+    def __getitem__(self, key: Any) -> _Row:
+        item_id = _item_id(key)
+        if item_id not in self._table._index:
+            raise KeyError(key)
+        return _Row(RowKey(item_id))
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return (RowKey(item_id) for item_id in self._table._order)
+
+    def __len__(self) -> int:
+        return len(self._table._order)
+
+    def __contains__(self, key: object) -> bool:
+        return _item_id(key) in self._table._index
+
+
+class ItemsTable(ScrollView, can_focus=True):
     """Rows keyed by item id. The full list lives here; the filter decides which rows are shown."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"datatable--header", "datatable--cursor"}
+    # DataTable's look, so the table reads the same as every other table in the app.
+    DEFAULT_CSS = """
+    ItemsTable {
+        background: $surface;
+        color: $foreground;
+        height: 1fr;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .datatable--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .datatable--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .datatable--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .datatable--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .datatable--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "cursor_first", "First row", show=False),
+        Binding("end,ctrl+end", "cursor_last", "Last row", show=False),
+    ]
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(**kwargs)
         self.items: dict[str, ProtectedItem] = {}
         self.filter_text = ""
         self.stage_filter: Stage | None = None
         self.sort_column = ""
         self.sort_reverse = False
         self.now: datetime | None = None
+        self._entries: dict[str, _Entry] = {}
+        self._order: list[str] = []  # ids of the shown rows, top to bottom
+        self._index: dict[str, int] = {}
+        self._cursor = 0
+        self._highlighted: str | None = None
+        self._widths = [cell_len(label) for _, label in COLUMNS]
+        self._widths[_POINT] = max(self._widths[_POINT], _AGE_WIDTH)
+        self._drawn_ages: dict[int, str] = {}  # screen line → the age text drawn there
 
-    def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+    # -- DataTable's vocabulary -------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def rows(self) -> _Rows:
+        return _Rows(self)
+
+    @property
+    def ordered_rows(self) -> list[_Row]:
+        return [_Row(RowKey(item_id)) for item_id in self._order]
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
+
+    def get_row_index(self, row_key: Any) -> int:
+        item_id = _item_id(row_key)
+        if item_id not in self._index:
+            raise RowDoesNotExist(f"No row with key {item_id!r}")
+        return self._index[item_id]
+
+    def get_cell(self, row_key: Any, column_key: Any) -> str:
+        item_id = _item_id(row_key)
+        entry = self._entries.get(item_id)
+        if entry is None or item_id not in self._index:
+            raise RowDoesNotExist(f"No row with key {item_id!r}")
+        column = _KEYS.index(_item_id(column_key))
+        return self._age(entry) if column == _POINT else entry.cells[column]
+
+    def move_cursor(
+        self, *, row: int | None = None, column: int | None = None, animate: bool = False, scroll: bool = True
+    ) -> None:
+        if row is None or not self._order:
+            return
+        row = max(0, min(row, len(self._order) - 1))
+        if row != self._cursor:
+            self._refresh_row(self._cursor)
+            self._cursor = row
+            self._refresh_row(row)
+        if scroll:
+            self._scroll_to_cursor()
+        self._highlight()
 
     # -- cells ------------------------------------------------------------------------------------------
 
-    def _cells(self, item: ProtectedItem) -> dict[str, Any]:
+    def _now(self) -> datetime | None:
+        return getattr(self.app, "backend_now", lambda: None)() or self.now
+
+    def _age(self, entry: _Entry, now: datetime | None = None) -> str:
+        now = now or self._now()
+        return age(entry.item.last_recovery_point_time, now) if now else "—"
+
+    def _entry(self, item: ProtectedItem) -> _Entry:
         glyphs = getattr(self.app, "glyphs", None)
         stage = derive_stage(item)
         stage_cell = glyphs.stage_text(stage) if glyphs else f"{stage.glyph} {stage.short}"
         health = item.replication_health or "—"
-        now = getattr(self.app, "backend_now", lambda: None)() or self.now
-        return {
-            "name": item.friendly_name or item.name,
-            "stage": stage_cell,
-            "health": Text(health, style="bold" if health.lower() == "critical" else ""),
-            "point": age(item.last_recovery_point_time, now) if now else "—",
-            "plan": plan_text(item),
-            "provider": item.provider.value,
-            "location": location_text(item),
-        }
+        cells = (
+            item.friendly_name or item.name,
+            stage_cell,
+            health,
+            "",
+            plan_text(item),
+            item.provider.value,
+            location_text(item),
+        )
+        for column, text in enumerate(cells):
+            width = cell_len(text)
+            if width > self._widths[column]:
+                self._widths[column] = width
+        return _Entry(item, stage, cells, _haystack(item, stage), health.lower() == "critical")
 
-    def _add(self, item: ProtectedItem) -> None:
-        cells = self._cells(item)
-        self.add_row(*(cells[key] for key, _ in COLUMNS), key=item.id)
+    def _wanted(self, entry: _Entry) -> bool:
+        if self.stage_filter is not None and entry.stage is not self.stage_filter:
+            return False
+        return not self.filter_text or self.filter_text.lower() in entry.haystack
 
     # -- what the dashboard calls ------------------------------------------------------------------------
 
     @property
     def selected(self) -> ProtectedItem | None:
-        if not self.row_count:
+        if not self._order:
             return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except CellDoesNotExist:
-            return None
-        return self.items.get(str(key.value)) if key.value is not None else None
+        return self.items.get(self._order[min(self._cursor, len(self._order) - 1)])
 
     def reset(self) -> None:
         self.items.clear()
-        self.clear()
+        self._entries.clear()
+        self._set_order([], keep=None)
+
+    def clear(self) -> None:
+        self.reset()
 
     def add_page(self, page: Iterable[ProtectedItem]) -> None:
+        added = False
         for item in page:
             if item.id in self.items:
                 self.upsert(item)
                 continue
             self.items[item.id] = item
-            if matches(item, self.filter_text, self.stage_filter):
-                self._add(item)
+            entry = self._entries[item.id] = self._entry(item)
+            if self._wanted(entry):
+                self._index[item.id] = len(self._order)
+                self._order.append(item.id)
+                added = True
+        if added:
+            self._resize()
+            self.refresh()
+            self._highlight()  # the first row appearing highlights it, as in DataTable
 
     def upsert(self, item: ProtectedItem) -> None:
         """Change a row's cells in place (the cursor stays where it is); add or hide it as the filter says."""
+        before = self._entries.get(item.id)
         self.items[item.id] = item
-        shown = item.id in self.rows
-        wanted = matches(item, self.filter_text, self.stage_filter)
+        entry = self._entries[item.id] = self._entry(item)
+        shown = item.id in self._index
+        wanted = self._wanted(entry)
         if shown and wanted:
-            for key, value in self._cells(item).items():
-                self.update_cell(item.id, key, value, update_width=True)
+            self._resize()
+            if before is None:
+                self._refresh_row(self._index[item.id])
+                return
+            # Only the cells whose text changed are sent again: a periodic refresh of a quiet vault sends nothing.
+            changed = [n for n, (old, new) in enumerate(zip(before.cells, entry.cells, strict=True)) if old != new]
+            if before.critical != entry.critical:
+                changed.append(_HEALTH)
+            if self._age(before) != self._age(entry):
+                changed.append(_POINT)
+            for column in changed:
+                self._refresh_cell(self._index[item.id], column)
         elif wanted:
-            self._add(item)
+            order = [*self._order, item.id]
+            if self.sort_column:
+                order.sort(key=lambda i: self._sort_key(self.items[i]), reverse=self.sort_reverse)
+            self._set_order(order, keep=self._current_id())
         elif shown:
-            self.remove_row(item.id)
+            self._set_order([i for i in self._order if i != item.id], keep=self._current_id())
 
     def forget_missing(self, seen: set[str]) -> None:
         """Drop items a full refresh no longer lists (deleted, or disabled by someone else)."""
-        for item_id in [i for i in self.items if i not in seen]:
+        gone = [i for i in self.items if i not in seen]
+        if not gone:
+            return
+        for item_id in gone:
             del self.items[item_id]
-            try:
-                self.remove_row(item_id)
-            except RowDoesNotExist:
-                pass
+            self._entries.pop(item_id, None)
+        self._set_order([i for i in self._order if i in self.items], keep=self._current_id())
 
     def refresh_ages(self, now: datetime) -> None:
+        """Redraw only the lines whose age text changed: a quiet vault writes nothing to the terminal."""
         self.now = now
-        for item_id in list(self.rows):
-            item = self.items.get(str(item_id.value))
-            if item is not None:
-                self.update_cell(item_id, "point", age(item.last_recovery_point_time, now), update_width=True)
+        current = self._now() or now
+        top = int(self.scroll_offset.y)
+        for line, drawn in list(self._drawn_ages.items()):
+            row = top + line - 1
+            if 0 <= row < len(self._order):
+                if self._age(self._entries[self._order[row]], current) != drawn:
+                    self._refresh_cell(row, _POINT)
 
     def apply_filter(self, text: str | None = None, stage: Stage | None | str = "keep") -> None:
-        """Rebuild the visible rows from the full list, keeping the cursor on the same item if it is shown."""
+        """Show the items the filter keeps, keeping the cursor on the same item if it is shown."""
         if text is not None:
             self.filter_text = text
         if stage != "keep":
             self.stage_filter = stage if isinstance(stage, Stage) else None
-        current = self.selected
-        self.clear()
-        shown = [i for i in self.items.values() if matches(i, self.filter_text, self.stage_filter)]
+        current = self._current_id()
+        wanted = self._wanted
+        entries = self._entries
+        shown = [item_id for item_id in self.items if wanted(entries[item_id])]
         if self.sort_column:
-            shown.sort(key=self._sort_key, reverse=self.sort_reverse)
-        for item in shown:
-            self._add(item)
-        if current is not None and current.id in self.rows:
-            self.move_cursor(row=self.get_row_index(current.id))
+            shown.sort(key=lambda i: self._sort_key(self.items[i]), reverse=self.sort_reverse)
+        self._set_order(shown, keep=current)
 
     def sort_on(self, column: str) -> None:
         """Sort by a column; asking again for the same column reverses the order."""
@@ -182,12 +375,136 @@ class ItemsTable(FreshTable):
 
     def _sort_key(self, item: ProtectedItem) -> Any:
         column = self.sort_column
+        entry = self._entries[item.id]
         if column == "stage":
-            return STAGE_ORDER[derive_stage(item)]
+            return STAGE_ORDER[entry.stage]
         if column == "point":
             # Newest point first; items without a point last.
             t = item.last_recovery_point_time
             return -t.timestamp() if t else float("inf")
         if column == "name":
             return (item.friendly_name or item.name).lower()
-        return str(self._cells(item)[column]).lower()
+        return entry.cells[_KEYS.index(column)].lower()
+
+    # -- order, cursor and scrolling ------------------------------------------------------------------------
+
+    def _current_id(self) -> str | None:
+        if not self._order:
+            return None
+        return self._order[min(self._cursor, len(self._order) - 1)]
+
+    def _set_order(self, order: list[str], keep: str | None) -> None:
+        self._order = order
+        self._index = {item_id: n for n, item_id in enumerate(order)}
+        self._cursor = self._index.get(keep, 0) if keep is not None else 0
+        self._resize()
+        self.refresh()
+        self._scroll_to_cursor()
+        self._highlight()
+
+    def _resize(self) -> None:
+        width = sum(w + 2 for w in self._widths)
+        size = Size(width, len(self._order) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_offset.y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False, immediate=True)
+
+    def _highlight(self) -> None:
+        """Tell the screen which row is highlighted when that changes (DataTable's RowHighlighted)."""
+        current = self._current_id()
+        if current is not None and current != self._highlighted:
+            self._highlighted = current
+            self.post_message(DataTable.RowHighlighted(self, self._cursor, RowKey(current)))  # type: ignore[arg-type]
+        elif current is None:
+            self._highlighted = None
+
+    def _refresh_row(self, row: int) -> None:
+        self.refresh_line(row + 1)
+
+    def _refresh_cell(self, row: int, column: int) -> None:
+        y = row + 1 - int(self.scroll_offset.y)
+        if y < 1 or y >= self.size.height:
+            return
+        x = sum(w + 2 for w in self._widths[:column]) - int(self.scroll_offset.x)
+        self.refresh(Region(x, y, self._widths[column] + 2, 1))
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=self._cursor - self._page())
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=self._cursor + self._page())
+
+    def action_cursor_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_cursor_last(self) -> None:
+        self.move_cursor(row=len(self._order) - 1)
+
+    def action_select_cursor(self) -> None:
+        current = self._current_id()
+        if current is not None:
+            self.post_message(DataTable.RowSelected(self, self._cursor, RowKey(current)))  # type: ignore[arg-type]
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        row = int(self.scroll_offset.y) + offset.y - 1
+        if 0 <= row < len(self._order):
+            again = row == self._cursor
+            self.move_cursor(row=row)
+            if again:
+                self.action_select_cursor()
+            event.stop()
+
+    # -- drawing --------------------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        scroll_x, scroll_y = (int(v) for v in self.scroll_offset)
+        if y == 0:
+            style = base + self.get_component_rich_style("datatable--header")
+            strip = self._strip([label for _, label in COLUMNS], style, style)
+        else:
+            row = scroll_y + y - 1
+            if row >= len(self._order):
+                self._drawn_ages.pop(y, None)
+                return Strip.blank(width, base)
+            entry = self._entries[self._order[row]]
+            point = self._age(entry)
+            self._drawn_ages[y] = point
+            cells = [point if n == _POINT else text for n, text in enumerate(entry.cells)]
+            style = base + self.get_component_rich_style("datatable--cursor") if row == self._cursor else base
+            strip = self._strip(cells, style, style + Style(bold=True) if entry.critical else style)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
+
+    def _strip(self, cells: list[str], style: Style, health_style: Style) -> Strip:
+        segments = []
+        for column, text in enumerate(cells):
+            width = self._widths[column]
+            if column == _HEALTH and health_style is not style:
+                # Only the word is bold, as DataTable draws a styled cell.
+                shown = set_cell_size(text, width)
+                segments.append(Segment(" ", style))
+                segments.append(Segment(text[:width], health_style))
+                segments.append(Segment(" " * (cell_len(shown) - cell_len(text[:width]) + 1), style))
+            else:
+                segments.append(Segment(f" {set_cell_size(text, width)} ", style))
+        return Strip(segments)

@@ -63,6 +63,9 @@ class JobsTable(FreshTable):
 class JobsPane(Vertical):
     DEFAULT_CLASSES = "jobs-pane"
 
+    _title = "Jobs: none followed yet"
+    _retries_text = ""
+
     def compose(self) -> ComposeResult:
         yield Static("Jobs: none followed yet", id="jobs-title", classes="pane-title")
         yield Static("", id="retries")
@@ -72,7 +75,9 @@ class JobsPane(Vertical):
         table = self.query_one(JobsTable)
         running = sum(1 for j in jobs if j.is_running)
         title = f"Jobs: {running} running, {len(jobs) - running} finished" if jobs else "Jobs: none followed yet"
-        self.query_one("#jobs-title", Static).update(title, layout=False)
+        if title != self._title:
+            self._title = title
+            self.query_one("#jobs-title", Static).update(title, layout=False)
         ordered = sorted(
             jobs, key=lambda j: (not j.is_running, -(j.start_time.timestamp() if j.start_time else 0), j.name)
         )
@@ -91,5 +96,10 @@ class JobsPane(Vertical):
                     f"{r.max_attempts} in {int(r.seconds_left(now))} s (x stops it)"
                 )
         retries_widget = self.query_one("#retries", Static)
-        retries_widget.display = bool(lines)
-        retries_widget.update("\n".join(lines))
+        text = "\n".join(lines)
+        # Unchanged text is not sent again: an update re-lays-out the screen and repaints the footer.
+        if retries_widget.display != bool(lines):
+            retries_widget.display = bool(lines)
+        if text != self._retries_text:
+            self._retries_text = text
+            retries_widget.update(text)
