@@ -362,17 +362,6 @@ def test_dashboard_stage_filter(snap_compare, app) -> None:  # type: ignore[no-u
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_dashboard_stage_filter_80x24(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot: Any) -> None:
-        dashboard = await dashboard_ready(pilot)
-        everything = len(dashboard.items_table.items)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: len(dashboard.items_table.rows) < everything, "the stage filter")
-        await quiet(pilot)
-
-    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
-
-
 def _ascii_16(clock: ManualClock) -> FailbackApp:
     app = _app(clock, _emulator(clock, "demo"), ascii_glyphs=True)
     # What the app picks by itself on TERM=linux or COLORTERM=16 (tui/glyphs.wants_ansi_theme).
@@ -386,10 +375,3 @@ def test_dashboard_ascii_16_colours(snap_compare, clock) -> None:  # type: ignor
         assert pilot.app.glyphs.ascii_only and pilot.app.theme == "ansi-dark"
 
     assert snap_compare(_ascii_16(clock), terminal_size=SIZE, run_before=run_before)
-
-
-def test_dashboard_ascii_16_colours_80x24(snap_compare, clock) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot: Any) -> None:
-        await dashboard_ready(pilot)
-
-    assert snap_compare(_ascii_16(clock), terminal_size=SMALL, run_before=run_before)
