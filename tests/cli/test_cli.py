@@ -318,7 +318,7 @@ def test_report_renders_the_journal(vault: FakeVault, tmp_path: Any) -> None:
 
 
 def test_points_lists_the_newest_unless_all(vault: FakeVault) -> None:
-    from itemfactory import point
+    from tests.core.itemfactory import point
 
     from core.model import PointKind
 
@@ -358,7 +358,7 @@ def test_show_command_sends_nothing(vault: FakeVault) -> None:
 
 
 def test_missing_token_is_an_authentication_failure(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from itemfactory import VAULT_ID
+    from tests.core.itemfactory import VAULT_ID
 
     monkeypatch.delenv("AVS_FAILBACK_ACCESS_TOKEN", raising=False)
     out, err = io.StringIO(), io.StringIO()
