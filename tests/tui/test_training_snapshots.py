@@ -27,7 +27,7 @@ def lesson_app(name: str, tmp_path: Path) -> TrainingApp:
     clock = ManualClock()
     lesson = load_training(name)
     backend = build_backend(Settings(demo=True, scenario=lesson.scenario), clock=clock)
-    return TrainingApp(
+    app = TrainingApp(
         lesson,
         clock=clock,
         backend=backend,
@@ -38,6 +38,10 @@ def lesson_app(name: str, tmp_path: Path) -> TrainingApp:
         export_dir=tmp_path,
         real_time=FakeRealTime(),
     )
+    # Toasts leave on a real-time timer: a picture taken a moment later would differ. The walkthrough pane
+    # says the same things, and it is what these pictures are about.
+    app.notify = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    return app
 
 
 async def settled(pilot: Any) -> TrainingDashboardScreen:
@@ -62,9 +66,9 @@ async def settled(pilot: Any) -> TrainingDashboardScreen:
 
 
 async def fresh_frame(pilot: Any) -> None:
-    """No toasts (they leave on a real-time timer), and one full redraw so every shot is taken the same way."""
-    pilot.app.clear_notifications()
-    width, height = pilot.app.size
+    """One full redraw, so that every shot is taken the same way."""
+    app = pilot.app
+    width, height = app.size
     await pilot.resize_terminal(width - 1, height)
     await pilot.resize_terminal(width, height)
     await pilot.pause()
