@@ -218,9 +218,9 @@ class JobTracker:
         started = self.clock.now()
         pause = sleep or self.clock.sleep
         while True:
-            for job in self.poll():
+            for changed in self.poll():
                 if on_update is not None:
-                    on_update(job)
+                    on_update(changed)
             job = self.jobs.get(job_name)
             if job is None and job_name not in self._tracked and isinstance(self.last_error, NotFound):
                 raise self.last_error
