@@ -181,9 +181,11 @@ async def run_app(scenario: str, count: int, width: int, height: int, remote: bo
     _stamp_first_page(probe)
     from core.config import Settings
     from tui.app import FailbackApp
+    from tui.main import tune_collector
     from tui.widgets import items_table
 
     probe.expected = count
+    tune_collector()  # as the console script does before it runs the app
     server: RemoteVault | None = None
     state = tempfile.mkdtemp(prefix="avs-bench-state-")
     os.environ["XDG_STATE_HOME"] = state  # the dashboard's journal and the server's test CA stay in the run
