@@ -58,8 +58,10 @@ def step_env(*, bytecode: bool = True) -> dict[str, str]:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     else:
+        # An empty cache that nothing may write to: every module compiled from source at every start, whatever
+        # __pycache__ directories the venv may hold by now.
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env.pop("PYTHONPYCACHEPREFIX", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "avs-failback-bench-no-pycache")
     return env
 
 

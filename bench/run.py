@@ -87,11 +87,11 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
     )
     figures.append(
         Figure(
-            "Start-up without a bytecode cache (PYTHONDONTWRITEBYTECODE, no .pyc in the venv)",
+            "Start-up with every module compiled from source (no bytecode cache)",
             "s",
             None,
             up["no_bytecode_first_rows_s"],
-            note="what this machine's environment gives by default; every module compiled at each start",
+            note="what PYTHONDONTWRITEBYTECODE on a venv without .pyc files gives, as this machine's shell had",
         )
     )
 
