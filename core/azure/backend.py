@@ -6,6 +6,7 @@ import dataclasses
 import email.utils
 import functools
 import json
+import queue
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -136,6 +137,45 @@ def translate_error(exc: BaseException) -> FailbackError:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _read_ahead(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Pages read ahead in a thread of their own: the next request is on the wire (and the vault busy answering
+    it) while this page is mapped and shown. Errors arrive in page order; closing the iterator stops the reader."""
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put(("page", page)):
+                    return
+        except BaseException as exc:  # handed to the reader of the pages, in order
+            put(("error", exc))
+            return
+        put(("end", None))
+
+    threading.Thread(target=read, name="item-pages", daemon=True).start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "page":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
 
 
 def _read_pipeline(credential: Any, kwargs: dict[str, Any]) -> Any:
@@ -397,7 +437,7 @@ class AzureBackend:
         if filter:
             url += "?" + urllib.parse.urlencode({"$filter": filter}, quote_via=urllib.parse.quote)
         membership = self.plan_membership(refresh=True)
-        for body in self._raw_pages(url):
+        for body in _read_ahead(self._raw_pages(url)):
             items = [self._with_plans(mapping.protected_item(doc), membership) for doc in body.get("value", [])]
             yield items
 
