@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -39,6 +40,7 @@ class Probe:
         self.first_rows: float | None = None
         self.full: float | None = None
         self.expected = 0
+        self.size = (120, 36)
         self.frame_log: list[tuple[float, int]] = []  # (when, rows in the table) of every frame
         self.max_gap = 0.0
         self._running = True
@@ -185,17 +187,23 @@ async def run_app(scenario: str, count: int, width: int, height: int, remote: bo
     from tui.widgets import items_table
 
     probe.expected = count
+    probe.size = (width, height)
     tune_collector()  # as the console script does before it runs the app
-    server: RemoteVault | None = None
     state = tempfile.mkdtemp(prefix="avs-bench-state-")
     os.environ["XDG_STATE_HOME"] = state  # the dashboard's journal and the server's test CA stay in the run
-    if remote:
-        server = RemoteVault(scenario, state)
-        settings = server.settings()
-    else:
-        settings = Settings(demo=True, scenario=scenario, speed=1.0)
+    server = RemoteVault(scenario, state) if remote else None
+    try:
+        settings = server.settings() if server is not None else Settings(demo=True, scenario=scenario, speed=1.0)
+        return await _measure_app(probe, FailbackApp(settings), items_table)
+    finally:
+        # A failed run must not leave a server listening or state behind.
+        if server is not None:
+            server.close()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+async def _measure_app(probe: Probe, app: Any, items_table: Any) -> dict[str, Any]:
     probe.t0 = time.perf_counter()
-    app = FailbackApp(settings)
 
     def rows() -> int:
         try:
@@ -205,23 +213,23 @@ async def run_app(scenario: str, count: int, width: int, height: int, remote: bo
 
     probe.rows = rows
     watcher = asyncio.ensure_future(probe.watch_loop())
-    async with app.run_test(size=(width, height)) as pilot:
-        await _until(lambda: probe.full is not None, 120, "the full list")
-        await pilot.pause(0.3)
-        load_gap = probe.max_gap
-        table = app.screen.query_one(items_table.ItemsTable)
-        items = list(table.items.values())
+    try:
+        async with app.run_test(size=probe.size) as pilot:
+            await _until(lambda: probe.full is not None, 120, "the full list")
+            await pilot.pause(0.3)
+            load_gap = probe.max_gap
+            table = app.screen.query_one(items_table.ItemsTable)
+            items = list(table.items.values())
 
-        def expected_for(text: str) -> int:
-            return sum(1 for item in items if items_table.matches(item, text, None))
+            def expected_for(text: str) -> int:
+                return sum(1 for item in items if items_table.matches(item, text, None))
 
-        keys = await _type_filter(pilot, probe, expected_for, "slash")
-        filter_gap = probe.max_gap
-        memory = rss_mb()
-    probe.stop()
-    await watcher
-    if server is not None:
-        server.close()
+            keys = await _type_filter(pilot, probe, expected_for, "slash")
+            filter_gap = probe.max_gap
+            memory = rss_mb()
+    finally:
+        probe.stop()
+        await watcher
     return _result(probe, load_gap, filter_gap, keys, memory)
 
 
