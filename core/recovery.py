@@ -116,14 +116,16 @@ def data_loss_seconds(point: RecoveryPoint, points: Sequence[RecoveryPoint]) -> 
     return max(0.0, _seconds(newest.time, point.time))
 
 
-def _option(
-    choice: PointChoice, point: RecoveryPoint, points: Sequence[RecoveryPoint], now: datetime, tz: tzinfo | None
-) -> PointOption:
-    loss = data_loss_seconds(point, points)
+def point_label(choice: PointChoice, point: RecoveryPoint) -> str:
+    """ "Latest — crash-consistent", "Latest app-consistent": the point's kind said once."""
+    label = _LABEL[choice]
+    kind = point.kind.value
+    return label if kind in label.lower() else f"{label} — {kind}"
+
+
+def _worded(choice: PointChoice, point: RecoveryPoint, loss: float, now: datetime, tz: tzinfo | None) -> PointOption:
     age = max(0.0, _seconds(now, point.time))
-    headline = (
-        f"{_LABEL[choice]} — {point.kind.value}, {_short_time(point.time, now, tz)} ({_ago(_seconds(now, point.time))})"
-    )
+    headline = f"{point_label(choice, point)}, {_short_time(point.time, now, tz)} ({_ago(_seconds(now, point.time))})"
     tradeoff = f"{_TRADEOFF[point.kind]} You lose about {duration(age)} of writes."
     if loss >= 1:
         tradeoff += f" That is about {duration(loss)} more than Latest."
@@ -136,6 +138,19 @@ def _option(
         tradeoff=tradeoff,
         needs_acknowledgement=loss >= 1,
     )
+
+
+def _option(
+    choice: PointChoice, point: RecoveryPoint, points: Sequence[RecoveryPoint], now: datetime, tz: tzinfo | None
+) -> PointOption:
+    return _worded(choice, point, data_loss_seconds(point, points), now, tz)
+
+
+def reworded(option: PointOption, now: datetime, tz: tzinfo | None = None) -> PointOption:
+    """The same option with its ages told as of `now` (the loss against Latest does not change with time)."""
+    if option.point is None:
+        return option
+    return _worded(option.choice, option.point, option.loss_seconds, now, tz)
 
 
 def point_options(points: Sequence[RecoveryPoint], now: datetime, tz: tzinfo | None = None) -> list[PointOption]:

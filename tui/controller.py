@@ -142,6 +142,8 @@ class Controller:
         if started.item_id in self.session.retries_stopped:
             return  # the operator stopped retrying while this attempt was on its way
         now = self.backend.now()
+        # One notification per retry window: a toast per attempt piles up over the countdown line.
+        first_failure = started.item_id not in self.session.retry_deadlines
         deadline = self.session.retry_deadlines.setdefault(started.item_id, now + AGENT_REGISTRATION_WINDOW)
         max_attempts = 1 + int(AGENT_REGISTRATION_WINDOW / RETRY_INTERVAL)
         item = self._item(started.item_id)
@@ -174,7 +176,8 @@ class Controller:
             f"the VM boots in AVS. Retrying in {int(RETRY_INTERVAL.total_seconds())} s."
         )
         self.broadcast(lambda: RetryChanged(started.item_id, note))
-        self.notify(note, title="Retrying reprotect", timeout=10)  # type: ignore[attr-defined]
+        if first_failure:
+            self.notify(note, title="Retrying reprotect", timeout=10)  # type: ignore[attr-defined]
 
     def cancel_retry(self, item_id: str) -> bool:
         retry = self.session.retries.pop(item_id, None)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from tests.core.itemfactory import NOW, point
-
 from core.model import PointChoice, PointKind, RecoveryPoint
 from core.recovery import (
     common_app_consistent_time,
@@ -13,8 +11,11 @@ from core.recovery import (
     data_loss_seconds,
     format_time,
     group_points,
+    point_label,
     point_options,
+    reworded,
 )
+from tests.core.itemfactory import NOW, point
 
 CET = timezone(timedelta(hours=1))
 CRASH = PointKind.CRASH_CONSISTENT
@@ -46,10 +47,31 @@ def test_latest_and_app_consistent_options() -> None:
     assert app.point is not None and app.point.name == "app-1310"
     assert app.age_seconds == 53 * 60 + 9
     assert app.loss_seconds == 53 * 60 + 9 - 38
-    assert app.headline == "Latest app-consistent — app-consistent, 14:10:00 (53 minutes ago)"
+    # The label already names the kind: it is said once.
+    assert app.headline == "Latest app-consistent, 14:10:00 (53 minutes ago)"
     assert "Applications start clean. You lose about 53 minutes of writes." in app.tradeoff
     assert "about 53 minutes more than Latest" in app.tradeoff
     assert app.needs_acknowledgement
+
+
+def test_point_label_names_the_kind_once() -> None:
+    crash, app = point(1, CRASH), point(2, APP)
+    assert point_label(PointChoice.LATEST, crash) == "Latest — crash-consistent"
+    assert point_label(PointChoice.LATEST, app) == "Latest — app-consistent"
+    assert point_label(PointChoice.LATEST_APP_CONSISTENT, app) == "Latest app-consistent"
+    assert point_label(PointChoice.CUSTOM, crash) == "Chosen point — crash-consistent"
+
+
+def test_reworded_tells_every_age_as_of_the_new_now() -> None:
+    _, app = point_options(_points(), NOW, CET)
+    later = reworded(app, NOW + timedelta(minutes=6), CET)
+    assert later.choice is app.choice and later.point == app.point
+    assert later.loss_seconds == app.loss_seconds and later.needs_acknowledgement
+    assert later.age_seconds == app.age_seconds + 6 * 60
+    assert later.headline == "Latest app-consistent, 14:10:00 (59 minutes ago)"
+    assert "You lose about 59 minutes of writes." in later.tradeoff
+    # What Latest would have kept does not change with time.
+    assert "about 53 minutes more than Latest" in later.tradeoff
 
 
 def test_no_app_consistent_point_gives_one_option_and_no_points_none() -> None:

@@ -168,16 +168,19 @@ def test_fail_back_one_vm_end_to_end_at_80x24(make_terminal: Callable[[int, int]
     term.wait_text("Reprotect: dc-01", timeout=left())
 
     # The agent has not registered yet: ASR's error explained, and the countdown to the next attempt with the key
-    # that stops it. (At 80 columns the "Retrying reprotect" notices soon cover the right half of that line.)
+    # that stops it; one "Retrying reprotect" notice, not one per attempt.
     screen = term.wait_for(
-        lambda s: "x Stop retry" in s and re.search(r"^ The mobility agent has not registered", s, re.MULTILINE),
+        lambda s: (
+            "x Stop retry" in s
+            and re.search(r"^ Retrying automatically (in \d+ s|now): reprotect attempt", s, re.MULTILINE)
+        ),
         "the agent-registration retry countdown",
         timeout=left(60),
     )
     assert "95467" in screen and "up to 15 minutes" in screen, screen
-    countdown = re.search(r"has not registered yet: reprotect attempt (\d+) of (\d+) in (\d+) s\.", screen)
+    countdown = re.search(r"Retrying automatically in (\d+) s: reprotect attempt (\d+) of (\d+)", screen)
     if countdown is not None:
-        assert 2 <= int(countdown.group(1)) <= int(countdown.group(2)) and int(countdown.group(3)) <= 60, screen
+        assert 2 <= int(countdown.group(2)) <= int(countdown.group(3)) and int(countdown.group(1)) <= 60, screen
 
     # On its own, a later attempt goes through once the agent has registered.
     term.keys("Escape")

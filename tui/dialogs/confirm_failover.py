@@ -9,24 +9,28 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from core.model import ProtectedItem
-from core.recovery import PointOption, format_time
+from core.recovery import PointOption, format_time, point_label, reworded
 from tui.dialogs.base import Dialog
 
 
 def failover_summary(item: ProtectedItem, option: PointOption, now: datetime, tz: tzinfo | None) -> str:
     name = item.friendly_name or item.name
     cloud = item.recovery_fabric_friendly_name or "(its recovery site)"
+    # Every age below is told as of one `now`: the option was worded when the point dialog opened.
+    option = reworded(option, now, tz)
     point = option.point
     when = format_time(point.time, now, tz) if point is not None else "the latest point"
+    label = point_label(option.choice, point) if point is not None else option.headline
     return (
         f"Fail {name} back from Azure to the AVS private cloud {cloud}.\n\n"
-        f"Recovery point: {option.headline}\n"
+        f"Recovery point: {label}\n"
         f"  {when}\n"
         f"  {option.tradeoff}\n\n"
+        # One line a step: at 80x24 the heading, the point and both buttons fit without scrolling.
         "What happens:\n"
         "  1. ASR shuts the Azure VM down (its writes stop here).\n"
-        "  2. ASR synchronises the last changes and starts the VM in AVS from the chosen point.\n"
-        "  3. You verify the VM in AVS, then commit (a separate, typed step).\n"
+        "  2. ASR syncs the last changes, starts the VM in AVS.\n"
+        "  3. You verify it in AVS, then commit (a typed step)."
     )
 
 
@@ -48,7 +52,9 @@ class ConfirmFailoverDialog(Dialog[bool]):
             yield Button("Start failover", id="start", variant="error")
 
     def on_mount(self) -> None:
-        self.query_one("#back", Button).focus()
+        # Back has focus (safe), but the dialog opens at its heading: at 24 lines, scrolling to the
+        # focused button would hide what is being confirmed.
+        self.query_one("#back", Button).focus(scroll_visible=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "start":

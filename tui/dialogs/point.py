@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, DataTable, RadioSet, Static
 
 from core.model import ProtectedItem, RecoveryPoint
-from core.recovery import PointOption, custom_option, data_loss_seconds, format_time, point_options
+from core.recovery import PointOption, custom_option, data_loss_seconds, duration, format_time, point_options
 from tui.dialogs.base import Dialog
 from tui.text import compact_duration
 from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
@@ -115,7 +115,8 @@ class PointDialog(Dialog[PointOption]):
                 f"{option.headline}\n{option.tradeoff}\nExact time: {format_time(option.point.time, self.now, self.tz)}"
             )
             ack.display = option.needs_acknowledgement
-            ack.label = f"I accept losing about {compact_duration(option.loss_seconds)} more writes than Latest"
+            # Worded as the tradeoff line above words it, so the two never seem to disagree.
+            ack.label = f"I accept losing about {duration(option.loss_seconds)} more writes than Latest"
         self._update_continue()
 
     def _update_continue(self) -> None:

@@ -42,6 +42,8 @@ from tui.widgets.jobs_pane import JobsPane
 PAGE_BATCH_SECONDS = 0.12
 STAGE_CYCLE: tuple[Stage | None, ...] = (None, *Stage)
 MUTATING = ("fail_back", "commit", "reprotect")
+# Backend seconds between two redraws of the table's age cells (each redraw writes only the cells that changed).
+AGE_REFRESH_SECONDS = 15.0
 # Below this width the detail pane goes under the table: beside it, the table's columns would be cut.
 NARROW_BELOW = 150
 
@@ -58,23 +60,41 @@ def _minutes_ago(seconds: float) -> str:
 
 class DashboardScreen(Screen[None]):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="filter", tooltip="Type to filter items by name, plan, stage"),
-        Binding("s", "cycle_stage", "Stage", id="stage-filter", tooltip="Show only one stage; again for the next"),
-        Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Sort by the next column; O reverses"),
+        Binding(
+            "slash", "filter", "Filter", id="filter", show=False, tooltip="Type to filter items by name, plan, stage"
+        ),
+        Binding(
+            "s",
+            "cycle_stage",
+            "Stage",
+            id="stage-filter",
+            show=False,
+            tooltip="Show only one stage; again for the next",
+        ),
+        Binding("o", "cycle_sort", "Sort", id="sort", show=False, tooltip="Sort by the next column; O reverses"),
         Binding("O", "reverse_sort", "Reverse", id="reverse-sort", show=False),
         Binding("f", "fail_back", "Fail back…", id="fail-back", tooltip="Choose a point, confirm, fail back"),
         Binding("v", "verify", "Verify", id="verify", tooltip="The checks before commit"),
         Binding("c", "commit", "Commit…", id="commit", tooltip="Commit (deletes the Azure VM; typed name)"),
         Binding("r", "reprotect", "Reprotect…", id="reprotect", tooltip="Reprotect AVS → Azure"),
         Binding("x", "stop_retry", "Stop retry", id="stop-retry", tooltip="Stop the automatic reprotect retry"),
-        Binding("t", "open_job", "Job", id="open-job", tooltip="Progress of the item's job"),
-        Binding("j", "app.jobs", "Jobs", id="jobs", tooltip="Job history"),
-        Binding("e", "app.show_commands", "Commands", id="show-commands", tooltip="REST / az / PowerShell"),
-        Binding("g", "refresh", "Refresh", id="refresh", tooltip="Read every item again"),
-        Binding("p", "app.plans", "Plans", id="plans", tooltip="Recovery plans: fail back, commit, reprotect a plan"),
+        Binding("t", "open_job", "Job", id="open-job", show=False, tooltip="Progress of the item's job"),
+        Binding("j", "app.jobs", "Jobs", id="jobs", show=False, tooltip="Job history"),
+        Binding("e", "app.show_commands", "Commands", id="show-commands", show=False, tooltip="REST / az / PowerShell"),
+        Binding("g", "refresh", "Refresh", id="refresh", show=False, tooltip="Read every item again"),
+        Binding(
+            "p",
+            "app.plans",
+            "Plans",
+            id="plans",
+            show=False,
+            tooltip="Recovery plans: fail back, commit, reprotect a plan",
+        ),
         Binding("F", "preflight", "Preflight", id="preflight", show=False, tooltip="Check before you start"),
         Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
         Binding("q", "app.quit", "Quit", id="quit-dashboard", show=False),
+        # ctrl+q still quits; at 80 columns its footer entry would push "^p palette" off the line.
+        Binding("ctrl+q", "app.quit", "Quit", id="quit-dashboard-ctrl", show=False),
     ]
 
     def __init__(self) -> None:
@@ -90,6 +110,8 @@ class DashboardScreen(Screen[None]):
         self._status_text = ""
         self._mounted = False
         self._ticked_at: datetime | None = None
+        self._aged_at: datetime | None = None  # backend time the table's age cells were last redrawn for
+        self._refresh_missed = False
 
     # -- layout ---------------------------------------------------------------------------------------------
 
@@ -231,9 +253,11 @@ class DashboardScreen(Screen[None]):
 
     def _refresh_due(self) -> None:
         if self.app.screen is not self:
-            # Paused while a dialog or another screen is in front; read again when it is back.
+            # Paused while a dialog or another screen is in front; read again as soon as it is back.
+            self._refresh_missed = True
             self._schedule_refresh()
             return
+        self._refresh_missed = False
         self.reload_items()
 
     @work(thread=True, exclusive=True, group="points", exit_on_error=False, description="Reading points")
@@ -358,17 +382,31 @@ class DashboardScreen(Screen[None]):
         self._ticks += 1
         app: Any = self.app
         self._update_status()
+        # Ages follow backend time, not ticks: on a sped-up demo clock fifteen ticks are a quarter of an hour, and
+        # the table would lag the detail pane by that much.
+        ages_due = self._aged_at is None or (now - self._aged_at).total_seconds() >= AGE_REFRESH_SECONDS
+        if ages_due:
+            self._aged_at = now
+            self.items_table.refresh_ages(now)
         if app.session.retries:
             self._show_jobs()
             self._show_detail()
-        elif self._ticks % 15 == 0:
-            self.items_table.refresh_ages(now)
+        elif ages_due:
             self._show_jobs()
 
     def on_screen_resume(self) -> None:
         self.refresh_bindings()
         self._show_detail()
         self._show_jobs()
+        if self._mounted and getattr(self.app, "backend", None) is not None:
+            now = self.app.backend.now()  # type: ignore[attr-defined]
+            self._aged_at = now
+            self.items_table.refresh_ages(now)
+            self._update_status()
+        if self._refresh_missed and not self.items_loading:
+            # The periodic read fell due while another screen was in front: read now, not a whole interval later.
+            self._refresh_missed = False
+            self.reload_items()
 
     # -- status ---------------------------------------------------------------------------------------------
 
@@ -479,7 +517,10 @@ class DashboardScreen(Screen[None]):
         if action in ("commit", "verify"):
             return True if can_commit(item).allowed and not app.session.is_submitting("commit", item.id) else None
         if action == "reprotect":
-            busy = app.session.is_submitting("reprotect", item.id) or item.id in app.session.retries
+            if item.id in app.session.retries:
+                # "x Stop retry" takes this key's place in the footer, which has no room for both at 80 columns.
+                return False
+            busy = app.session.is_submitting("reprotect", item.id)
             return True if can_reprotect(item).allowed and not busy else None
         return True
 

@@ -18,9 +18,12 @@ def _section(title: str, bindings: list[Binding]) -> Text:
     for b in bindings:
         key = b.key_display or b.key.replace("slash", "/")
         text.append(f"  {key:<10}", style="bold")
-        text.append(f"{b.description}")
         if b.tooltip:
-            text.append(f" — {b.tooltip}", style="dim")
+            # The separator's spaces sit inside the plain span: a dim span starting with a space lost it.
+            text.append(f"{b.description} — ")
+            text.append(b.tooltip, style="dim")
+        else:
+            text.append(b.description)
         text.append("\n")
     return text
 
@@ -38,6 +41,7 @@ def help_text() -> Text:
     text.append("Keys work over SSH and tmux: letters, F-keys, arrows, Enter, Esc, ctrl+letter.\n")
     text.append("Nothing that changes the vault is one key: a key opens a dialog, a button confirms.\n")
     text.append("ctrl+p opens the command palette with every action by name.\n\n")
+    everywhere = {b.key for b in FailbackApp.BINDINGS if isinstance(b, Binding)}
     for title, bindings in (
         ("Everywhere", FailbackApp.BINDINGS),
         ("Dashboard", DashboardScreen.BINDINGS),
@@ -47,7 +51,11 @@ def help_text() -> Text:
         ("Recovery plans", PlansScreen.BINDINGS),
         ("Preflight", PreflightScreen.BINDINGS),
     ):
-        text.append(_section(title, [b for b in bindings if isinstance(b, Binding)]))
+        listed = [b for b in bindings if isinstance(b, Binding)]
+        if title != "Everywhere":
+            # A screen that repeats an app-wide key (only to keep it out of its footer) is not listed twice.
+            listed = [b for b in listed if b.key not in everywhere]
+        text.append(_section(title, listed))
         text.append("\n")
     text.append("Dialogs\n", style="bold underline")
     text.append(
@@ -66,5 +74,6 @@ class HelpScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ModeBanner()
         with VerticalScroll(id="help"):
+            yield Static("Help — every key of every screen", classes="dialog-title")
             yield Static(help_text())
         yield Footer()

@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from core.model import Job
+from core.model import Job, JobState
+from core.operations import scenario_operation
 from tui.messages import JobUpdated, OperationStarted, RetryChanged
 from tui.widgets.banner import ModeBanner
 from tui.widgets.job_progress import JobProgress
@@ -21,6 +22,26 @@ JOB_ACTIONS = {
     "resume": ("Resume", "Resume the job", "ASR continues the job after its manual step."),
 }
 
+# What the operator does after each kind of job succeeds, in the dashboard's keys.
+NEXT_AFTER = {
+    "failover": "Next: press Escape, then v on the dashboard to verify the VM in AVS before committing.",
+    "commit": "Next: press Escape, then r on the dashboard to reprotect the VM (AVS → Azure).",
+    "reprotect": "Next: nothing to do; the VM replicates from AVS to Azure again once its initial copy ends.",
+}
+
+
+def next_step(started: Any, job: Job) -> str:
+    """One line on what to do now that `job` has ended ("" when there is nothing to add)."""
+    kind = started.kind if started is not None else scenario_operation(job.scenario_name)
+    if job.state is JobState.SUCCEEDED:
+        return NEXT_AFTER.get(kind, "")
+    if job.state is JobState.FAILED:
+        again = "press R to restart the job" if "Restart" in job.allowed_actions else "start it again"
+        return f"Next: read the errors above, fix the cause, then {again}."
+    if job.state is JobState.CANCELLED:
+        return "Next: start the operation again from the dashboard when ready."
+    return ""
+
 
 class JobScreen(Screen[None]):
     BINDINGS = [
@@ -29,6 +50,7 @@ class JobScreen(Screen[None]):
         Binding("R", "job_action('restart')", "Restart…", id="job-restart"),
         Binding("u", "job_action('resume')", "Resume…", id="job-resume"),
         Binding("x", "stop_retry", "Stop retry", id="job-stop-retry"),
+        Binding("n", "newer_job", "Newer attempt", id="job-newer"),
         Binding("e", "app.show_commands", "Commands", id="job-show-commands"),
     ]
 
@@ -63,28 +85,71 @@ class JobScreen(Screen[None]):
         if job is not None and app.backend is not None:
             self.query_one("#job-title", Static).update(job.title)
             self.query_one(JobProgress).show(job, now or app.backend.now(), app.tz, app.glyphs)
-        retry = app.session.retries.get(self._item_id()) if job else None
-        if retry is None:
-            started = app.session.started.get(self.job_name)
-            if started is not None:
-                retry = app.session.retries.get(started.item_id)
+        retry = self._retry()
+        newer = self._newer_job_name()
         line = self.query_one("#job-retry", Static)
         if retry is not None and app.backend is not None:
-            seconds = int(retry.seconds_left(app.backend.now()))
+            when = "now" if retry.running else f"in {int(retry.seconds_left(app.backend.now()))} s"
+            # The countdown leads: a notification in the bottom-right corner may cover the end of the line.
             line.update(
-                f"The mobility agent has not registered yet: reprotect attempt {retry.attempt} of "
-                f"{retry.max_attempts} in {seconds} s. Press x to stop retrying."
+                f"Retrying automatically {when}: reprotect attempt {retry.attempt} of {retry.max_attempts}. "
+                "The mobility agent has not registered yet. Press x to stop retrying."
             )
             line.display = True
+        elif newer is not None:
+            line.update(self._newer_text(newer))
+            line.display = True
+        elif job is not None and not job.is_running:
+            step = next_step(app.session.started.get(self.job_name), job)
+            line.update(step)
+            line.display = bool(step)
         else:
             line.display = False
-        actions = (*(job.allowed_actions if job else ()), str(retry is not None))
+        actions = (*(job.allowed_actions if job else ()), str(retry is not None), str(newer))
         if actions != self._actions_shown:
             self._actions_shown = actions
             self.refresh_bindings()
 
+    def _retry(self) -> Any:
+        """The automatic retry scheduled or running for this job's item, if any."""
+        app: Any = self.app
+        if self.job is None and self.job_name not in app.session.started:
+            return None
+        retry = app.session.retries.get(self._item_id())
+        if retry is None:
+            started = app.session.started.get(self.job_name)
+            if started is not None:
+                retry = app.session.retries.get(started.item_id)
+        return retry
+
+    def _newer_job_name(self) -> str | None:
+        """The latest reprotect of the same item started after this one (an automatic retry or a new try)."""
+        app: Any = self.app
+        mine = app.session.started.get(self.job_name)
+        if mine is None or mine.kind != "reprotect":
+            return None
+        names = list(app.session.started)
+        later = [
+            name
+            for name in names[names.index(self.job_name) + 1 :]
+            if app.session.started[name].kind == "reprotect" and app.session.started[name].item_id == mine.item_id
+        ]
+        return later[-1] if later else None
+
+    def _newer_text(self, name: str) -> str:
+        app: Any = self.app
+        newer = app.session.jobs.get(name)
+        attempt = app.session.started[name].attempt
+        if newer is None or newer.is_running:
+            state = "running"
+        else:
+            state = newer.state.word.lower()
+        if attempt > 1:
+            return f"Retried automatically: attempt {attempt} is job {name} ({state}). Press n to open it."
+        return f"Reprotected again: job {name} ({state}). Press n to open it."
+
     def on_job_updated(self, message: JobUpdated) -> None:
-        if message.job.name == self.job_name:
+        if message.job.name in (self.job_name, self._newer_job_name()):
             self._show()
 
     def on_retry_changed(self, message: RetryChanged) -> None:
@@ -111,7 +176,12 @@ class JobScreen(Screen[None]):
             name = JOB_ACTIONS[str(parameters[0])][0]
             if job is None or name not in job.allowed_actions:
                 return False
+            if parameters[0] == "restart" and (self._retry() is not None or self._newer_job_name() is not None):
+                # The item is already being (or was) reprotected again: a restart would race that attempt.
+                return False
             return None if app.session.is_submitting(str(parameters[0]), job.name) else True
+        if action == "newer_job":
+            return self._newer_job_name() is not None
         if action == "stop_retry":
             started = app.session.started.get(self.job_name)
             return started is not None and started.item_id in app.session.retries
@@ -132,6 +202,11 @@ class JobScreen(Screen[None]):
                 self.refresh_bindings()
 
         self.app.push_screen(ConfirmDialog(f"{title}?", f"{job.title} ({job.name}).\n{what}", label), confirmed)
+
+    def action_newer_job(self) -> None:
+        newer = self._newer_job_name()
+        if newer is not None:
+            self.app.switch_screen(JobScreen(newer))
 
     def action_stop_retry(self) -> None:
         started = self.app.session.started.get(self.job_name)  # type: ignore[attr-defined]

@@ -94,10 +94,12 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
         text.append("\nServers\n", style="bold underline")
         if ps is not None:
             beat = age(ps.last_heartbeat, ctx.now)
-            text.append(f"  Process server {ps.friendly_name} · {ps.health or '—'} · heartbeat {beat} ago\n")
+            text.append(
+                f"  Process server {ps.friendly_name} · health {ps.health or 'unknown'} · heartbeat {beat} ago\n"
+            )
         if mt is not None:
             beat = age(mt.last_heartbeat, ctx.now)
-            text.append(f"  Master target {mt.name} · {mt.health or '—'} · heartbeat {beat} ago\n")
+            text.append(f"  Master target {mt.name} · health {mt.health or 'unknown'} · heartbeat {beat} ago\n")
 
     if ctx.job is not None:
         job = ctx.job

@@ -41,7 +41,8 @@ def header_text(job: Job, now: datetime, tz: tzinfo | None, glyphs: Glyphs) -> T
         text.append(f" ({job.state_description})")
     text.append(f" · job {job.name}\n")
     if job.start_time:
-        text.append(f"Started {clock_time(job.start_time, tz)} · running for {duration(job, now)}")
+        verb = "ran for" if job.end_time else "running for"
+        text.append(f"Started {clock_time(job.start_time, tz)} · {verb} {duration(job, now)}")
         if job.end_time:
             text.append(f" · ended {clock_time(job.end_time, tz)}")
         text.append("\n")
