@@ -172,7 +172,7 @@ def test_fail_back_one_vm_end_to_end_at_80x24(make_terminal: Callable[[int, int]
     screen = term.wait_for(
         lambda s: (
             "x Stop retry" in s
-            and re.search(r"^ Retrying automatically (in \d+ s|now): reprotect attempt", s, re.MULTILINE)
+            and re.search(r"^ Retrying automatically (in \d+ s|now)", s, re.MULTILINE)
         ),
         "the agent-registration retry countdown",
         timeout=left(60),
