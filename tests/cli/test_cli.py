@@ -92,7 +92,7 @@ def test_points_human_and_json(vault: FakeVault) -> None:
     code, out, _ = run(vault, "points", "web01")
     assert code == 0
     assert "Latest — crash-consistent" in out and "(38 seconds ago)" in out
-    assert "Latest app-consistent — app-consistent" in out
+    assert "Latest app-consistent, 13:10:09" in out
     assert "You lose about 53 minutes of writes." in out
     assert "rp-app" in out
     assert all(len(line) <= 80 for line in out.splitlines())
