@@ -27,7 +27,7 @@ from core.failback import (
     resolve_item,
     stage_reason,
 )
-from core.journal import Journal
+from core.journal import Journal, error_detail_record
 from core.model import (
     ErrorDetail,
     Fabric,
@@ -342,16 +342,9 @@ def _option_json(option: PointOption) -> dict[str, Any]:
 
 
 def _error_json(detail: ErrorDetail) -> dict[str, Any]:
-    return {
-        "code": detail.code,
-        "message": detail.message,
-        "possible_causes": detail.possible_causes,
-        "recommended_action": detail.recommended_action,
-        "activity_id": detail.activity_id,
-        "provider_error_code": detail.provider_error_code,
-        "provider_message": detail.provider_message,
-        "task_id": detail.task_id,
-    }
+    record = error_detail_record(detail)  # the journal's shape, less the creation time
+    record.pop("created", None)
+    return record
 
 
 def _task_json(task: JobTask) -> dict[str, Any]:
