@@ -11,6 +11,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+# The header by which the ARM emulator marks every answer as simulated and states its clock's speed
+# ("speed=30"); ServerClock follows it.
+SIMULATION_HEADER = "x-avs-failback-simulation"
+
 
 class Clock(Protocol):
     def now(self) -> datetime:

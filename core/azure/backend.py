@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from core.azure import mapping
-from core.clock import Clock, ServerClock
+from core.clock import SIMULATION_HEADER, Clock, ServerClock
 from core.errors import (
     AuthenticationError,
     ConnectionLost,
@@ -42,8 +42,6 @@ from core.model import (
 )
 
 API_VERSION = "2025-08-01"
-# The ARM emulator marks its answers with this header (value: its clock speed).
-SIMULATION_HEADER = "x-avs-failback-simulation"
 T = TypeVar("T")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from core.clock import Clock
+from core.clock import SIMULATION_HEADER, Clock
 from core.emulator import faults as fk
 from core.emulator import odata, shapes
 from core.emulator.faults import Fault, FaultPlan
@@ -27,8 +27,6 @@ from core.model import VaultRef
 LRO_API_VERSION = "2021-06-01"
 # Seconds of simulated time a client should wait between polls, as ASR's Retry-After: 30.
 POLL_SECONDS = 30.0
-# Marks every answer of the emulator (value: the simulated clock's speed).
-SIMULATION_HEADER = "x-avs-failback-simulation"
 _READ_LIMIT = 12000
 _WRITE_LIMIT = 1200
 
