@@ -7,16 +7,17 @@ import os
 import stat
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from azure.core.credentials import AccessToken, TokenCredential
+from typing import TYPE_CHECKING, Any
 
 from core.errors import AuthenticationError, UsageError
 from core.model import VaultRef
+
+if TYPE_CHECKING:
+    # azure-core costs the dashboard's first frame tens of milliseconds; it loads with the backend instead.
+    from azure.core.credentials import AccessToken, TokenCredential
 
 APP_NAME = "avs-failback"
 AUTH_MODES = ("default", "device-code", "token", "cli")
@@ -96,6 +97,8 @@ def _truthy(value: str | None) -> bool:
 
 
 def _load_profile(path: Path, name: str, source: str) -> dict[str, Any]:
+    import tomllib  # only a profile needs it; its regular expressions cost every launch otherwise
+
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -253,6 +256,8 @@ class StaticTokenCredential:
         self._token = token
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        from azure.core.credentials import AccessToken
+
         return AccessToken(self._token, int(time.time()) + self._LIFETIME)
 
     def close(self) -> None:

@@ -44,10 +44,13 @@ class FailbackApp(Controller, App[None]):
         ascii_glyphs: bool | None = None,
         tick_seconds: float = 1.0,
         items_refresh_seconds: float = 30.0,
+        first_page: Any = None,
     ) -> None:
         super().__init__()
         self._init_controller()
         self.settings = settings
+        # A core.first_page.FirstPageReader forked at launch, or None: the dashboard's rows before the backend.
+        self.first_page_reader = first_page
         self.backend = backend
         self.clock = clock
         self.tracker: Any = None
@@ -109,6 +112,8 @@ class FailbackApp(Controller, App[None]):
         from core.tracker import JobTracker
 
         self.backend = message.backend
+        if self.first_page_reader is not None:
+            self.first_page_reader.close()  # the dashboard reads the vault itself from here on
         clock = self.clock or getattr(self.backend, "clock", None)
         self.tracker = JobTracker(self.backend, clock)
         if self.journal is None and not self.simulated:

@@ -93,11 +93,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {exc.hint}", file=sys.stderr)
         return exc.exit_code
 
-    from tui.app import FailbackApp
+    from core.first_page import FirstPageReader
 
-    tune_collector()
-    app = FailbackApp(settings, ascii_glyphs=True if args.ascii else None)
-    app.run()
+    # Forked before Textual is imported (no thread exists yet): the first rows are read on the other core.
+    reader = FirstPageReader.start(settings)
+    try:
+        from tui.app import FailbackApp
+
+        tune_collector()
+        app = FailbackApp(settings, ascii_glyphs=True if args.ascii else None, first_page=reader)
+        app.run()
+    finally:
+        if reader is not None:
+            reader.close()
     return int(app.return_code or 0)
 
 

@@ -25,6 +25,13 @@ class BackendFailed(Message, bubble=False):
 
 
 @dataclass(eq=False)
+class FirstPageRead(Message, bubble=False):
+    """The early first page (core.first_page), read by a child process while the dashboard was loading."""
+
+    page: Any
+
+
+@dataclass(eq=False)
 class ItemsPageLoaded(Message, bubble=False):
     items: list[ProtectedItem]
     generation: int

@@ -21,6 +21,7 @@ from tui.messages import (
     BackendFailed,
     BackendReady,
     FabricsLoaded,
+    FirstPageRead,
     ItemRefreshed,
     ItemsLoaded,
     ItemsLoadFailed,
@@ -56,6 +57,10 @@ def _minutes_ago(seconds: float) -> str:
     if minutes < 120:
         return f"{minutes} min ago"
     return f"{compact_duration(seconds)} ago"
+
+
+def _vault_line(vault: Any) -> str:
+    return f"Vault {vault.name} · resource group {vault.resource_group} · subscription {vault.subscription_id}"
 
 
 class DashboardScreen(Screen[None]):
@@ -116,6 +121,8 @@ class DashboardScreen(Screen[None]):
     # -- layout ---------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Laid out for the terminal's width from the start: a class set later restyles every widget once more.
+        self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
         yield ModeBanner()
         yield Static("Opening the vault…", id="vault-line")
         yield Input(placeholder="Filter: name, plan, stage… (Enter keeps it, Esc clears)", id="filter")
@@ -136,29 +143,62 @@ class DashboardScreen(Screen[None]):
         self._mounted = True
         if getattr(self.app, "backend", None) is not None and getattr(self.app, "tracker", None) is not None:
             self._open_vault()
+        else:
+            self._take_first_page()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW_BELOW, "-narrow")
 
     # -- loading --------------------------------------------------------------------------------------------
 
+    def _take_first_page(self) -> None:
+        reader = getattr(self.app, "first_page_reader", None)
+        if reader is None or reader.done:
+            return
+        page = reader.poll()
+        if page is not None:
+            self._show_first_page(page)  # in time for the first frame
+        elif not reader.done:
+            self._wait_first_page(reader)
+
+    @work(thread=True, exclusive=True, group="first-page", exit_on_error=False, description="Reading the first page")
+    def _wait_first_page(self, reader: Any) -> None:
+        page = reader.wait()
+        if page is not None:
+            self.post_message(FirstPageRead(page))
+
+    def on_first_page_read(self, message: FirstPageRead) -> None:
+        self._show_first_page(message.page)
+
+    def _show_first_page(self, page: Any) -> None:
+        """Rows from the early read, until the dashboard's own read of the vault replaces them in place."""
+        table = self.items_table
+        if self.generation or table.items:
+            return  # the vault's own list is already coming in
+        self.items_loading = True
+        self.query_one("#vault-line", Static).update(_vault_line(page.vault))
+        table.now = page.now
+        table.add_page(page.items)
+        self._update_status()
+
     def on_backend_ready(self, message: BackendReady) -> None:
         self._open_vault()
 
     def on_backend_failed(self, message: BackendFailed) -> None:
+        self.items_loading = False
         self.load_error = message.error
         self.query_one("#vault-line", Static).update("Could not open the vault: see the error.")
         self._update_status()
 
     def _open_vault(self) -> None:
         backend = self.app.backend  # type: ignore[attr-defined]
-        vault = backend.vault
-        self.query_one("#vault-line", Static).update(
-            f"Vault {vault.name} · resource group {vault.resource_group} · subscription {vault.subscription_id}"
-        )
+        self.query_one("#vault-line", Static).update(_vault_line(backend.vault))
         self.query_one(ModeBanner).refresh_modes()
         self.reload_items()
         self.load_fabrics(None, "detail")
+        selected = self.items_table.selected
+        if selected is not None and selected.id not in self.points:
+            self.load_points(selected, "detail")  # rows from the early read were highlighted before the backend
 
     def reload_items(self) -> None:
         self.generation += 1
@@ -305,7 +345,7 @@ class DashboardScreen(Screen[None]):
     def _row_changed(self, event: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
         item = self.items_table.selected
-        if item is not None and item.id not in self.points:
+        if item is not None and item.id not in self.points and getattr(self.app, "backend", None) is not None:
             self.load_points(item, "detail")
         self._show_detail()
 
