@@ -428,11 +428,10 @@ class DashboardScreen(Screen[None]):
         if ages_due:
             self._aged_at = now
             self.items_table.refresh_ages(now)
-        if app.session.retries:
+        if app.session.retries or ages_due:
+            # The detail's "… ago" follows the table's ages, or the two disagree about the same point.
             self._show_jobs()
             self._show_detail()
-        elif ages_due:
-            self._show_jobs()
 
     def on_screen_resume(self) -> None:
         self.refresh_bindings()
