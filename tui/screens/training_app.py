@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from textual import events
 from textual.app import SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from core.clock import AcceleratedClock
@@ -45,6 +46,24 @@ TRAINING_KEYS: dict[str, str] = {
     "skip": "5",
     "debrief": "d",
 }
+# Shown in the footer of the screens a lesson passes through (job detail, history); the training screens name
+# them on their lesson line instead, where they do not crowd out the dashboard's verbs.
+TIME_BINDINGS: list[BindingType] = [
+    Binding("n", "cycle_speed", "Speed", id="training-speed", tooltip="Simulated time: paused, 1×, 10×, 60×"),
+    Binding("5", "skip_ahead", "+5 min", id="training-skip", tooltip="Skip 5 minutes of simulated time"),
+    Binding("d", "debrief", "Debrief", id="training-debrief", tooltip="The debrief so far, exportable"),
+]
+
+
+def out_of_footer(bindings: list[BindingType]) -> list[BindingType]:
+    """The app's lesson keys bound again on a screen, same ids and actions, without a footer entry."""
+    return [
+        replace(b, action=b.action if "." in b.action else f"app.{b.action}", show=False)
+        for b in bindings
+        if isinstance(b, Binding)
+    ]
+
+
 _SEVERITY = {"praise": "information", "explain": "information", "warn": "warning"}
 
 
@@ -61,11 +80,8 @@ class TrainingApp(FailbackApp):
     TITLE = "avs-failback training"
     # Resolved from this file otherwise: the stylesheet is the dashboard's own.
     CSS_PATH = str(Path(__file__).resolve().parent.parent / "app.tcss")
-    BINDINGS = [
-        Binding("n", "cycle_speed", "Speed", id="training-speed", tooltip="Simulated time: paused, 1×, 10×, 60×"),
-        Binding("5", "skip_ahead", "+5 min", id="training-skip", tooltip="Skip 5 minutes of simulated time"),
-        Binding("d", "debrief", "Debrief", id="training-debrief", tooltip="The debrief so far, exportable"),
-    ]
+    BINDING_GROUP_TITLE = "Training, on every screen"
+    BINDINGS = TIME_BINDINGS
 
     def __init__(
         self,

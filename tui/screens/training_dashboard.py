@@ -9,7 +9,8 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer
 
 from core.failback import can_commit, can_failover
 from core.model import ProtectedItem
@@ -17,8 +18,10 @@ from core.recovery import PointOption
 from tui.messages import ItemRefreshed, ItemsLoaded
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.preflight import PreflightGate, PreflightRead, PreflightScreen
+from tui.screens.training_app import TIME_BINDINGS, out_of_footer
 from tui.session import MANUAL_CHECKS
 from tui.widgets.banner import ModeBanner
+from tui.widgets.lesson_keys import LessonKeys
 from tui.widgets.speed import TrainingBanner
 from tui.widgets.walkthrough import WalkthroughPane
 
@@ -43,10 +46,37 @@ class TrainingPreflightScreen(PreflightScreen):
 
 
 class TrainingDashboardScreen(DashboardScreen):
+    """The dashboard's footer keeps its verbs, F1 and the palette; the lesson's keys have a line of their own."""
+
+    BINDING_GROUP_TITLE = "Training lesson"
     BINDINGS = [
-        Binding("w", "toggle_walkthrough", "Walkthrough", id="training-walkthrough", tooltip="Show or hide the lesson"),
-        Binding("E", "export_report", "Report", id="training-report", tooltip="Export the session report (Markdown)"),
+        Binding(
+            "w",
+            "toggle_walkthrough",
+            "Walkthrough",
+            id="training-walkthrough",
+            show=False,
+            tooltip="Show or hide the lesson",
+        ),
+        Binding(
+            "E",
+            "export_report",
+            "Report",
+            id="training-report",
+            show=False,
+            tooltip="Export the session report (Markdown)",
+        ),
+        *out_of_footer(TIME_BINDINGS),
     ]
+    DEFAULT_CSS = """
+    TrainingDashboardScreen #training-body {
+        height: 1fr;
+    }
+    TrainingDashboardScreen #training-main {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,10 +86,17 @@ class TrainingDashboardScreen(DashboardScreen):
         self._time_shown: datetime | None = None
 
     def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            # Same banner, with the speed of simulated time in it.
-            yield TrainingBanner() if type(widget) is ModeBanner else widget
-        yield WalkthroughPane(id="walkthrough")
+        # Same banner, with the speed of simulated time in it, and the footer under both columns: the pane beside
+        # the dashboard stops above the lesson line, so neither the footer's right end nor the banner is covered.
+        yield TrainingBanner()
+        with Horizontal(id="training-body"):
+            with Vertical(id="training-main"):
+                for widget in super().compose():
+                    if not isinstance(widget, ModeBanner | Footer):
+                        yield widget
+            yield WalkthroughPane(id="walkthrough")
+        yield LessonKeys(id="lesson-keys")
+        yield Footer()
 
     @property
     def pane(self) -> WalkthroughPane:

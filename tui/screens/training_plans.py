@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from textual import on
-from textual.widgets import DataTable
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer
 
 from core.plans import MemberState, PlanView, can_commit_plan
 from tui.screens.plans import PlanFailoverPrepared, PlanOperationSent, PlanReprotectStepped, PlansScreen
+from tui.screens.training_app import TIME_BINDINGS, out_of_footer
+from tui.widgets.lesson_keys import PLAN_LESSON_KEY_IDS, LessonKeys
+
+# Kept on their keys, out of the footer, which at 80 columns has room for the plan verbs only. The lesson line names
+# the first two, and F1.
+_QUIETER = ("plan-open-job", "plan-preflight", "plan-resume", "plans-refresh")
 
 
 class TrainingPlansScreen(PlansScreen):
     """Same keys and dialogs as the plans screen; the App's walkthrough hears what the trainee does here."""
+
+    BINDING_GROUP_TITLE = "Training lesson"
+    BINDINGS = [
+        *(replace(b, show=False) for b in PlansScreen.BINDINGS if isinstance(b, Binding) and b.id in _QUIETER),
+        Binding("ctrl+q", "app.quit", "Quit", id="quit-plans-ctrl", show=False),
+        Binding("f1", "app.help", "Help", id="help", show=False, tooltip="List every key"),
+        *out_of_footer(TIME_BINDINGS),
+    ]
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, Footer):
+                yield LessonKeys(PLAN_LESSON_KEY_IDS, id="lesson-keys")
+            yield widget
 
     def __init__(self, select: str = "") -> None:
         super().__init__(select=select)
