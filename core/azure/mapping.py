@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -40,15 +41,26 @@ _SEGMENT = re.compile(r"/([^/]+)/([^/]+)", re.IGNORECASE)
 def parse_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
-    text = value.strip()
-    if text.endswith("Z") or text.endswith("z"):
-        text = text[:-1] + "+00:00"
-    # .NET writes 7 fractional digits; fromisoformat takes at most 6.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    return _parse_text(value)
+
+
+# A page of items repeats a handful of instants (the service's now, heartbeats, the newest points): each string
+# is parsed once. datetimes are immutable, so sharing them is safe.
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(text)
+        # Python 3.11 reads ASR's own form (7 fractional digits, Z) as it is.
+        parsed = datetime.fromisoformat(value)
     except ValueError:
-        return None
+        text = value.strip()
+        if text.endswith("Z") or text.endswith("z"):
+            text = text[:-1] + "+00:00"
+        # .NET writes 7 fractional digits; older readers take at most 6.
+        text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     if parsed.year in _NEVER_YEARS:
@@ -57,6 +69,8 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _str(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     return str(value)
@@ -70,6 +84,8 @@ def _int(value: Any) -> int | None:
 
 
 def _dict(value: Any) -> Json:
+    if type(value) is dict:  # what json gives; the ABC check below is slow for the common case
+        return value
     return value if isinstance(value, Mapping) else {}
 
 
@@ -79,7 +95,18 @@ def _list(value: Any) -> list[Any]:
 
 def segment(arm_id: str, name: str) -> str:
     """The value after `name` in an ARM id (case-insensitive), or ""."""
-    parts = arm_id.strip("/").split("/")
+    trimmed = arm_id.strip("/")
+    if trimmed.isascii():
+        # One search instead of splitting and lower-casing every part (items carry long ids); ASCII only, so
+        # lower-casing keeps every index in place.
+        padded = f"/{trimmed}/"
+        key = f"/{name.lower()}/"
+        at = padded.lower().find(key)
+        if at < 0:
+            return ""
+        start = at + len(key)
+        return padded[start : padded.find("/", start)] if start < len(padded) else ""
+    parts = trimmed.split("/")
     for i in range(0, len(parts) - 1):
         if parts[i].lower() == name.lower():
             return parts[i + 1]
@@ -92,7 +119,7 @@ def last_segment(url_or_id: str) -> str:
 
 
 def _props(doc: Json) -> Json:
-    if not isinstance(doc, Mapping):
+    if type(doc) is not dict and not isinstance(doc, Mapping):
         raise MalformedResponse(f"expected a JSON object, got {type(doc).__name__}")
     return _dict(doc.get("properties"))
 
@@ -149,9 +176,7 @@ def protected_item(doc: Json) -> ProtectedItem:
         active_site_type=_str(details.get("activeSiteType")),
         multi_vm_group_id=_str(details.get("multiVmGroupId")),
         multi_vm_group_name=_str(details.get("multiVmGroupName")),
-        recovery_plans=tuple(
-            _str(p) for p in _list(props.get("recoveryPlanNames") or props.get("recoveryPlans"))
-        ),
+        recovery_plans=tuple(_str(p) for p in _list(props.get("recoveryPlanNames") or props.get("recoveryPlans"))),
         rpo_seconds=rpo,
         last_heartbeat=parse_time(details.get("lastHeartbeat")),
         last_recovery_point_time=newest,

@@ -97,6 +97,7 @@ class ArmEmulator:
         self.page_size = page_size or scenario.settings.page_size
         self._lock = threading.RLock()
         self._sim = Vault(scenario, clock.now(), self.faults)
+        self._item_texts = shapes.ItemDocuments(self._sim)
         # Request and correlation ids: their own stream, so the number of reads never shifts the job names.
         self._request_ids = seeded(f"requests/{self._sim.prefix.lower()}")
         self._hour = -1
@@ -488,6 +489,14 @@ class ArmEmulator:
             out["nextLink"] = None
         return 200, out
 
+    def _paged_text(
+        self, path: str, values: list[Any], query: dict[str, str], encode: Callable[[Any], str]
+    ) -> EmulatorResponse:
+        """As _paged, with each entry already JSON text: the page is joined, not encoded again."""
+        status, page = self._paged(path, values, query, encode)
+        text = '{"value": [' + ", ".join(page["value"]) + '], "nextLink": ' + json.dumps(page["nextLink"]) + "}"
+        return EmulatorResponse(status, {}, text.encode())
+
     def _accepted(self, job: SimJob, resource_id: str) -> EmulatorResponse:
         location = f"{self.base_url}{resource_id}/operationresults/{job.name}?api-version={LRO_API_VERSION}"
         status = (
@@ -534,7 +543,7 @@ class ArmEmulator:
 
     # -- handlers ------------------------------------------------------------------------------------------
 
-    def _list_items(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+    def _list_items(self, params: dict[str, str], query: dict[str, str], body: Any) -> EmulatorResponse:
         now = self.clock.now()
         items = list(self._sim.items.values())
         if "fabric" in params:
@@ -563,7 +572,7 @@ class ArmEmulator:
                         "replicated items; use RecoveryPlanName, InstanceType or SourceFabricName.",
                     )
             items = [i for i in items if odata.evaluate(tree, functools.partial(self._item_clause, item=i))]
-        return self._paged(self._current_path, items, query, lambda i: shapes.item(self._sim, i, now))
+        return self._paged_text(self._current_path, items, query, lambda i: self._item_texts.text(i, now))
 
     def _item_clause(self, clause: odata.Clause, item: SimItem) -> bool:
         prop, value = clause.prop.lower(), clause.value.lower()

@@ -91,6 +91,9 @@ def _make_handler(emulator: ArmEmulator) -> type[http.server.BaseHTTPRequestHand
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "avs-failback-emulator"
+        # The headers and the body leave in separate writes (and TLS records): with Nagle's algorithm the last
+        # segment of a page would wait for the client's delayed ACK.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

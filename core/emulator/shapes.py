@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import json
+import re
+import uuid
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.emulator.jobs import SimJob, SimTask, TaskError
-from core.emulator.scenario import FabricSpec, HealthErrorSpec
+from core.emulator.scenario import FabricSpec, HealthErrorSpec, ItemSpec
 from core.emulator.vault import SimItem, SimPlan, Vault
 
 IDLE_START = "1753-01-01T01:01:01Z"
@@ -41,6 +45,10 @@ def _scenario(vault: Vault, job_name: str) -> dict[str, Any]:
 
 
 def health_error(spec: HealthErrorSpec, entity: str, created: datetime) -> dict[str, Any]:
+    return _health_error(spec, entity, ts(created))
+
+
+def _health_error(spec: HealthErrorSpec, entity: str, created: str | None) -> dict[str, Any]:
     return {
         "innerHealthErrors": [],
         "errorSource": "Replication",
@@ -52,7 +60,7 @@ def health_error(spec: HealthErrorSpec, entity: str, created: datetime) -> dict[
         "errorMessage": spec.message,
         "possibleCauses": spec.possible_causes,
         "recommendedAction": spec.recommended_action,
-        "creationTimeUtc": ts(created),
+        "creationTimeUtc": created,
         "recoveryProviderErrorMessage": None,
         "entityId": entity,
         "errorId": f"{spec.code}-{entity}",
@@ -61,20 +69,97 @@ def health_error(spec: HealthErrorSpec, entity: str, created: datetime) -> dict[
 
 
 def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
-    state, description = vault.protection_state(it)
+    return _item_document(vault, it, item_values(vault, it, now))
+
+
+@dataclass(slots=True)
+class ItemValues:
+    """What an item's document says that differs between items of one shape, or moves with the clock.
+
+    The rest of the document follows from the item's shape (stage, provider, fabric, spec, job running): a
+    listing encodes each shape once and splices these values into the encoded text.
+    """
+
+    # Moves with the clock.
+    has_end: bool  # whether the item has any recovery point; also chooses some wording (part of the shape)
+    start: str | None
+    end: str | None
+    rpo: int | None
+    calculated: str | None
+    heartbeat: str | None
+    health_created: str | None
+    # Each item's own text; these also appear inside longer strings (ids, disk names).
+    name: str
+    friendly: str
+    vm_id: str
+    ip: str
+    process_server_id: str
+    master_target_id: str
+    group_id: str
+    group_name: str
+    # Each item's own whole JSON values.
+    failover_time: str
+    point: str | None
+    scenario: Any
+
+
+# Slots that stand for a whole JSON value, and slots spliced into strings (JSON-escaped, without quotes).
+_VALUE_SLOTS = (
+    "start",
+    "end",
+    "rpo",
+    "calculated",
+    "heartbeat",
+    "health_created",
+    "failover_time",
+    "point",
+    "scenario",
+)
+_TEXT_SLOTS = ("name", "friendly", "vm_id", "ip", "process_server_id", "master_target_id", "group_id", "group_name")
+
+
+def item_values(vault: Vault, it: SimItem, now: datetime) -> ItemValues:
     start, end = vault.retention_window(it, now)
-    fabric_id = vault.fabric_id(it.fabric)
     replicating = it.frozen_at is None and it.stage != "not-ready"
     rpo = int((now - end).total_seconds()) if end and replicating else (it.spec.rpo_seconds if end else None)
+    heartbeat_age = 45 if it.provider == "InMageAzureV2" else 30
+    return ItemValues(
+        has_end=end is not None,
+        start=ts(start),
+        end=ts(end),
+        rpo=rpo,
+        calculated=ts(now) if end else None,
+        heartbeat=ts(now - timedelta(seconds=heartbeat_age)),
+        health_created=ts(now - timedelta(minutes=20)) if it.spec.health_errors else None,
+        name=it.name,
+        friendly=it.friendly,
+        vm_id=it.vm_id,
+        ip=it.spec.ip,
+        process_server_id=it.process_server_id,
+        master_target_id=it.master_target_id,
+        group_id=it.group_id or it.vm_id,
+        group_name=it.spec.group or it.group_id or it.vm_id,
+        failover_time=ts(it.last_failover_time) or NEVER,
+        point=it.failover_point_id or None,
+        scenario=_scenario(vault, it.current_job),
+    )
+
+
+def _item_document(vault: Vault, it: SimItem, v: ItemValues) -> dict[str, Any]:
+    """The item as ASR writes it: its shape from `it`, its own values from `v` (or markers standing in)."""
+    state, description = vault.protection_state(it)
+    fabric_id = vault.fabric_id(it.fabric)
+    replicating = it.frozen_at is None and it.stage != "not-ready"
+    has_end = v.has_end
     flowing = replicating and it.stalled_at is None
     recovered = it.stage in ("failed-over", "committed")
     disks = [
         {
-            "diskId": f"{it.vm_id}:disk{n}",
-            "diskName": f"[{it.fabric.friendly_name}] {it.friendly}/{it.friendly}{'' if n == 0 else f'_{n}'}.vmdk",
+            "diskId": f"{v.vm_id}:disk{n}",
+            "diskName": f"[{it.fabric.friendly_name}] {v.friendly}/{v.friendly}{'' if n == 0 else f'_{n}'}.vmdk",
             "protectionStage": "DifferentialSync" if replicating else "Paused",
             "healthErrorCode": None,
-            "rpoInSeconds": rpo,
+            "rpoInSeconds": v.rpo,
             "resyncRequired": "False",
             "resyncProgressPercentage": 100,
             "resyncDurationInSeconds": 0,
@@ -84,35 +169,33 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
             "psDataInMB": 0.0,
             "targetDataInMB": 0.0,
             "diskResized": "False",
-            "lastRpoCalculatedTime": ts(now) if end else None,
+            "lastRpoCalculatedTime": v.calculated,
         }
         for n in range(2)
     ]
-    group_name = it.spec.group or it.group_id or it.vm_id
-    group_id = it.group_id or it.vm_id
     if it.provider == "InMageAzureV2":
         details: dict[str, Any] = {
             "instanceType": "InMageAzureV2",
-            "infrastructureVmId": it.vm_id,
+            "infrastructureVmId": v.vm_id,
             "vCenterInfrastructureId": f"vcenter-{it.fabric.name}",
-            "protectionStage": "Protected" if end else "InitialReplication",
-            "vmId": it.vm_id,
+            "protectionStage": "Protected" if has_end else "InitialReplication",
+            "vmId": v.vm_id,
             "vmProtectionState": "Protected",
             "vmProtectionStateDescription": "Protected",
-            "resyncProgressPercentage": 100 if end else 0,
-            "rpoInSeconds": rpo,
-            "processServerId": it.process_server_id,
-            "masterTargetId": it.master_target_id,
+            "resyncProgressPercentage": 100 if has_end else 0,
+            "rpoInSeconds": v.rpo,
+            "processServerId": v.process_server_id,
+            "masterTargetId": v.master_target_id,
             "osType": it.spec.os,
-            "ipAddress": it.spec.ip,
+            "ipAddress": v.ip,
             "agentVersion": "9.62.7096.1",
-            "lastHeartbeat": ts(now - timedelta(seconds=45)),
-            "multiVmGroupId": group_id,
-            "multiVmGroupName": group_name,
+            "lastHeartbeat": v.heartbeat,
+            "multiVmGroupId": v.group_id,
+            "multiVmGroupName": v.group_name,
             "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
-            "recoveryAzureVMName": it.friendly,
-            "lastRecoveryPointReceived": ts(end),
-            "lastRpoCalculatedTime": ts(now) if end else None,
+            "recoveryAzureVMName": v.friendly,
+            "lastRecoveryPointReceived": v.end,
+            "lastRpoCalculatedTime": v.calculated,
             "protectedDisks": disks,
             "validationErrors": [],
         }
@@ -120,30 +203,30 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
         details = {
             "instanceType": it.provider,
             "activeSiteType": "Azure",
-            "osDetails": {"osType": it.spec.os, "osVhdId": f"{it.vm_id}:disk0", "vhdName": f"{it.friendly}.vmdk"},
+            "osDetails": {"osType": it.spec.os, "osVhdId": f"{v.vm_id}:disk0", "vhdName": f"{v.friendly}.vmdk"},
             "protectionStage": "Resynchronization"
             if it.spec.not_ready == "initial-replication"
             else ("DifferentialSync" if replicating else "Paused"),
-            "vmId": it.vm_id,
+            "vmId": v.vm_id,
             "vmProtectionState": state,
             "vmProtectionStateDescription": description,
             "resyncDetails": {
                 "initialReplicationType": "InitialReplication",
                 "initialReplicationProgressPercentage": 37 if it.spec.not_ready == "initial-replication" else 100,
             },
-            "retentionWindowStart": ts(start),
-            "retentionWindowEnd": ts(end),
+            "retentionWindowStart": v.start,
+            "retentionWindowEnd": v.end,
             "compressedDataRateInMB": 0.42 if flowing else 0.0,
             "uncompressedDataRateInMB": 1.73 if flowing else 0.0,
-            "rpoInSeconds": rpo,
+            "rpoInSeconds": v.rpo,
             "protectedDisks": disks,
-            "ipAddress": it.spec.ip,
-            "lastHeartbeat": ts(now - timedelta(seconds=30)),
-            "processServerId": it.process_server_id,
-            "masterTargetId": it.master_target_id,
+            "ipAddress": v.ip,
+            "lastHeartbeat": v.heartbeat,
+            "processServerId": v.process_server_id,
+            "masterTargetId": v.master_target_id,
             "consistencyPoints": {},
-            "multiVmGroupId": group_id,
-            "multiVmGroupName": group_name,
+            "multiVmGroupId": v.group_id,
+            "multiVmGroupName": v.group_name,
             "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
             "agentDetails": {
                 "agentVersion": "9.62.7096.1",
@@ -151,12 +234,12 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
                 "postUpdateRebootStatus": "NotRequired",
             },
             "vCenterInfrastructureId": f"vcenter-{it.fabric.name}",
-            "infrastructureVmId": it.vm_id,
+            "infrastructureVmId": v.vm_id,
             "discoveryType": "vCenter",
             "datastores": [d.name for m in _all_masters(vault) for d in m.datastores][:1],
             "validationErrors": [],
-            "lastRpoCalculatedTime": ts(now) if end else None,
-            "lastUpdateReceivedTime": ts(end),
+            "lastRpoCalculatedTime": v.calculated,
+            "lastUpdateReceivedTime": v.end,
             "osVersion": "Windows Server 2019" if it.spec.os == "Windows" else "Ubuntu 22.04",
             "isAdditionalStatsAvailable": False,
             "totalDataTransferred": 0,
@@ -165,9 +248,9 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
     policy = "avs-to-azure" if it.provider == "InMageAzureV2" else "azure-to-avs-failback"
     provider_id = f"{fabric_id}/replicationRecoveryServicesProviders/{vault.host_id('cs', it.fabric.name)}"
     props: dict[str, Any] = {
-        "friendlyName": it.friendly,
+        "friendlyName": v.friendly,
         "protectedItemType": "",
-        "protectableItemId": f"{container_id}/replicationProtectableItems/{it.vm_id}",
+        "protectableItemId": f"{container_id}/replicationProtectableItems/{v.vm_id}",
         "recoveryServicesProviderId": provider_id,
         "primaryFabricFriendlyName": it.fabric.friendly_name,
         "primaryFabricProvider": "InMageFabric" if it.provider != "InMageAzureV2" else "VMware",
@@ -185,18 +268,129 @@ def item(vault: Vault, it: SimItem, now: datetime) -> dict[str, Any]:
         "allowedOperations": vault.allowed_operations(it),
         "replicationHealth": it.spec.replication_health,
         "failoverHealth": it.spec.failover_health,
-        "healthErrors": [health_error(e, it.vm_id, now - timedelta(minutes=20)) for e in it.spec.health_errors],
+        "healthErrors": [_health_error(e, v.vm_id, v.health_created) for e in it.spec.health_errors],
         "policyId": f"{vault.prefix}/replicationPolicies/{policy}",
         "policyFriendlyName": policy,
-        "lastSuccessfulFailoverTime": ts(it.last_failover_time) or NEVER,
+        "lastSuccessfulFailoverTime": v.failover_time,
         "lastSuccessfulTestFailoverTime": NEVER,
-        "currentScenario": _scenario(vault, it.current_job),
-        "failoverRecoveryPointId": it.failover_point_id or None,
+        "currentScenario": v.scenario,
+        "failoverRecoveryPointId": v.point,
         "providerSpecificDetails": details,
-        "recoveryContainerId": vault.container_id(it),
-        "eventCorrelationId": it.vm_id,
+        "recoveryContainerId": container_id,
+        "eventCorrelationId": v.vm_id,
     }
-    return {"id": vault.item_id(it), "name": it.name, "type": _RPI_TYPE, "properties": props}
+    return {
+        "id": f"{container_id}/replicationProtectedItems/{v.name}",
+        "name": v.name,
+        "type": _RPI_TYPE,
+        "properties": props,
+    }
+
+
+# The spec fields that shape an item's document (the others reach it through ItemValues).
+_SPEC_SHAPE = tuple(f.name for f in fields(ItemSpec) if f.name not in ("name", "rpi_name", "ip", "group"))
+# SimItem fields that reach the document through ItemValues, or not at all (plans), or are keyed otherwise.
+_ITEM_NOT_SHAPE = frozenset(
+    {
+        "name",
+        "friendly",
+        "vm_id",
+        "group_id",
+        "process_server_id",
+        "master_target_id",
+        "failover_point_id",
+        "last_failover_time",
+        "current_job",
+        "plans",
+        "spec",
+        "fabric",
+    }
+)
+_MAX_SHAPES = 2048
+
+
+class ItemDocuments:
+    """Items as JSON text for listings: each shape of item is encoded once, and each item's values spliced in.
+
+    A page of a big vault would otherwise build and encode fifty documents of some hundred fields each, when
+    items of one shape (same stage, provider, fabric, spec and job state) differ in a dozen values. The shape
+    is read from the item at every listing, so any change to an item (a failover, a commit, a job starting or
+    ending) gives it another shape, encoded afresh: nothing to invalidate by hand.
+    """
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+        # A marker no scenario text can contain by chance stands in for each value while a shape is encoded.
+        nonce = uuid.uuid4().hex
+        self._markers = {name: f"@{nonce}:{name}@" for name in (*_VALUE_SLOTS, *_TEXT_SLOTS)}
+        value_slots = "|".join(_VALUE_SLOTS)
+        text_slots = "|".join(_TEXT_SLOTS)
+        self._slot = re.compile(f'"@{nonce}:({value_slots})@"|@{nonce}:({text_slots})@')
+        self._templates: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def text(self, it: SimItem, now: datetime) -> str:
+        """The item's document as JSON, equal to json.dumps(item(vault, it, now))."""
+        v = item_values(self._vault, it, now)
+        shape = self._shape(it, v.has_end)
+        template = self._templates.get(shape)
+        if template is None:
+            if len(self._templates) >= _MAX_SHAPES:
+                self._templates.clear()  # a long session's past shapes; the current ones come back on demand
+            template = self._templates[shape] = self._template(it, v.has_end)
+        values = {name: _json_value(getattr(v, name)) for name in _VALUE_SLOTS}
+        for name in _TEXT_SLOTS:
+            text = getattr(v, name)
+            values[name] = text if _PLAIN.fullmatch(text) else json.dumps(text)[1:-1]
+        texts, slots = template
+        out: list[str] = [""] * (len(texts) + len(slots))
+        out[0::2] = texts
+        out[1::2] = [values[name] for name in slots]
+        return "".join(out)
+
+    def _shape(self, it: SimItem, has_end: bool) -> tuple[Any, ...]:
+        job = self._vault.jobs.get(it.current_job.lower()) if it.current_job else None
+        spec = it.spec
+        return (
+            has_end,
+            job is not None and job.running,
+            id(it.fabric),
+            bool(it.group_id),
+            *(getattr(spec, name) for name in _SPEC_SHAPE),
+            *(value for key, value in vars(it).items() if key not in _ITEM_NOT_SHAPE),
+        )
+
+    def _template(self, it: SimItem, has_end: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The shape's encoded text cut at each value: (texts, slot names), one more text than slots."""
+        stand_in = ItemValues(has_end=has_end, **self._markers)  # type: ignore[arg-type]
+        encoded = json.dumps(_item_document(self._vault, it, stand_in))
+        texts: list[str] = []
+        slots: list[str] = []
+        last = 0
+        for match in self._slot.finditer(encoded):
+            texts.append(encoded[last : match.start()])
+            slots.append(match.group(1) or match.group(2))
+            last = match.end()
+        texts.append(encoded[last:])
+        return tuple(texts), tuple(slots)
+
+
+# Printable ASCII without quote or backslash: JSON writes such text as it is.
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_string(value: str) -> str:
+    return json.dumps(value)
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value)
 
 
 def recovery_points(vault: Vault, it: SimItem, now: datetime) -> list[dict[str, Any]]:
