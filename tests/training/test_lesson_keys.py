@@ -118,7 +118,7 @@ async def test_plan_lesson_keys_on_the_plans_screen_at_80x24(make_lesson) -> Non
         bottom = bottom_lines(pilot)
         assert_all_shown(
             bottom,
-            ("f Fail back plan…", "c Commit plan…", "r Reprotect plan…", "t Job", "F Preflight")
+            ("f Fail back…", "c Commit…", "r Reprotect…", "t Job", "F Preflight")
             + ("n Speed", "5 +5 min", "d Debrief", "f1 Help", "^p palette"),
         )
         # Out of the footer, not unbound: F still answers on this screen.

@@ -130,14 +130,36 @@ def _action_done(job: Job | None, action_name: str) -> bool:
 class PlansScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="plans-back"),
-        Binding("f", "fail_back_plan", "Fail back plan…", id="plan-fail-back", tooltip="Preflight, point, confirm"),
-        Binding("c", "commit_plan", "Commit plan…", id="plan-commit", tooltip="Deletes the Azure VMs; typed name"),
-        Binding("r", "reprotect_plan", "Reprotect plan…", id="plan-reprotect", tooltip="Every VM AVS → Azure"),
+        Binding(
+            "f",
+            "fail_back_plan",
+            "Fail back…",
+            id="plan-fail-back",
+            tooltip="Fail back the plan: preflight, point, confirm",
+        ),
+        Binding(
+            "c",
+            "commit_plan",
+            "Commit…",
+            id="plan-commit",
+            tooltip="Commit the plan (deletes its Azure VMs; typed name)",
+        ),
+        Binding(
+            "r",
+            "reprotect_plan",
+            "Reprotect…",
+            id="plan-reprotect",
+            tooltip="Reprotect every VM of the plan AVS → Azure",
+        ),
         Binding("u", "resume_plan", "Resume…", id="plan-resume", tooltip="Manual action done: resume with a comment"),
         Binding("x", "stop_reprotect", "Stop reprotect", id="plan-stop-reprotect", tooltip="Send no more reprotects"),
-        Binding("t", "open_job", "Job", id="plan-open-job", tooltip="Progress of the plan's job, task by task"),
-        Binding("F", "preflight", "Preflight", id="plan-preflight", tooltip="Check the plan and the vault"),
-        Binding("g", "refresh", "Refresh", id="plans-refresh", tooltip="Read the plans and their VMs again"),
+        Binding(
+            "t", "open_job", "Job", id="plan-open-job", show=False, tooltip="Progress of the plan's job, task by task"
+        ),
+        Binding("F", "preflight", "Preflight", id="plan-preflight", show=False, tooltip="Check the plan and the vault"),
+        Binding(
+            "g", "refresh", "Refresh", id="plans-refresh", show=False, tooltip="Read the plans and their VMs again"
+        ),
     ]
 
     def __init__(self, select: str = "") -> None:
@@ -385,11 +407,9 @@ class PlansScreen(Screen[None]):
         if action == "open_job":
             return True if job is not None else None
         if action == "resume_plan":
-            return (
-                True
-                if job is not None and job_waiting_task(job) and not app.session.is_submitting("resume", job.name)
-                else None
-            )
+            if job is None or not job_waiting_task(job):
+                return False  # shown only while a manual action waits: at 80 columns the footer has no room to spare
+            return True if not app.session.is_submitting("resume", job.name) else None
         if action == "fail_back_plan":
             busy = app.session.is_submitting("plan-failover", view.plan.id)
             return True if view.stage is Stage.READY and not view.running_job_name and not busy else None
