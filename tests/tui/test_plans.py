@@ -223,6 +223,7 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         screen = await open_plans(pilot, "rp-intranet")
         text = screen_text(pilot)
         assert "manual, before boot: Repoint intranet DNS" in text and app.glyphs.uncheck in text
+        assert "u Resume…" not in text  # the key appears only while a manual action waits
         job_screen = await start_plan_failover_latest(pilot, screen)
         name = job_screen.job_name
 
@@ -241,6 +242,7 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         await wait_for(pilot, lambda: app.screen is screen, "back on the plans screen")
         await wait_for(pilot, lambda: screen.check_action("resume_plan", ()) is True, "resume offered")
         assert "Waiting for the operator" in screen_text(pilot)
+        assert "u Resume…" in screen_text(pilot).splitlines()[-1]
 
         await pilot.press("u")
         dialog = await wait_screen(pilot, PlanResumeDialog, "resume dialog")
@@ -259,6 +261,14 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         assert job.state is JobState.SUCCEEDED
         await back_to_plans(pilot, screen, Stage.FAILED_OVER)
         assert app.glyphs.check in screen_text(pilot), "the manual action is ticked once its task is done"
+
+
+async def test_the_plans_footer_fits_80_columns(app: FailbackApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_plans(pilot, "rp-erp")
+        footer = screen_text(pilot).splitlines()[-1]
+        for key in ("esc Back", "f Fail back…", "c Commit…", "r Reprotect…", "f1 Help", "^p palette"):
+            assert key in footer, f"{key!r} cut from the footer: {footer!r}"
 
 
 async def test_a_group_member_is_refused_alone_and_offered_its_plan(app: FailbackApp) -> None:
