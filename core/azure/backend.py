@@ -7,6 +7,7 @@ import email.utils
 import functools
 import json
 import queue
+import re
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -174,6 +175,39 @@ def _read_ahead(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
                 return
     finally:
         stop.set()
+
+
+# A list page's last member, when it is nextLink: `, "nextLink": "…"}` or `, "nextLink": null}` closing the body.
+# JSON escapes every quote inside a string, so an unescaped `"nextLink"` here is a key, and the `}` that ends the
+# body after its value closes the top-level object.
+_LINK_AT_END = re.compile(rb',\s*"nextLink"\s*:\s*("(?:[^"\\]|\\.)*"|null)\s*\}\s*\Z')
+_TAIL = 16384
+
+
+def _next_link_at_end(raw: bytes) -> tuple[bool, str | None]:
+    """(True, nextLink) when the body ends with its nextLink member; (False, None) when it must be parsed."""
+    match = _LINK_AT_END.search(raw, max(0, len(raw) - _TAIL))
+    if match is None:
+        return False, None
+    try:
+        link = json.loads(match.group(1))
+    except ValueError:
+        return False, None
+    return (True, link) if link is None or isinstance(link, str) else (False, None)
+
+
+def _page_json(page: bytes | dict[str, Any]) -> dict[str, Any]:
+    """A list page parsed (once) and checked for the ARM shape {value: [...], nextLink}."""
+    if isinstance(page, dict):
+        body: Any = page
+    else:
+        try:
+            body = json.loads(page)
+        except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+            raise MalformedResponse(f"A list page was not valid JSON: {exc}") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
+        raise MalformedResponse("A list page did not have the ARM shape {value: [...], nextLink}.")
+    return body
 
 
 def _read_pipeline(credential: Any, kwargs: dict[str, Any]) -> Any:
@@ -366,6 +400,13 @@ class AzureBackend:
 
     def _raw_pages(self, url: str) -> Iterator[dict[str, Any]]:
         """GET a list and follow nextLink verbatim (re-adding api-version, as the SDK pager does)."""
+        for page in self._raw_page_bodies(url):
+            yield _page_json(page)
+
+    def _raw_page_bodies(self, url: str) -> Iterator[bytes | dict[str, Any]]:
+        """The pages of a list as they arrive: the body's bytes when its nextLink could be read from its end,
+        else the page already parsed. Parsing a page (a few hundred KB) is then left to whoever reads the pages,
+        while the next request is on the wire."""
         from azure.core.rest import HttpRequest
 
         next_url: str | None = url
@@ -377,12 +418,23 @@ class AzureBackend:
             encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
             request = HttpRequest("GET", urllib.parse.urlunsplit(parsed._replace(query=encoded)))
             request.headers["Accept"] = "application/json"
-            body = self._raw_json(request, "A list page")
-            if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
-                raise MalformedResponse("A list page did not have the ARM shape {value: [...], nextLink}.")
-            yield body
-            link = body.get("nextLink")
+            raw = self._raw_bytes(request, "A list page")
+            found, link = _next_link_at_end(raw)
+            page: bytes | dict[str, Any] = raw
+            if not found:
+                page = _page_json(raw)
+                link = page.get("nextLink")
+            yield page
             next_url = str(link) if link else None
+
+    def _raw_bytes(self, request: Any, what: str) -> bytes:
+        """Send a GET through the read pipeline; the answer's body as it came."""
+        pipeline_response = self._call(lambda: self._reads.run(request))
+        response = pipeline_response.http_response
+        if response.status_code != 200:
+            self._call(response.raise_for_status)
+            raise ServiceError(f"{what} answered HTTP {response.status_code}", status=response.status_code)
+        return bytes(response.content)
 
     def _raw_json(self, request: Any, what: str) -> Any:
         """Send a GET through the read pipeline; the JSON its decode policy already parsed (not parsed twice)."""
@@ -435,7 +487,8 @@ class AzureBackend:
         if filter:
             url += "?" + urllib.parse.urlencode({"$filter": filter}, quote_via=urllib.parse.quote)
         membership = self.plan_membership(refresh=True)
-        for body in _read_ahead(self._raw_pages(url)):
+        for page in _read_ahead(self._raw_page_bodies(url)):
+            body = _page_json(page)
             items = [self._with_plans(mapping.protected_item(doc), membership) for doc in body.get("value", [])]
             yield items
 

@@ -127,9 +127,11 @@ def _props(doc: Json) -> Json:
 def current_scenario(value: Any) -> CurrentScenario | None:
     data = _dict(value)
     name = _str(data.get("scenarioName"))
+    if not name or name == IDLE_SCENARIO:  # most items: no job, and no need to read its id
+        return None
     job_id = _str(data.get("jobId"))
     job_name = last_segment(job_id)
-    if not name or name == IDLE_SCENARIO or not job_name or job_name == IDLE_SCENARIO:
+    if not job_name or job_name == IDLE_SCENARIO:
         return None
     return CurrentScenario(name=name, job_name=job_name, job_id=job_id, start_time=parse_time(data.get("startTime")))
 
@@ -154,6 +156,7 @@ def protected_item(doc: Json) -> ProtectedItem:
     details = _dict(props.get("providerSpecificDetails"))
     instance_type = _str(details.get("instanceType"))
     rpo = _int(details.get("rpoInSeconds"))
+    errors = _list(props.get("healthErrors"))
     newest = (
         parse_time(details.get("retentionWindowEnd"))
         or parse_time(details.get("lastRecoveryPointReceived"))
@@ -170,13 +173,13 @@ def protected_item(doc: Json) -> ProtectedItem:
         active_location=_str(props.get("activeLocation")),
         replication_health=_str(props.get("replicationHealth")),
         failover_health=_str(props.get("failoverHealth")),
-        allowed_operations=tuple(_str(op) for op in _list(props.get("allowedOperations"))),
+        allowed_operations=_strings(props.get("allowedOperations")),
         instance_type=instance_type,
         current_scenario=current_scenario(props.get("currentScenario")),
         active_site_type=_str(details.get("activeSiteType")),
         multi_vm_group_id=_str(details.get("multiVmGroupId")),
         multi_vm_group_name=_str(details.get("multiVmGroupName")),
-        recovery_plans=tuple(_str(p) for p in _list(props.get("recoveryPlanNames") or props.get("recoveryPlans"))),
+        recovery_plans=_strings(props.get("recoveryPlanNames") or props.get("recoveryPlans")),
         rpo_seconds=rpo,
         last_heartbeat=parse_time(details.get("lastHeartbeat")),
         last_recovery_point_time=newest,
@@ -189,8 +192,13 @@ def protected_item(doc: Json) -> ProtectedItem:
         recovery_fabric_friendly_name=_str(props.get("recoveryFabricFriendlyName")),
         last_successful_failover_time=parse_time(props.get("lastSuccessfulFailoverTime")),
         failover_recovery_point_id=_str(props.get("failoverRecoveryPointId")),
-        health_errors=tuple(health_error(_dict(e)) for e in _list(props.get("healthErrors"))),
+        health_errors=tuple(health_error(_dict(e)) for e in errors) if errors else (),
     )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A JSON list as a tuple of strings (anything else: empty)."""
+    return tuple(map(_str, value)) if isinstance(value, list) else ()
 
 
 def recovery_point(doc: Json) -> RecoveryPoint:
