@@ -118,8 +118,10 @@ _VALUE_SLOTS = (
 _TEXT_SLOTS = ("name", "friendly", "vm_id", "ip", "process_server_id", "master_target_id", "group_id", "group_name")
 
 
-def item_values(vault: Vault, it: SimItem, now: datetime) -> ItemValues:
-    start, end = vault.retention_window(it, now)
+def item_values(
+    vault: Vault, it: SimItem, now: datetime, window: tuple[datetime | None, datetime | None] | None = None
+) -> ItemValues:
+    start, end = vault.retention_window(it, now) if window is None else window
     replicating = it.frozen_at is None and it.stage != "not-ready"
     rpo = int((now - end).total_seconds()) if end and replicating else (it.spec.rpo_seconds if end else None)
     heartbeat_age = 45 if it.provider == "InMageAzureV2" else 30
@@ -327,10 +329,12 @@ class ItemDocuments:
         text_slots = "|".join(_TEXT_SLOTS)
         self._slot = re.compile(f'"@{nonce}:({value_slots})@"|@{nonce}:({text_slots})@')
         self._templates: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._windows: dict[tuple[Any, ...], tuple[datetime | None, datetime | None]] = {}
+        self._windows_at: datetime | None = None
 
     def text(self, it: SimItem, now: datetime) -> str:
         """The item's document as JSON, equal to json.dumps(item(vault, it, now))."""
-        v = item_values(self._vault, it, now)
+        v = item_values(self._vault, it, now, self._window(it, now))
         shape = self._shape(it, v.has_end)
         template = self._templates.get(shape)
         if template is None:
@@ -346,6 +350,27 @@ class ItemDocuments:
         out[0::2] = texts
         out[1::2] = [values[name] for name in slots]
         return "".join(out)
+
+    def _window(self, it: SimItem, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """The item's retention window, shared by the items that replicate alike (most of a big vault)."""
+        if now != self._windows_at:
+            self._windows.clear()
+            self._windows_at = now
+        spec = it.spec
+        # Everything Vault.retention_window reads from the item (the vault's settings do not change).
+        key = (
+            it.repl_start,
+            it.frozen_at,
+            it.stalled_at,
+            it.stage,
+            it.provider,
+            spec.rpo_seconds,
+            spec.app_offset_seconds,
+        )
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = self._vault.retention_window(it, now)
+        return window
 
     def _shape(self, it: SimItem, has_end: bool) -> tuple[Any, ...]:
         job = self._vault.jobs.get(it.current_job.lower()) if it.current_job else None
