@@ -103,6 +103,7 @@ class EmulatorTransport(RequestsTransport):  # type: ignore[misc]
         session.mount(emulator.base_url, EmulatorAdapter(emulator))
         kwargs.setdefault("session", session)
         kwargs.setdefault("session_owner", False)
+        kwargs.setdefault("connection_data_block_size", 1 << 20)  # a page is read in one block, not seventy
         super().__init__(**kwargs)
         self.emulator = emulator
 
