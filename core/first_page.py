@@ -84,6 +84,8 @@ class FirstPageReader:
         """
         if not getattr(settings, "demo", False) or not hasattr(os, "fork"):
             return None
+        if threading.active_count() > 1:
+            return None  # a fork copies only this thread: a lock another one holds would never be released
         read_fd, write_fd = os.pipe()
         try:
             pid = os.fork()

@@ -148,6 +148,8 @@ class FailbackApp(Controller, App[None]):
         self.schedule_poll(0.0)
 
     def on_backend_failed(self, message: BackendFailed) -> None:
+        if self.first_page_reader is not None:
+            self.first_page_reader.close()  # rows read elsewhere must not cover the failure
         self.broadcast(lambda: BackendFailed(message.error))
         self.show_error(message.error, heading="Could not open the vault")
 

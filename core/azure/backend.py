@@ -104,7 +104,8 @@ def translate_error(exc: BaseException) -> FailbackError:
         message = message or _first_line(exc)
         activity = next((d.activity_id for d in details if d.activity_id), "")
         if response is not None and not activity:
-            activity = _header(response.headers, "x-ms-correlation-request-id")
+            # Both response types azure-core raises with carry headers; its common base does not declare them.
+            activity = _header(getattr(response, "headers", {}), "x-ms-correlation-request-id")
         kwargs: dict[str, Any] = {"code": code, "status": status, "details": details, "activity_id": activity}
         if status == 401:
             return AuthenticationError(f"Azure refused the sign-in (401 {code}): {message}", details=details)

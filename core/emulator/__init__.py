@@ -1,10 +1,15 @@
 """The ARM emulator: a simulated Recovery Services vault behind the real ARM REST surface."""
 
+from typing import TYPE_CHECKING
+
 from core.emulator.arm import ArmEmulator, EmulatorResponse, RequestStats
 from core.emulator.faults import Fault, FaultPlan
 from core.emulator.scenario import Scenario, ScenarioError, ScenarioInfo, list_scenarios, load_scenario
 from core.emulator.transport import EmulatorTransport
 from core.emulator.vault import ArmError
+
+if TYPE_CHECKING:
+    from core.emulator.server import EmulatorServer, ServerInfo, generate_test_ca, serve
 
 _SERVER_NAMES = ("EmulatorServer", "ServerInfo", "generate_test_ca", "serve")
 

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import UTC
 from typing import Any
 
 import pytest
 
 import core.bootstrap
+import core.first_page as first_page
 from core.clock import ManualClock
 from core.config import Settings
+from core.errors import UsageError
 from core.first_page import FirstPageReader
-from tests.tui.helpers import screen_text, wait_for
+from tests.tui.helpers import screen_text, wait_for, wait_screen
 from tui.app import FailbackApp
 from tui.dialogs.error import ErrorDialog
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.jobs import JobsScreen
+from tui.screens.plans import PlansScreen
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the early read needs os.fork (not on Windows)")
 
@@ -83,11 +88,69 @@ async def test_without_an_early_page_the_dashboard_reads_the_vault_alone(monkeyp
     assert reader is not None
     opened = gate(monkeypatch)
     app = FailbackApp(DEMO, tz=UTC, ascii_glyphs=False, items_refresh_seconds=3600.0, first_page=reader)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
-        screen: DashboardScreen = app.screen  # type: ignore[assignment]
-        await wait_for(pilot, lambda: reader.done, "the failed child")
-        assert screen.items_table.row_count == 0
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+            screen: DashboardScreen = app.screen  # type: ignore[assignment]
+            await wait_for(pilot, lambda: reader.done, "the failed child")
+            assert screen.items_table.row_count == 0
+            opened.set()
+            await wait_for(pilot, lambda: screen.loaded_at is not None, "own read")
+            assert screen.items_table.row_count >= 30
+    finally:
         opened.set()
-        await wait_for(pilot, lambda: screen.loaded_at is not None, "own read")
-        assert screen.items_table.row_count >= 30
+        reader.close()
+
+
+async def test_a_vault_that_fails_to_open_is_not_covered_by_early_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_read = first_page._read_first_page
+
+    def late(settings: Any) -> Any:
+        time.sleep(1.0)  # the dashboard's own attempt fails before this page is ready
+        return real_read(settings)
+
+    monkeypatch.setattr(first_page, "_read_first_page", late)
+    reader = FirstPageReader.start(DEMO)
+    assert reader is not None
+
+    def refuse(settings: Any, *, clock: Any = None, emulator: Any = None) -> Any:
+        raise UsageError("No vault given.", hint="test")
+
+    monkeypatch.setattr(core.bootstrap, "build_backend", refuse)
+    app = FailbackApp(DEMO, tz=UTC, ascii_glyphs=False, items_refresh_seconds=3600.0, first_page=reader)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error")
+            await wait_for(pilot, lambda: reader.done, "the early read given up")
+            await pilot.press("escape")
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen, "dashboard")
+            await pilot.pause(0.3)
+            assert screen.items_table.row_count == 0
+            assert not screen.items_loading
+            assert "Could not open the vault" in screen_text(pilot)
+    finally:
+        reader.close()
+
+
+async def test_screens_opened_before_the_vault_read_it_once_it_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+    reader = FirstPageReader.start(DEMO)
+    assert reader is not None
+    opened = gate(monkeypatch)
+    app = FailbackApp(DEMO, tz=UTC, ascii_glyphs=False, items_refresh_seconds=3600.0, first_page=reader)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+            await wait_for(pilot, lambda: app.screen.items_table.row_count > 0, "the early rows", timeout=30)
+            await pilot.press("p")
+            plans = await wait_screen(pilot, PlansScreen, "the plans screen")
+            text = screen_text(pilot)
+            assert "Opening the vault…" in text and "No recovery plan" not in text
+            opened.set()
+            await wait_for(pilot, lambda: plans.views and not plans.loading, "the plans read once the vault opened")
+            assert "rp-erp" in plans.views
+            await pilot.press("escape", "j")
+            jobs = await wait_screen(pilot, JobsScreen, "the jobs screen")
+            await wait_for(pilot, lambda: not jobs.history_loading and "Opening" not in screen_text(pilot), "jobs")
+    finally:
+        opened.set()
+        reader.close()

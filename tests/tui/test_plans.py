@@ -243,6 +243,12 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         await wait_for(pilot, lambda: screen.check_action("resume_plan", ()) is True, "resume offered")
         assert "Waiting for the operator" in screen_text(pilot)
         assert "u Resume…" in screen_text(pilot).splitlines()[-1]
+        await pilot.resize_terminal(80, 24)  # the footer's fullest state, at the narrowest terminal
+        await pilot.pause()
+        footer = screen_text(pilot).splitlines()[-1]
+        assert "u Resume…" in footer and "f1 Help" in footer and "^p palette" in footer, footer
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
 
         await pilot.press("u")
         dialog = await wait_screen(pilot, PlanResumeDialog, "resume dialog")

@@ -173,8 +173,8 @@ class DashboardScreen(Screen[None]):
     def _show_first_page(self, page: Any) -> None:
         """Rows from the early read, until the dashboard's own read of the vault replaces them in place."""
         table = self.items_table
-        if self.generation or table.items:
-            return  # the vault's own list is already coming in
+        if self.generation or table.items or self.load_error is not None:
+            return  # the vault's own list is already coming in, or the vault could not be opened
         self.items_loading = True
         self.query_one("#vault-line", Static).update(_vault_line(page.vault))
         table.now = page.now

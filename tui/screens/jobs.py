@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from core.errors import FailbackError
 from core.model import Job, JobFilter, JobState
-from tui.messages import JobsListed, JobUpdated, LoadFailed
+from tui.messages import BackendReady, JobsListed, JobUpdated, LoadFailed
 from tui.text import age, clock_time
 from tui.widgets.banner import ModeBanner
 from tui.widgets.job_progress import duration
@@ -75,8 +75,12 @@ class JobsScreen(Screen[None]):
             start_time=now - window if window is not None else None,
         )
 
+    def on_backend_ready(self, message: BackendReady) -> None:
+        self.action_reload()  # opened while the vault was still opening: read it now
+
     def action_reload(self) -> None:
         if getattr(self.app, "backend", None) is None:
+            self.query_one("#jobs-status", Static).update("Opening the vault…")
             return
         state = STATE_FILTERS[self.state_index]
         self.query_one("#jobs-filter", Static).update(

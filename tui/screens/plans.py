@@ -30,7 +30,7 @@ from core.plans import (
 )
 from core.preflight import PreflightReport
 from tui.glyphs import Glyphs
-from tui.messages import JobUpdated, OperationStarted
+from tui.messages import BackendReady, JobUpdated, OperationStarted
 from tui.session import ActionRecord
 from tui.widgets.banner import ModeBanner
 
@@ -160,6 +160,8 @@ class PlansScreen(Screen[None]):
         Binding(
             "g", "refresh", "Refresh", id="plans-refresh", show=False, tooltip="Read the plans and their VMs again"
         ),
+        # ctrl+q still quits; at 80 columns its footer entry would push f1 Help off the line.
+        Binding("ctrl+q", "app.quit", "Quit", id="quit-plans", show=False),
     ]
 
     def __init__(self, select: str = "") -> None:
@@ -215,6 +217,9 @@ class PlansScreen(Screen[None]):
 
     def view_named(self, name: str) -> PlanView | None:
         return self.views.get(name)
+
+    def on_backend_ready(self, message: BackendReady) -> None:
+        self.action_refresh()  # opened while the vault was still opening: read it now
 
     def action_refresh(self) -> None:
         if getattr(self.app, "backend", None) is None or self.loading:
@@ -334,7 +339,10 @@ class PlansScreen(Screen[None]):
         view = self.selected
         body = self.query_one("#plan-body", Static)
         if view is None:
-            body.update("No recovery plan in this vault." if not self.loading else "Reading the plans…")
+            if getattr(self.app, "backend", None) is None:
+                body.update("Opening the vault…")
+            else:
+                body.update("No recovery plan in this vault." if not self.loading else "Reading the plans…")
         else:
             body.update(self.detail_text(view))
         self._show_reprotect()
@@ -344,7 +352,8 @@ class PlansScreen(Screen[None]):
         if not self._mounted:
             return
         app: Any = self.app
-        parts = ["Reading…" if self.loading else f"{len(self.plans)} plans"]
+        opening = app.backend is None
+        parts = ["Opening the vault…" if opening else "Reading…" if self.loading else f"{len(self.plans)} plans"]
         if self.read_at is not None and app.backend is not None:
             from tui.text import compact_duration
 

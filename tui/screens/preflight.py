@@ -20,6 +20,7 @@ from core.model import ProtectedItem, RecoveryPlan
 from core.preflight import Level, PreflightReport
 from tui.dialogs.base import Dialog
 from tui.glyphs import Glyphs
+from tui.messages import BackendReady
 from tui.widgets.banner import ModeBanner
 
 
@@ -185,6 +186,9 @@ class PreflightScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#preflight-target", Static).display = bool(self.target_name)
         self.action_recheck()
+
+    def on_backend_ready(self, message: BackendReady) -> None:
+        self.action_recheck()  # opened while the vault was still opening: check it now
 
     def action_recheck(self) -> None:
         if getattr(self.app, "backend", None) is None:
