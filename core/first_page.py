@@ -80,12 +80,11 @@ class FirstPageReader:
     def start(cls, settings: Any) -> FirstPageReader | None:
         """Fork the reader, or None where it does not apply (a real vault, no fork on this platform).
 
-        Call it before any thread exists (before the interface is imported): a fork copies only the calling thread.
+        Call it before any thread exists (before the interface is imported): a fork copies only the calling thread,
+        and a lock another thread held at that moment would never be released in the child.
         """
         if not getattr(settings, "demo", False) or not hasattr(os, "fork"):
             return None
-        if threading.active_count() > 1:
-            return None  # a fork copies only this thread: a lock another one holds would never be released
         read_fd, write_fd = os.pipe()
         try:
             pid = os.fork()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import threading
 
 TUI_COMMANDS = (None, "demo", "tui", "train")
 
@@ -95,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.first_page import FirstPageReader
 
-    # Forked before Textual is imported (no thread exists yet): the first rows are read on the other core.
-    reader = FirstPageReader.start(settings)
+    # Forked before Textual is imported: the first rows are read on the other core. Only while this is the one
+    # thread (a fork copies no other, nor releases the locks they hold); so it is here, at start-up.
+    reader = FirstPageReader.start(settings) if threading.active_count() == 1 else None
     try:
         from tui.app import FailbackApp
 

@@ -20,6 +20,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def fake_run(self: FailbackApp, *args: Any, **kwargs: Any) -> None:
         seen["settings"] = self.settings
         seen["glyphs"] = self.glyphs
+        seen["reader"] = self.first_page_reader
 
     def fake_cli(argv: list[str] | None = None) -> int:
         seen["cli"] = argv
@@ -76,3 +77,18 @@ def test_linux_console_gets_ascii_glyphs_and_the_ansi_theme() -> None:
         assert glyphs.stage_text(stage).isascii(), stage
     for state in JobState:
         assert glyphs.job_text(state).isascii(), state
+
+
+def test_no_early_read_is_forked_while_another_thread_runs(captured: dict[str, Any]) -> None:
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert entry.main(["demo"]) == 0
+    finally:
+        stop.set()
+        other.join()
+    assert captured["settings"].demo
+    assert captured["reader"] is None  # a fork would copy this thread only, and none of the locks it may hold
