@@ -50,6 +50,7 @@ class Tmux:
             text=True,
             bufsize=1,
         )
+        self._answer("attach-session")  # the attach answers first, once the client is in
         self._command("refresh-client -f no-output")  # no copy of the pane's output on this channel
 
     def _tmux(self, *args: str) -> str:
@@ -58,9 +59,14 @@ class Tmux:
 
     def _command(self, line: str) -> str:
         """Send one command on the control channel; its output (between %begin and %end)."""
-        assert self._control.stdin is not None and self._control.stdout is not None
+        assert self._control.stdin is not None
         self._control.stdin.write(line + "\n")
         self._control.stdin.flush()
+        return self._answer(line)
+
+    def _answer(self, line: str) -> str:
+        """The next %begin … %end block on the control channel (notifications in between are skipped)."""
+        assert self._control.stdout is not None
         out: list[str] = []
         inside = False
         for raw in self._control.stdout:

@@ -106,19 +106,22 @@ class FirstPageReader:
     def done(self) -> bool:
         return self._done
 
-    def poll(self) -> FirstPage | None:
-        """The page if the child has finished writing it; never waits."""
-        return self.wait(0.0)
+    def poll(self, timeout: float = 0.0) -> FirstPage | None:
+        """The page if the child has finished writing it within `timeout` seconds; never gives the child up."""
+        return self.wait(timeout, give_up=False)
 
-    def wait(self, timeout: float = DEFAULT_TIMEOUT) -> FirstPage | None:
-        """The page, waiting up to `timeout` seconds for the child; None if it failed, or on timeout (then killed)."""
+    def wait(self, timeout: float = DEFAULT_TIMEOUT, *, give_up: bool = True) -> FirstPage | None:
+        """The page, waiting up to `timeout` seconds for the child; None if it failed or is not done.
+
+        On a timeout with `give_up` the child is killed: no page will come.
+        """
         deadline = time.monotonic() + timeout
         with self._lock:
             while not self._done and self._fd is not None:
                 remaining = deadline - time.monotonic()
                 ready, _, _ = select.select([self._fd], [], [], max(0.0, remaining))
                 if not ready:
-                    if timeout > 0:
+                    if give_up:
                         self._finish(kill=True)
                     break
                 chunk = os.read(self._fd, 1 << 16)

@@ -45,6 +45,9 @@ STAGE_CYCLE: tuple[Stage | None, ...] = (None, *Stage)
 MUTATING = ("fail_back", "commit", "reprotect")
 # Backend seconds between two redraws of the table's age cells (each redraw writes only the cells that changed).
 AGE_REFRESH_SECONDS = 15.0
+# Before the first frame, how long to wait for an early page that is nearly read: drawing an empty table first
+# and the rows a moment later costs more than one frame with the rows, and the screen is blank meanwhile anyway.
+FIRST_PAGE_GRACE_SECONDS = 0.04
 # Below this width the detail pane goes under the table: beside it, the table's columns would be cut.
 NARROW_BELOW = 150
 
@@ -155,7 +158,7 @@ class DashboardScreen(Screen[None]):
         reader = getattr(self.app, "first_page_reader", None)
         if reader is None or reader.done:
             return
-        page = reader.poll()
+        page = reader.poll(FIRST_PAGE_GRACE_SECONDS)
         if page is not None:
             self._show_first_page(page)  # in time for the first frame
         elif not reader.done:
