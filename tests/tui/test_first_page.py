@@ -59,6 +59,7 @@ async def test_early_rows_come_before_the_backend_and_stay_put_when_it_opens(
             text = await wait_for(pilot, lambda: "sql-01" in screen_text(pilot) and screen_text(pilot), "rows drawn")
             assert "Loading items…" in text
             assert "Vault " in text and "resource group" in text
+            assert "Opening the vault: the detail follows" in text
             early = len(table.items)
 
             # Nothing mutating is possible on rows the dashboard has not read itself; moving around is.

@@ -182,6 +182,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#vault-line", Static).update(_vault_line(page.vault))
         table.now = page.now
         table.add_page(page.items)
+        self.query_one(ItemDetail).say("Opening the vault: the detail follows in a moment.")
         self._update_status()
 
     def on_backend_ready(self, message: BackendReady) -> None:

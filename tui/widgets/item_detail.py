@@ -141,8 +141,15 @@ class ItemDetail(VerticalScroll):
         yield Static("Select an item to see its detail.", id="detail-body")
 
     def show(self, item: ProtectedItem | None, ctx: DetailContext | None) -> None:
-        body = self.query_one("#detail-body", Static)
         shown = render_detail(item, ctx) if item is not None and ctx is not None else Text("No item selected.")
+        self._put(shown)
+
+    def say(self, text: str) -> None:
+        """A line in place of the detail, while there is none to show."""
+        self._put(Text(text))
+
+    def _put(self, shown: Text) -> None:
+        body = self.query_one("#detail-body", Static)
         # The same detail is not sent again: an update re-lays-out the pane and the screen around it.
         if shown != self._shown:
             self._shown = shown
