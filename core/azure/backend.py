@@ -433,22 +433,23 @@ class AzureBackend:
             yield page
             next_url = str(link) if link else None
 
-    def _raw_bytes(self, request: Any, what: str) -> bytes:
-        """Send a GET through the read pipeline; the answer's body as it came."""
+    def _read(self, request: Any, what: str) -> Any:
+        """Send a GET through the read pipeline; the pipeline response of a 200, or our error for anything else."""
         pipeline_response = self._call(lambda: self._reads.run(request))
         response = pipeline_response.http_response
         if response.status_code != 200:
             self._call(response.raise_for_status)
             raise ServiceError(f"{what} answered HTTP {response.status_code}", status=response.status_code)
-        return bytes(response.content)
+        return pipeline_response
+
+    def _raw_bytes(self, request: Any, what: str) -> bytes:
+        """The answer's body as it came."""
+        return bytes(self._read(request, what).http_response.content)
 
     def _raw_json(self, request: Any, what: str) -> Any:
-        """Send a GET through the read pipeline; the JSON its decode policy already parsed (not parsed twice)."""
-        pipeline_response = self._call(lambda: self._reads.run(request))
+        """The JSON the read pipeline's decode policy already parsed (not parsed twice)."""
+        pipeline_response = self._read(request, what)
         response = pipeline_response.http_response
-        if response.status_code != 200:
-            self._call(response.raise_for_status)
-            raise ServiceError(f"{what} answered HTTP {response.status_code}", status=response.status_code)
         body = pipeline_response.context.get("deserialized_data")
         if body is None:
             try:

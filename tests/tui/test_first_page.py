@@ -42,13 +42,18 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     return opened
 
 
+def demo_app(reader: FirstPageReader) -> FailbackApp:
+    """The console script's app on the demo vault, handed the early reader (its backend built by the app)."""
+    return FailbackApp(DEMO, tz=UTC, ascii_glyphs=False, items_refresh_seconds=3600.0, first_page=reader)
+
+
 async def test_early_rows_come_before_the_backend_and_stay_put_when_it_opens(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     reader = FirstPageReader.start(DEMO)
     assert reader is not None
     opened = gate(monkeypatch)
-    app = FailbackApp(DEMO, tz=UTC, ascii_glyphs=False, items_refresh_seconds=3600.0, first_page=reader)
+    app = demo_app(reader)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
@@ -88,7 +93,7 @@ async def test_without_an_early_page_the_dashboard_reads_the_vault_alone(monkeyp
     reader = FirstPageReader.start(Settings(demo=True, scenario="no-such-scenario"))  # the child fails at once
     assert reader is not None
     opened = gate(monkeypatch)
-    app = FailbackApp(DEMO, tz=UTC, ascii_glyphs=False, items_refresh_seconds=3600.0, first_page=reader)
+    app = demo_app(reader)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
@@ -118,7 +123,7 @@ async def test_a_vault_that_fails_to_open_is_not_covered_by_early_rows(monkeypat
         raise UsageError("No vault given.", hint="test")
 
     monkeypatch.setattr(core.bootstrap, "build_backend", refuse)
-    app = FailbackApp(DEMO, tz=UTC, ascii_glyphs=False, items_refresh_seconds=3600.0, first_page=reader)
+    app = demo_app(reader)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog), "the error")
@@ -137,7 +142,7 @@ async def test_screens_opened_before_the_vault_read_it_once_it_opens(monkeypatch
     reader = FirstPageReader.start(DEMO)
     assert reader is not None
     opened = gate(monkeypatch)
-    app = FailbackApp(DEMO, tz=UTC, ascii_glyphs=False, items_refresh_seconds=3600.0, first_page=reader)
+    app = demo_app(reader)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
