@@ -13,8 +13,7 @@ import pytest
 from core.bootstrap import build_backend
 from core.clock import ManualClock
 from core.config import Settings
-from core.training import load_training
-from tests.tui.helpers import screen_text, wait_for, wait_screen
+from tests.tui.helpers import lesson_app, screen_text, wait_for, wait_screen
 from tui.app import FailbackApp
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen, help_text
@@ -37,13 +36,6 @@ HELP_LINES = (
 )
 
 
-class StillTime:
-    """time.monotonic for the debrief, standing still."""
-
-    def __call__(self) -> float:
-        return 100.0
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
@@ -52,19 +44,8 @@ def clock() -> ManualClock:
 @pytest.fixture
 def make_lesson(clock: ManualClock, tmp_path: Path) -> Callable[[str], TrainingApp]:
     def make(name: str) -> TrainingApp:
-        lesson = load_training(name)
-        backend = build_backend(Settings(demo=True, scenario=lesson.scenario), clock=clock)
-        return TrainingApp(
-            lesson,
-            clock=clock,
-            backend=backend,
-            tz=UTC,
-            ascii_glyphs=False,
-            tick_seconds=0.05,
-            items_refresh_seconds=3600.0,
-            export_dir=tmp_path,
-            real_time=StillTime(),
-        )
+        app: TrainingApp = lesson_app(name, clock, tmp_path)
+        return app
 
     return make
 

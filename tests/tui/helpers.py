@@ -45,3 +45,33 @@ async def wait_screen(pilot: Pilot[Any], kind: type, what: str = "", timeout: fl
     screen = await wait_for(pilot, ready, what or kind.__name__, timeout)
     await pilot.pause()
     return screen
+
+
+class FakeRealTime:
+    """Stands in for time.monotonic: the debrief's real duration moves only when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def lesson_app(name: str, clock: Any, export_dir: Any, *, backend: Any = None, **kwargs: Any) -> Any:
+    """A TrainingApp on lesson `name` over the in-process emulator on `clock`, its real time standing still."""
+    from datetime import UTC
+
+    from core.bootstrap import build_backend
+    from core.config import Settings
+    from core.training import load_training
+    from tui.screens.training_app import TrainingApp
+
+    lesson = load_training(name)
+    if backend is None:
+        backend = build_backend(Settings(demo=True, scenario=lesson.scenario), clock=clock)
+    kwargs.setdefault("tick_seconds", 0.05)
+    kwargs.setdefault("items_refresh_seconds", 3600.0)
+    kwargs.setdefault("real_time", FakeRealTime())
+    return TrainingApp(
+        lesson, clock=clock, backend=backend, tz=UTC, ascii_glyphs=False, export_dir=export_dir, **kwargs
+    )

@@ -15,7 +15,7 @@ from core.config import Settings
 from core.failback import derive_stage
 from core.model import JobState, Stage
 from core.training import load_training
-from tests.tui.helpers import screen_text, wait_for, wait_screen
+from tests.tui.helpers import lesson_app, screen_text, wait_for, wait_screen
 from tui.dialogs.commit import CommitDialog
 from tui.dialogs.confirm_failover import ConfirmFailoverDialog
 from tui.dialogs.debrief import DebriefDialog
@@ -30,34 +30,11 @@ from tui.widgets.speed import SimulatedTime, TrainingBanner
 SIZE = (112, 32)
 
 
-class FakeRealTime:
-    """Stands in for time.monotonic: the debrief's real duration moves only when the test says."""
-
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def make_training(clock: Any, tmp_path: Path) -> Callable[..., TrainingApp]:
     def make(name: str, *, backend: Any = None, **kwargs: Any) -> TrainingApp:
-        lesson = load_training(name)
-        if backend is None:
-            backend = build_backend(Settings(demo=True, scenario=lesson.scenario), clock=clock)
-        kwargs.setdefault("tick_seconds", 0.05)
-        kwargs.setdefault("items_refresh_seconds", 3600.0)
-        return TrainingApp(
-            lesson,
-            clock=clock,
-            backend=backend,
-            tz=UTC,
-            ascii_glyphs=False,
-            export_dir=tmp_path / "exports",
-            real_time=FakeRealTime(),
-            **kwargs,
-        )
+        app: TrainingApp = lesson_app(name, clock, tmp_path / "exports", backend=backend, **kwargs)
+        return app
 
     return make
 

@@ -11,12 +11,10 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from core.bootstrap import build_backend
 from core.clock import ManualClock
-from core.config import Settings
-from core.training import list_training, load_training
+from core.training import list_training
+from tests.tui.helpers import lesson_app as make_lesson_app
 from tests.tui.helpers import wait_for, wait_screen
-from tests.tui.test_training import FakeRealTime
 from tui.dialogs.debrief import DebriefDialog
 from tui.screens.training import TrainingPickerScreen
 from tui.screens.training_app import TrainingApp
@@ -24,20 +22,7 @@ from tui.screens.training_dashboard import TrainingDashboardScreen, TrainingPref
 
 
 def lesson_app(name: str, tmp_path: Path) -> TrainingApp:
-    clock = ManualClock()
-    lesson = load_training(name)
-    backend = build_backend(Settings(demo=True, scenario=lesson.scenario), clock=clock)
-    app = TrainingApp(
-        lesson,
-        clock=clock,
-        backend=backend,
-        tz=UTC,
-        ascii_glyphs=False,
-        tick_seconds=0.05,
-        items_refresh_seconds=3600.0,
-        export_dir=tmp_path,
-        real_time=FakeRealTime(),
-    )
+    app: TrainingApp = make_lesson_app(name, ManualClock(), tmp_path)
     # Toasts leave on a real-time timer: a picture taken a moment later would differ. The walkthrough pane
     # says the same things, and it is what these pictures are about.
     app.notify = lambda *args, **kwargs: None  # type: ignore[method-assign]
