@@ -1685,6 +1685,21 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+def _sending_options(p: argparse.ArgumentParser, wait_help: str = "follow the job to its end") -> None:
+    """What every command that sends an action takes: follow it, for how long, and show its equivalents."""
+    p.add_argument("--wait", action="store_true", help=wait_help)
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --wait: give up waiting after this long")
+    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
+
+
+def _reprotect_target_options(p: argparse.ArgumentParser, master_help: str) -> None:
+    """Where a reprotect sends data from: the process server, master target, run-as account and policy."""
+    p.add_argument("--process-server", required=True, metavar="NAME", help="process server that sends data to Azure")
+    p.add_argument("--master-target", metavar="NAME", help=master_help)
+    p.add_argument("--run-as-account", metavar="ID", help="run-as account id (default: the fabric's first)")
+    p.add_argument("--policy", metavar="ARM_ID", help="replication policy for AVS → Azure (default: the vault's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     parser = argparse.ArgumentParser(
@@ -1711,30 +1726,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--point", required=True, metavar="latest|app-consistent|POINT_ID")
     p.add_argument("--yes", action="store_true", help="do not ask: the point's data loss is accepted")
     p.add_argument("--skip-preflight", action="store_true", help="send even when the preflight finds a problem")
-    p.add_argument("--wait", action="store_true", help="follow the job to its end")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting after this long")
-    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
+    _sending_options(p)
     p.set_defaults(run=cmd_failover)
 
     p = sub.add_parser("commit", parents=[common], help="commit a failover (deletes the Azure VM)")
     p.add_argument("item", metavar="ITEM")
     p.add_argument("--confirm", metavar="ITEM", help="the item's name again, typed out")
-    p.add_argument("--wait", action="store_true")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
-    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
+    _sending_options(p)
     p.set_defaults(run=cmd_commit)
 
     p = sub.add_parser("reprotect", parents=[common], help="replicate a committed item from AVS to Azure")
     p.add_argument("item", metavar="ITEM")
-    p.add_argument("--process-server", required=True, metavar="NAME", help="process server that sends data to Azure")
-    p.add_argument("--master-target", metavar="NAME", help="master target (default: the item's, or the first)")
-    p.add_argument("--run-as-account", metavar="ID", help="run-as account id (default: the fabric's first)")
-    p.add_argument("--policy", metavar="ARM_ID", help="replication policy for AVS → Azure (default: the vault's)")
+    _reprotect_target_options(p, master_help="master target (default: the item's, or the first)")
     p.add_argument("--yes", action="store_true")
-    p.add_argument("--wait", action="store_true", help="follow the job; retry while the agent registers")
     p.add_argument("--no-retry", action="store_true", help="with --wait: do not retry agent-registration failures")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
-    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
+    _sending_options(p, wait_help="follow the job; retry while the agent registers")
     p.set_defaults(run=cmd_reprotect)
 
     p = sub.add_parser("jobs", parents=[common], help="list Site Recovery jobs")
@@ -1766,29 +1772,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--point", required=True, metavar="latest|app-consistent")
     p.add_argument("--yes", action="store_true")
     p.add_argument("--skip-preflight", action="store_true", help="send even when the preflight finds a problem")
-    p.add_argument("--wait", action="store_true")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
-    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
+    _sending_options(p)
     p.set_defaults(run=cmd_plan_failover)
 
     p = sub.add_parser("plan-commit", parents=[common], help="commit a plan's failover (deletes the Azure VMs)")
     p.add_argument("plan", metavar="PLAN")
     p.add_argument("--confirm", metavar="PLAN", help="the plan's name again, typed out")
-    p.add_argument("--wait", action="store_true")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
-    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
+    _sending_options(p)
     p.set_defaults(run=cmd_plan_commit)
 
     p = sub.add_parser("plan-reprotect", parents=[common], help="reprotect every committed VM of a plan to Azure")
     p.add_argument("plan", metavar="PLAN")
-    p.add_argument("--process-server", required=True, metavar="NAME", help="process server that sends data to Azure")
-    p.add_argument("--master-target", metavar="NAME", help="master target for every VM (default: the one they use)")
-    p.add_argument("--run-as-account", metavar="ID", help="run-as account id (default: the fabric's first)")
-    p.add_argument("--policy", metavar="ARM_ID", help="replication policy for AVS → Azure (default: the vault's)")
+    _reprotect_target_options(p, master_help="master target for every VM (default: the one they use)")
     p.add_argument("--yes", action="store_true")
-    p.add_argument("--wait", action="store_true", help="follow every VM; retry while their agents register")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
-    p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
+    _sending_options(p, wait_help="follow every VM; retry while their agents register")
     p.set_defaults(run=cmd_plan_reprotect)
 
     p = sub.add_parser("preflight", parents=[common], help="read-only checks before a failback, with remedies")
