@@ -663,14 +663,7 @@ def cmd_failover(ctx: _Context) -> int:
         busy = False
     if not io.json and args.yes and option.needs_acknowledgement and not busy:
         _say(io.err, f"note: {option.tradeoff}")
-    started = ctx.operations().failover(
-        item,
-        option.choice,
-        point_id,
-        recovery_point_time=option.point.time if option.point else None,
-        data_loss_seconds=option.loss_seconds,
-        acknowledged_loss=option.needs_acknowledgement,
-    )
+    started = ctx.operations().failover_to(item, option)
     if not started.attached:
         _note_preflight(ctx, started, preflight)
     _report_start(ctx, started, f"Failover of {item.friendly_name}")

@@ -37,7 +37,7 @@ from core.model import (
     ReprotectTarget,
 )
 from core.plans import PlanView, can_commit_plan, can_fail_over_plan, plan_view
-from core.recovery import duration
+from core.recovery import PointOption, duration
 
 CRASH_ENV = "AVS_FAILBACK_CRASH_AT"
 CRASH_POINTS = ("after-intent", "after-send")
@@ -116,6 +116,18 @@ class Operations:
         self._submitting: set[str] = set()
 
     # -- item operations -----------------------------------------------------------------------------------
+
+    def failover_to(self, item: ProtectedItem, option: PointOption) -> Started:
+        """The failover to a point chosen from `point_options`: its id, time and the loss accepted, journaled."""
+        point_id = option.point.id if option.choice is PointChoice.CUSTOM and option.point else ""
+        return self.failover(
+            item,
+            option.choice,
+            point_id,
+            recovery_point_time=option.point.time if option.point else None,
+            data_loss_seconds=option.loss_seconds,
+            acknowledged_loss=option.needs_acknowledgement,
+        )
 
     def failover(
         self,

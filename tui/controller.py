@@ -221,16 +221,8 @@ class Controller:
 
     @work(thread=True, group="submit", exit_on_error=False, description="Sending failover")
     def _submit_failover(self, item: ProtectedItem, option: PointOption) -> None:
-        point_id = option.point.id if option.choice is PointChoice.CUSTOM and option.point else ""
         try:
-            started = self.operations.failover(
-                item,
-                option.choice,
-                point_id,
-                recovery_point_time=option.point.time if option.point else None,
-                data_loss_seconds=option.loss_seconds,
-                acknowledged_loss=option.needs_acknowledgement,
-            )
+            started = self.operations.failover_to(item, option)
         except FailbackError as exc:
             self.post_message(OperationFailed("failover", item, exc))  # type: ignore[attr-defined]
             return

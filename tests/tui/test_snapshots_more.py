@@ -279,26 +279,20 @@ def test_reprotect_failed_with_retry_countdown(snap_compare, make_app, clock) ->
 # -- history, the shown command, errors -----------------------------------------------------------------------
 
 
-def test_jobs_history(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot: Any) -> None:
-        await dashboard_ready(pilot)
-        await pilot.press("j")
-        jobs = await wait_screen(pilot, JobsScreen, "jobs screen")
-        await wait_for(pilot, lambda: jobs.jobs, "job history")
-        await quiet(pilot)
+async def open_job_history(pilot: Any) -> None:
+    await dashboard_ready(pilot)
+    await pilot.press("j")
+    jobs = await wait_screen(pilot, JobsScreen, "jobs screen")
+    await wait_for(pilot, lambda: jobs.jobs, "job history")
+    await quiet(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+def test_jobs_history(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_job_history)
 
 
 def test_jobs_history_80x24(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot: Any) -> None:
-        await dashboard_ready(pilot)
-        await pilot.press("j")
-        jobs = await wait_screen(pilot, JobsScreen, "jobs screen")
-        await wait_for(pilot, lambda: jobs.jobs, "job history")
-        await quiet(pilot)
-
-    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+    assert snap_compare(app, terminal_size=SMALL, run_before=open_job_history)
 
 
 def test_commands_after_a_failover(snap_compare, app) -> None:  # type: ignore[no-untyped-def]

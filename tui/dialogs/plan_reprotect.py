@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import Static
 
 from core.model import Fabric, ProtectedItem
 from core.plans import PlanView
@@ -16,21 +15,16 @@ from tui.dialogs.reprotect import ReprotectDialog
 class PlanReprotectDialog(ReprotectDialog):
     """The single-item dialog's tables and checks, for the committed VMs of a plan (ASR_API §0.3)."""
 
+    SEND_LABEL = "Reprotect plan"
+    SENDS_FOR = "the VMs'"
+
     def __init__(self, view: PlanView, members: list[ProtectedItem], fabrics: list[Fabric], now: datetime) -> None:
         # The first member's fabric and master target lead: a replication group must stay on one pair.
         super().__init__(members[0], fabrics, now)
         self.view = view
         self.members = members
 
-    def body(self) -> ComposeResult:
+    def heading(self) -> ComposeResult:
         names = ", ".join(m.friendly_name or m.name for m in self.members)
         yield Static(f"Reprotect the plan {self.view.name} from AVS to Azure", classes="dialog-title")
         yield Static(f"{len(self.members)} VMs, each through the same servers: {names}.", id="plan-reprotect-members")
-        yield Static("Process server (sends the VMs' changes to Azure):", classes="dialog-label")
-        yield DataTable(id="process-servers", cursor_type="row")
-        yield Static("Master target:", classes="dialog-label")
-        yield DataTable(id="master-targets", cursor_type="row")
-        yield Static("", id="reprotect-note")
-        with Horizontal(classes="dialog-buttons"):
-            yield Button("Back", id="back")
-            yield Button("Reprotect plan", id="reprotect", variant="warning")

@@ -26,6 +26,9 @@ def _fabrics_for(item: ProtectedItem, fabrics: list[Fabric]) -> list[Fabric]:
 
 
 class ReprotectDialog(Dialog[ReprotectTarget]):
+    SEND_LABEL = "Reprotect"
+    SENDS_FOR = "the VM's"
+
     def __init__(self, item: ProtectedItem, fabrics: list[Fabric], now: datetime) -> None:
         super().__init__()
         self.item = item
@@ -38,17 +41,20 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
             mt.id: (f, mt) for f in self.fabrics for mt in f.master_targets
         }
 
+    def heading(self) -> ComposeResult:
+        """What is reprotected, above the tables."""
+        yield Static(f"Reprotect {self.item.friendly_name or self.item.name} from AVS to Azure", classes="dialog-title")
+
     def body(self) -> ComposeResult:
-        name = self.item.friendly_name or self.item.name
-        yield Static(f"Reprotect {name} from AVS to Azure", classes="dialog-title")
-        yield Static("Process server (sends the VM's changes to Azure):", classes="dialog-label")
+        yield from self.heading()
+        yield Static(f"Process server (sends {self.SENDS_FOR} changes to Azure):", classes="dialog-label")
         yield DataTable(id="process-servers", cursor_type="row")
         yield Static("Master target:", classes="dialog-label")
         yield DataTable(id="master-targets", cursor_type="row")
         yield Static("", id="reprotect-note")
         with Horizontal(classes="dialog-buttons"):
             yield Button("Back", id="back")
-            yield Button("Reprotect", id="reprotect", variant="warning")
+            yield Button(self.SEND_LABEL, id="reprotect", variant="warning")
 
     def on_mount(self) -> None:
         ps_table: DataTable[Any] = self.query_one("#process-servers", DataTable)
