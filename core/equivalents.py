@@ -24,7 +24,9 @@ class Equivalent:
     powershell: str
 
 
-def failover_body(choice: PointChoice, recovery_point_id: str = "", *, shut_down_azure_vm: bool = True) -> dict[str, Any]:
+def failover_body(
+    choice: PointChoice, recovery_point_id: str = "", *, shut_down_azure_vm: bool = True
+) -> dict[str, Any]:
     """Unplanned failover of a failback-leg (InMage) item, Azure → AVS; the shape of a recorded real request.
 
     sourceSiteOperations "Required" has ASR shut the Azure VM down first (PowerShell's -PerformSourceSideAction;

@@ -16,6 +16,7 @@ def _private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         path.mkdir()
         monkeypatch.setenv(name, str(path))
     # Never reach for a real sign-in from a test.
-    for name in ("AVS_FAILBACK_VAULT_ID", "AVS_FAILBACK_PROFILE", "AVS_FAILBACK_ACCESS_TOKEN", "AVS_FAILBACK_ARM_ENDPOINT"):
+    names = ("AVS_FAILBACK_VAULT_ID", "AVS_FAILBACK_PROFILE", "AVS_FAILBACK_ACCESS_TOKEN", "AVS_FAILBACK_ARM_ENDPOINT")
+    for name in names:
         monkeypatch.delenv(name, raising=False)
     yield

@@ -7,11 +7,11 @@ import json
 from typing import Any, cast
 
 import pytest
-from tests.cli.fakevault import FakeVault
 
 from core.backend import Backend
 from core.cli import build_parser, main
 from core.model import PointChoice
+from tests.cli.fakevault import FakeVault
 
 
 class Tty(io.StringIO):
@@ -318,9 +318,8 @@ def test_report_renders_the_journal(vault: FakeVault, tmp_path: Any) -> None:
 
 
 def test_points_lists_the_newest_unless_all(vault: FakeVault) -> None:
-    from tests.core.itemfactory import point
-
     from core.model import PointKind
+    from tests.core.itemfactory import point
 
     vault.points["rpi-web01"] = [point(5 * n, PointKind.CRASH_CONSISTENT, f"p{n:02d}") for n in range(30)]
     code, out, _ = run(vault, "points", "web01", "--limit", "3")

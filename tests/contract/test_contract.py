@@ -180,7 +180,9 @@ def test_backend_follows_the_emulator_clock_and_knows_it_is_simulated(tmp_path) 
     info = server.start()
     try:
         backend = AzureBackend(
-            VaultRef.parse(info.vault_id), StaticTokenCredential("emulator"), arm_endpoint=info.url,
+            VaultRef.parse(info.vault_id),
+            StaticTokenCredential("emulator"),
+            arm_endpoint=info.url,
             ca_bundle=str(info.ca_file),
         )
         assert not backend.simulated

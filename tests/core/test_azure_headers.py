@@ -135,9 +135,7 @@ def test_transport_failure_is_connection_lost() -> None:
 def test_job_filter_is_written_as_powershell_does() -> None:
     from datetime import UTC, datetime
 
-    odata = job_filter_text(
-        JobFilter(states=("InProgress", "Failed"), start_time=datetime(2025, 1, 1, tzinfo=UTC))
-    )
+    odata = job_filter_text(JobFilter(states=("InProgress", "Failed"), start_time=datetime(2025, 1, 1, tzinfo=UTC)))
     assert odata == (
         "StartTime eq '2025-01-01T00:00:00.0000000Z' and ( JobStatus eq 'InProgress' or JobStatus eq 'Failed' )"
     )

@@ -7,7 +7,6 @@ import shlex
 from datetime import UTC, datetime
 
 import pytest
-from tests.core.itemfactory import VAULT_ID, committed_item, ready_item
 
 from core.equivalents import (
     API_VERSION,
@@ -19,6 +18,7 @@ from core.equivalents import (
 )
 from core.errors import UsageError
 from core.model import JobFilter, PointChoice, ReprotectTarget, VaultRef
+from tests.core.itemfactory import VAULT_ID, committed_item, ready_item
 
 VAULT = VaultRef.parse(VAULT_ID)
 TARGET = ReprotectTarget(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from tests.core.itemfactory import committed_item, failed_job, failed_over_item, ready_item, running
 
 from core.errors import NotFound, UsageError
 from core.failback import (
@@ -20,6 +19,7 @@ from core.failback import (
     stage_reason,
 )
 from core.model import ErrorDetail, Stage
+from tests.core.itemfactory import committed_item, failed_job, failed_over_item, ready_item, running
 
 
 def test_ready_failback_leg_item() -> None:
