@@ -311,18 +311,22 @@ class ProcessServer:
 
 @dataclass(frozen=True)
 class RetentionVolume:
+    """A master target's retention drive. Sizes in bytes; None where ASR reports none or nothing readable."""
+
     name: str
-    capacity_bytes: int
-    free_bytes: int
-    threshold_percent: int = 0
+    capacity_bytes: int | None = None
+    free_bytes: int | None = None
+    threshold_percent: int | None = None  # ASR's usage threshold for the drive
 
 
 @dataclass(frozen=True)
 class Datastore:
+    """A datastore the master target sees. Sizes in GB, as ASR reports them; None when unknown (never 0)."""
+
     name: str
     uuid: str = ""
-    capacity_bytes: int = 0
-    free_bytes: int = 0
+    capacity_gb: float | None = None
+    free_gb: float | None = None
     kind: str = ""
 
 

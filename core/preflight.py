@@ -22,6 +22,7 @@ from core.model import (
     Stage,
 )
 from core.recovery import common_app_consistent_time, duration
+from core.units import bytes_text, free_percent, gb_text, space_text
 
 # A process server reports every few minutes; beyond these it is late, then presumed gone.
 HEARTBEAT_WARN_AFTER = timedelta(minutes=15)
@@ -129,10 +130,6 @@ def _aware(dt: datetime) -> datetime:
 
 def _age(now: datetime, then: datetime) -> timedelta:
     return _aware(now) - _aware(then)
-
-
-def _gib(n: int) -> str:
-    return f"{n / 2**30:,.0f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
 
 
 def _same_id(a: str, b: str) -> bool:
@@ -304,24 +301,32 @@ def _retention_level(mt: MasterTarget) -> tuple[Level, str, str]:
             "ASR lists no retention volume for it",
             "Check on the master target that its retention drive is mounted and has free space.",
         )
-    level, notes = Level.PASS, []
+    level, notes, unknown = Level.PASS, [], []
     for vol in mt.retention_volumes:
-        if vol.capacity_bytes <= 0:
-            notes.append(f"{vol.name}: size unknown")
+        pct = free_percent(vol.free_bytes, vol.capacity_bytes)
+        notes.append(f"{vol.name} {space_text(vol.free_bytes, vol.capacity_bytes, bytes_text)}")
+        if pct is None:
+            # Not a reading to judge by: look at the drive instead of blocking on a figure ASR did not give.
+            unknown.append(vol.name)
             level = Level.worst_of((level, Level.WARN))
             continue
-        free_pct = 100.0 * vol.free_bytes / vol.capacity_bytes
         threshold = vol.threshold_percent or DEFAULT_RETENTION_THRESHOLD_PERCENT
-        notes.append(f"{vol.name} {_gib(vol.free_bytes)} free of {_gib(vol.capacity_bytes)} ({free_pct:.0f} %)")
-        if free_pct < RETENTION_FAIL_FREE_PERCENT:
+        if pct < RETENTION_FAIL_FREE_PERCENT:
             level = Level.FAIL
-        elif 100.0 - free_pct >= threshold:
+        elif 100.0 - pct >= threshold:
             level = Level.worst_of((level, Level.WARN))
-    remedy = (
-        f"Free space on the retention drive of {mt.name} (older retention logs can go, or extend the disk), "
-        "or pick another master target when reprotecting to AVS."
-    )
-    return level, "retention " + "; ".join(notes), remedy
+    remedies = []
+    if unknown:
+        remedies.append(
+            f"ASR did not report the space of {', '.join(unknown)}: look at that drive on the master target "
+            f"{mt.name} itself (its free space in the operating system) before failing back."
+        )
+    if len(unknown) < len(mt.retention_volumes) and level is not Level.PASS:
+        remedies.append(
+            f"Free space on the retention drive of {mt.name} (older retention logs can go, or extend the disk), "
+            "or pick another master target when reprotecting to AVS."
+        )
+    return level, "retention " + "; ".join(notes), " ".join(remedies)
 
 
 def check_master_target(item: ProtectedItem, fabrics: Sequence[Fabric], now: datetime) -> Check:
@@ -367,6 +372,8 @@ def check_master_target(item: ProtectedItem, fabrics: Sequence[Fabric], now: dat
 
 
 def check_datastores(item: ProtectedItem, fabrics: Sequence[Fabric]) -> Check:
+    """Room for the failed-back disks. A datastore whose figures ASR did not report (or wrote in a form that
+    cannot be read) is a warning to look in vCenter, never a failure: only known full datastores block."""
     title = "Datastore space in AVS"
     mt = find_master_target(fabrics, item.master_target_id) if item.master_target_id else None
     if mt is None:
@@ -382,16 +389,19 @@ def check_datastores(item: ProtectedItem, fabrics: Sequence[Fabric]) -> Check:
             f"ASR lists no datastore for {mt.name}.",
             "In vCenter, check that the master target's ESXi host sees the datastore the VM fails back to.",
         )
-    notes, low, roomy = [], [], 0
+    notes, low, unknown, roomy = [], [], [], 0
     for ds in mt.datastores:
-        pct = 100.0 * ds.free_bytes / ds.capacity_bytes if ds.capacity_bytes > 0 else 0.0
-        notes.append(f"{ds.name} {_gib(ds.free_bytes)} free ({pct:.0f} %)")
+        pct = free_percent(ds.free_gb, ds.capacity_gb)
+        notes.append(f"{ds.name} {space_text(ds.free_gb, ds.capacity_gb, gb_text)}")
+        if pct is None:
+            unknown.append(ds.name)
+            continue
         if pct < DATASTORE_WARN_FREE_PERCENT:
             low.append(ds.name)
         if pct >= DATASTORE_FAIL_FREE_PERCENT:
             roomy += 1
     detail = "; ".join(notes) + "."
-    if roomy == 0:
+    if roomy == 0 and not unknown:
         return Check(
             "datastores",
             title,
@@ -400,14 +410,18 @@ def check_datastores(item: ProtectedItem, fabrics: Sequence[Fabric]) -> Check:
             "Every datastore of the master target is full: free space in vSAN/the datastore (or add capacity "
             "to the AVS cluster) before failing back.",
         )
-    if low:
-        return Check(
-            "datastores",
-            title,
-            Level.WARN,
-            detail,
-            f"Low space on {', '.join(low)}: make sure the VM's datastore has room for its disks, or free space.",
+    remedies = []
+    if unknown:
+        remedies.append(
+            f"ASR did not report the space of {', '.join(unknown)}: look at it in vCenter (Storage → the datastore "
+            "→ Summary: capacity and free space) and make sure the VM's disks fit before failing back."
         )
+    if low:
+        remedies.append(
+            f"Low space on {', '.join(low)}: make sure the VM's datastore has room for its disks, or free space."
+        )
+    if remedies:
+        return Check("datastores", title, Level.WARN, detail, " ".join(remedies))
     return Check("datastores", title, Level.PASS, detail)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -65,7 +66,10 @@ def _parse_text(value: str) -> datetime | None:
         parsed = parsed.replace(tzinfo=UTC)
     if parsed.year in _NEVER_YEARS:
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # an offset that takes year 9999 (or 1) past what a datetime holds
+        return None
 
 
 def _str(value: Any) -> str:
@@ -76,11 +80,50 @@ def _str(value: Any) -> str:
     return str(value)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None and value != "" else None
-    except (TypeError, ValueError):
+# One plain decimal number: what ASR writes in its numeric strings ("7168.5", "158.21", "23").
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def number(value: Any) -> float | None:
+    """A figure as ASR sends one: a JSON number, or a string holding one plain decimal number.
+
+    Anything else is unknown, never 0: null, missing, "", "n/a", a unit in the text ("7 TB"), a thousands
+    separator ("7,168.5" could be 7168.5 or 7.1685), a boolean, NaN or infinity.
+    """
+    if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, (int, float)):
+        try:
+            figure = float(value)
+        except OverflowError:  # an integer beyond any float
+            return None
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL.fullmatch(text):
+            return None
+        figure = float(text)
+    else:
+        return None
+    return figure if math.isfinite(figure) else None
+
+
+def amount(value: Any) -> float | None:
+    """A size or a duration: a number that cannot be negative (a negative one is not a reading)."""
+    figure = number(value)
+    return figure if figure is not None and figure >= 0 else None
+
+
+def whole(value: Any) -> int | None:
+    """A count of bytes or seconds: an amount, rounded to a whole number (ASR sends integers here)."""
+    if type(value) is int:
+        return value if value >= 0 else None  # exact, however large
+    figure = amount(value)
+    return None if figure is None else round(figure)
+
+
+def percent(value: Any) -> int | None:
+    figure = whole(value)
+    return figure if figure is not None and figure <= 100 else None
 
 
 def _dict(value: Any) -> Json:
@@ -155,12 +198,13 @@ def protected_item(doc: Json) -> ProtectedItem:
         raise MalformedResponse("a replicated item came without an id")
     details = _dict(props.get("providerSpecificDetails"))
     instance_type = _str(details.get("instanceType"))
-    rpo = _int(details.get("rpoInSeconds"))
+    rpo = whole(details.get("rpoInSeconds"))
     errors = _list(props.get("healthErrors"))
     newest = (
         parse_time(details.get("retentionWindowEnd"))
         or parse_time(details.get("lastRecoveryPointReceived"))
         or parse_time(details.get("lastRpoCalculatedTime") if rpo is None else None)
+        or _last_disk_sync(details)
     )
     return ProtectedItem(
         id=item_id,
@@ -181,9 +225,10 @@ def protected_item(doc: Json) -> ProtectedItem:
         multi_vm_group_name=_str(details.get("multiVmGroupName")),
         recovery_plans=_strings(props.get("recoveryPlanNames") or props.get("recoveryPlans")),
         rpo_seconds=rpo,
-        last_heartbeat=parse_time(details.get("lastHeartbeat")),
+        last_heartbeat=parse_time(details.get("lastHeartbeat"))
+        or parse_time(_dict(details.get("mobilityAgentDetails")).get("lastHeartbeatUtc")),
         last_recovery_point_time=newest,
-        process_server_id=_str(details.get("processServerId")),
+        process_server_id=_str(details.get("processServerId") or details.get("reprotectAgentId")),
         master_target_id=_str(details.get("masterTargetId")),
         os_type=_str(_dict(details.get("osDetails")).get("osType") or details.get("osType")),
         policy_id=_str(props.get("policyId")),
@@ -194,6 +239,16 @@ def protected_item(doc: Json) -> ProtectedItem:
         failover_recovery_point_id=_str(props.get("failoverRecoveryPointId")),
         health_errors=tuple(health_error(_dict(e)) for e in errors) if errors else (),
     )
+
+
+def _last_disk_sync(details: Json) -> datetime | None:
+    """InMageRcmFailback has no retention window nor RPO: its disks' newest lastSyncTime says how fresh it is."""
+    disks = details.get("protectedDisks")
+    if not isinstance(disks, list) or not disks:
+        return None
+    times = [parse_time(_dict(d).get("lastSyncTime")) for d in disks]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -240,9 +295,9 @@ def _master_target(data: Json) -> MasterTarget:
         retention_volumes=tuple(
             RetentionVolume(
                 name=_str(v.get("volumeName")),
-                capacity_bytes=_int(v.get("capacityInBytes")) or 0,
-                free_bytes=_int(v.get("freeSpace")) or 0,
-                threshold_percent=_int(v.get("thresholdPercentage")) or 0,
+                capacity_bytes=whole(v.get("capacityInBytes")),
+                free_bytes=whole(v.get("freeSpaceInBytes")),
+                threshold_percent=percent(v.get("thresholdPercentage")),
             )
             for v in map(_dict, _list(data.get("retentionVolumes")))
         ),
@@ -250,8 +305,8 @@ def _master_target(data: Json) -> MasterTarget:
             Datastore(
                 name=_str(d.get("symbolicName")),
                 uuid=_str(d.get("uuid")),
-                capacity_bytes=_int(d.get("capacity")) or 0,
-                free_bytes=_int(d.get("freeSpace")) or 0,
+                capacity_gb=amount(d.get("capacity")),
+                free_gb=amount(d.get("freeSpace")),
                 kind=_str(d.get("type")),
             )
             for d in map(_dict, _list(data.get("dataStores")))

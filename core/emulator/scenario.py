@@ -88,15 +88,20 @@ class ProcessServerSpec:
 class VolumeSpec:
     name: str
     capacity_gb: float
-    free_gb: float
+    free_gb: float | None  # None: ASR reports no free space (null)
     threshold_percent: int = 80
+
+
+# A datastore's size as the scenario gives it: a number of GB, the text ASR sends verbatim (odd forms included,
+# to rehearse what an unreadable figure looks like), or None (null).
+GbFigure = float | str | None
 
 
 @dataclass(frozen=True)
 class DatastoreSpec:
     name: str
-    capacity_gb: float
-    free_gb: float
+    capacity_gb: GbFigure
+    free_gb: GbFigure
     kind: str = "VMFS"
 
 
@@ -258,7 +263,8 @@ class _Reader:
                 raise self.fail(f"{path}.{key}", "missing (required)")
             return default
         value = obj[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        wants_float = kind is float or (isinstance(kind, tuple) and float in kind)
+        if wants_float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if isinstance(value, bool) and kind is not bool and not (isinstance(kind, tuple) and bool in kind):
             raise self.fail(f"{path}.{key}", f"expected {_kind_name(kind)}, got a boolean")
@@ -291,6 +297,15 @@ class _Reader:
             raise self.fail(f"{path}.{key}", f"must be greater than 0, got {value}")
         return float(value)
 
+    def gb_figure(self, obj: Mapping[str, Any], key: str, path: str) -> GbFigure:
+        """A number of GB (not negative), a string sent as it is, or null; required."""
+        value = self.get(obj, key, path, (float, int, str, type(None)))
+        if isinstance(value, (int, float)):
+            if value < 0:
+                raise self.fail(f"{path}.{key}", f"must not be negative, got {value}")
+            return float(value)
+        return value  # type: ignore[no-any-return]
+
     def items(self, obj: Mapping[str, Any], key: str, path: str) -> list[tuple[str, Any]]:
         values = self.get(obj, key, path, list, [])
         return [(f"{path}.{key}[{i}]", v) for i, v in enumerate(values)]
@@ -304,6 +319,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
         bool: "true or false",
         list: "a list",
         dict: "an object",
+        type(None): "null",
     }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
@@ -355,7 +371,7 @@ def _fabric(r: _Reader, raw: Any, p: str) -> FabricSpec:
                 VolumeSpec(
                     r.get(v, "name", vp, str),
                     r.positive(v, "capacity_gb", vp, 1.0),
-                    r.get(v, "free_gb", vp, float),
+                    r.get(v, "free_gb", vp, (float, type(None))),
                     r.get(v, "threshold_percent", vp, int, 80),
                 )
             )
@@ -365,8 +381,8 @@ def _fabric(r: _Reader, raw: Any, p: str) -> FabricSpec:
             stores.append(
                 DatastoreSpec(
                     r.get(d, "name", dp, str),
-                    r.positive(d, "capacity_gb", dp, 1.0),
-                    r.get(d, "free_gb", dp, float),
+                    r.gb_figure(d, "capacity_gb", dp),
+                    r.gb_figure(d, "free_gb", dp),
                     r.get(d, "kind", dp, str, "VMFS"),
                 )
             )

@@ -6,6 +6,7 @@ import functools
 import json
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,6 +96,7 @@ class ItemValues:
     ip: str
     process_server_id: str
     master_target_id: str
+    process_server_name: str
     group_id: str
     group_name: str
     # Each item's own whole JSON values.
@@ -115,7 +117,17 @@ _VALUE_SLOTS = (
     "point",
     "scenario",
 )
-_TEXT_SLOTS = ("name", "friendly", "vm_id", "ip", "process_server_id", "master_target_id", "group_id", "group_name")
+_TEXT_SLOTS = (
+    "name",
+    "friendly",
+    "vm_id",
+    "ip",
+    "process_server_id",
+    "master_target_id",
+    "process_server_name",
+    "group_id",
+    "group_name",
+)
 
 
 def item_values(
@@ -139,6 +151,7 @@ def item_values(
         ip=it.spec.ip,
         process_server_id=it.process_server_id,
         master_target_id=it.master_target_id,
+        process_server_name=vault.server_names.get(it.process_server_id.upper(), ""),
         group_id=it.group_id or it.vm_id,
         group_name=it.spec.group or it.group_id or it.vm_id,
         failover_time=ts(it.last_failover_time) or NEVER,
@@ -152,100 +165,11 @@ def _item_document(vault: Vault, it: SimItem, v: ItemValues) -> dict[str, Any]:
     state, description = vault.protection_state(it)
     fabric_id = vault.fabric_id(it.fabric)
     replicating = it.frozen_at is None and it.stage != "not-ready"
-    has_end = v.has_end
-    flowing = replicating and it.stalled_at is None
     recovered = it.stage in ("failed-over", "committed")
-    disks = [
-        {
-            "diskId": f"{v.vm_id}:disk{n}",
-            "diskName": f"[{it.fabric.friendly_name}] {v.friendly}/{v.friendly}{'' if n == 0 else f'_{n}'}.vmdk",
-            "protectionStage": "DifferentialSync" if replicating else "Paused",
-            "healthErrorCode": None,
-            "rpoInSeconds": v.rpo,
-            "resyncRequired": "False",
-            "resyncProgressPercentage": 100,
-            "resyncDurationInSeconds": 0,
-            "diskCapacityInBytes": (128 if n == 0 else 256) * _GB,
-            "fileSystemCapacityInBytes": (120 if n == 0 else 250) * _GB,
-            "sourceDataInMB": 0.0,
-            "psDataInMB": 0.0,
-            "targetDataInMB": 0.0,
-            "diskResized": "False",
-            "lastRpoCalculatedTime": v.calculated,
-        }
-        for n in range(2)
-    ]
-    if it.provider == "InMageAzureV2":
-        details: dict[str, Any] = {
-            "instanceType": "InMageAzureV2",
-            "infrastructureVmId": v.vm_id,
-            "vCenterInfrastructureId": f"vcenter-{it.fabric.name}",
-            "protectionStage": "Protected" if has_end else "InitialReplication",
-            "vmId": v.vm_id,
-            "vmProtectionState": "Protected",
-            "vmProtectionStateDescription": "Protected",
-            "resyncProgressPercentage": 100 if has_end else 0,
-            "rpoInSeconds": v.rpo,
-            "processServerId": v.process_server_id,
-            "masterTargetId": v.master_target_id,
-            "osType": it.spec.os,
-            "ipAddress": v.ip,
-            "agentVersion": "9.62.7096.1",
-            "lastHeartbeat": v.heartbeat,
-            "multiVmGroupId": v.group_id,
-            "multiVmGroupName": v.group_name,
-            "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
-            "recoveryAzureVMName": v.friendly,
-            "lastRecoveryPointReceived": v.end,
-            "lastRpoCalculatedTime": v.calculated,
-            "protectedDisks": disks,
-            "validationErrors": [],
-        }
+    if it.provider == "InMageRcmFailback":
+        details = _rcm_failback_details(vault, it, v, replicating)
     else:
-        details = {
-            "instanceType": it.provider,
-            "activeSiteType": "Azure",
-            "osDetails": {"osType": it.spec.os, "osVhdId": f"{v.vm_id}:disk0", "vhdName": f"{v.friendly}.vmdk"},
-            "protectionStage": "Resynchronization"
-            if it.spec.not_ready == "initial-replication"
-            else ("DifferentialSync" if replicating else "Paused"),
-            "vmId": v.vm_id,
-            "vmProtectionState": state,
-            "vmProtectionStateDescription": description,
-            "resyncDetails": {
-                "initialReplicationType": "InitialReplication",
-                "initialReplicationProgressPercentage": 37 if it.spec.not_ready == "initial-replication" else 100,
-            },
-            "retentionWindowStart": v.start,
-            "retentionWindowEnd": v.end,
-            "compressedDataRateInMB": 0.42 if flowing else 0.0,
-            "uncompressedDataRateInMB": 1.73 if flowing else 0.0,
-            "rpoInSeconds": v.rpo,
-            "protectedDisks": disks,
-            "ipAddress": v.ip,
-            "lastHeartbeat": v.heartbeat,
-            "processServerId": v.process_server_id,
-            "masterTargetId": v.master_target_id,
-            "consistencyPoints": {},
-            "multiVmGroupId": v.group_id,
-            "multiVmGroupName": v.group_name,
-            "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
-            "agentDetails": {
-                "agentVersion": "9.62.7096.1",
-                "agentUpdateStatus": "Latest",
-                "postUpdateRebootStatus": "NotRequired",
-            },
-            "vCenterInfrastructureId": f"vcenter-{it.fabric.name}",
-            "infrastructureVmId": v.vm_id,
-            "discoveryType": "vCenter",
-            "datastores": [d.name for m in _all_masters(vault) for d in m.datastores][:1],
-            "validationErrors": [],
-            "lastRpoCalculatedTime": v.calculated,
-            "lastUpdateReceivedTime": v.end,
-            "osVersion": "Windows Server 2019" if it.spec.os == "Windows" else "Ubuntu 22.04",
-            "isAdditionalStatsAvailable": False,
-            "totalDataTransferred": 0,
-        }
+        details = _classic_details(vault, it, v, state, description, replicating)
     container_id = f"{fabric_id}/replicationProtectionContainers/{it.container}"
     policy = "avs-to-azure" if it.provider == "InMageAzureV2" else "azure-to-avs-failback"
     provider_id = f"{fabric_id}/replicationRecoveryServicesProviders/{vault.host_id('cs', it.fabric.name)}"
@@ -286,6 +210,151 @@ def _item_document(vault: Vault, it: SimItem, v: ItemValues) -> dict[str, Any]:
         "name": v.name,
         "type": _RPI_TYPE,
         "properties": props,
+    }
+
+
+def _disks(it: SimItem, v: ItemValues, replicating: bool) -> list[dict[str, Any]]:
+    mb = "MegaBytes" if it.provider == "InMageAzureV2" else "MB"
+    return [
+        {
+            "diskId": f"{v.vm_id}:disk{n}",
+            "diskName": f"[{it.fabric.friendly_name}] {v.friendly}/{v.friendly}{'' if n == 0 else f'_{n}'}.vmdk",
+            "protectionStage": "DifferentialSync" if replicating else "Paused",
+            "healthErrorCode": None,
+            "rpoInSeconds": v.rpo,
+            "resyncRequired": "False",
+            "resyncProgressPercentage": 100,
+            "resyncDurationInSeconds": 0,
+            "diskCapacityInBytes": (128 if n == 0 else 256) * _GB,
+            "fileSystemCapacityInBytes": (120 if n == 0 else 250) * _GB,
+            # InMageProtectedDiskDetails says …InMB, InMageAzureV2ProtectedDiskDetails …InMegaBytes.
+            f"sourceDataIn{mb}": 0.0,
+            f"psDataIn{mb}": 0.0,
+            f"targetDataIn{mb}": 0.0,
+            "diskResized": "False",
+            "lastRpoCalculatedTime": v.calculated,
+        }
+        for n in range(2)
+    ]
+
+
+def _classic_details(
+    vault: Vault, it: SimItem, v: ItemValues, state: str, description: str, replicating: bool
+) -> dict[str, Any]:
+    """InMageReplicationDetails (the failback leg) or InMageAzureV2ReplicationDetails (forward, after reprotect)."""
+    has_end = v.has_end
+    flowing = replicating and it.stalled_at is None
+    disks = _disks(it, v, replicating)
+    if it.provider == "InMageAzureV2":
+        return {
+            "instanceType": "InMageAzureV2",
+            "infrastructureVmId": v.vm_id,
+            "vCenterInfrastructureId": f"vcenter-{it.fabric.name}",
+            "protectionStage": "Protected" if has_end else "InitialReplication",
+            "vmId": v.vm_id,
+            "vmProtectionState": "Protected",
+            "vmProtectionStateDescription": "Protected",
+            "resyncProgressPercentage": 100 if has_end else 0,
+            "rpoInSeconds": v.rpo,
+            "processServerId": v.process_server_id,
+            "masterTargetId": v.master_target_id,
+            "osType": it.spec.os,
+            "ipAddress": v.ip,
+            "agentVersion": "9.62.7096.1",
+            "lastHeartbeat": v.heartbeat,
+            "multiVmGroupId": v.group_id,
+            "multiVmGroupName": v.group_name,
+            "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
+            "recoveryAzureVMName": v.friendly,
+            "lastRecoveryPointReceived": v.end,
+            "lastRpoCalculatedTime": v.calculated,
+            "protectedDisks": disks,
+            "validationErrors": [],
+        }
+    return {
+        "instanceType": it.provider,
+        "activeSiteType": "Azure",
+        "osDetails": {"osType": it.spec.os, "osVhdId": f"{v.vm_id}:disk0", "vhdName": f"{v.friendly}.vmdk"},
+        "protectionStage": "Resynchronization"
+        if it.spec.not_ready == "initial-replication"
+        else ("DifferentialSync" if replicating else "Paused"),
+        "vmId": v.vm_id,
+        "vmProtectionState": state,
+        "vmProtectionStateDescription": description,
+        "resyncDetails": {
+            "initialReplicationType": "InitialReplication",
+            # A string in the SDK's InitialReplicationDetails.
+            "initialReplicationProgressPercentage": "37" if it.spec.not_ready == "initial-replication" else "100",
+        },
+        "retentionWindowStart": v.start,
+        "retentionWindowEnd": v.end,
+        "compressedDataRateInMB": 0.42 if flowing else 0.0,
+        "uncompressedDataRateInMB": 1.73 if flowing else 0.0,
+        "rpoInSeconds": v.rpo,
+        "protectedDisks": disks,
+        "ipAddress": v.ip,
+        "lastHeartbeat": v.heartbeat,
+        "processServerId": v.process_server_id,
+        "masterTargetId": v.master_target_id,
+        "consistencyPoints": {},
+        "multiVmGroupId": v.group_id,
+        "multiVmGroupName": v.group_name,
+        "multiVmSyncStatus": "Enabled" if it.group_id else "Disabled",
+        "agentDetails": {
+            "agentVersion": "9.62.7096.1",
+            "agentUpdateStatus": "Latest",
+            "postUpdateRebootStatus": "NotRequired",
+        },
+        "vCenterInfrastructureId": f"vcenter-{it.fabric.name}",
+        "infrastructureVmId": v.vm_id,
+        "discoveryType": "vCenter",
+        "datastores": [d.name for m in _all_masters(vault) for d in m.datastores][:1],
+        "validationErrors": [],
+        "lastRpoCalculatedTime": v.calculated,
+        "lastUpdateReceivedTime": v.end,
+        "osVersion": "Windows Server 2019" if it.spec.os == "Windows" else "Ubuntu 22.04",
+        "isAdditionalStatsAvailable": False,
+        "totalDataTransferred": 0,
+    }
+
+
+def _rcm_failback_details(vault: Vault, it: SimItem, v: ItemValues, replicating: bool) -> dict[str, Any]:
+    """InMageRcmFailbackReplicationDetails: the modernized failback leg, with only the fields the SDK's class has
+    (recorded values: ASR_MODERNIZED.md §4.2, TestV2ARCMFailback.json ~118 000–143 000). The leg has no RPO and
+    no retention window; the disks' lastSyncTime and the agent's lastHeartbeatUtc say how fresh it is. The
+    replication appliance's components share one id, so reprotectAgentId is the appliance's process server id."""
+    initial = it.spec.not_ready == "initial-replication"
+    ref = vault.scenario.vault
+    return {
+        "instanceType": "InMageRcmFailback",
+        "internalIdentifier": v.vm_id,
+        "azureVirtualMachineId": f"/subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}"
+        f"/providers/Microsoft.Compute/virtualMachines/{v.friendly}",
+        "multiVmGroupName": v.group_name if it.group_id else None,
+        "reprotectAgentId": v.process_server_id,
+        "reprotectAgentName": v.process_server_name,
+        "osType": it.spec.os,
+        "targetDataStoreName": next((d.name for m in _all_masters(vault) for d in m.datastores), None),
+        "targetVmName": v.friendly,
+        "initialReplicationProgressPercentage": 37 if initial else 100,
+        "initialReplicationProgressHealth": "InProgress" if initial else "None",
+        "resyncRequired": "false",
+        "resyncState": "None",
+        "protectedDisks": [
+            {
+                "diskId": f"{v.vm_id}:disk{n}",
+                "diskName": f"{v.friendly}{'' if n == 0 else f'_{n}'}.vmdk",
+                "isOSDisk": "true" if n == 0 else "false",
+                "capacityInBytes": (128 if n == 0 else 256) * _GB,
+                "dataPendingInLogDataStoreInMB": 0.0,
+                "dataPendingAtSourceAgentInMB": 0.0,
+                "isInitialReplicationComplete": "false" if initial else "true",
+                "lastSyncTime": v.end,
+            }
+            for n in range(2)
+        ],
+        "mobilityAgentDetails": {"version": "9.62.7096.1", "lastHeartbeatUtc": v.heartbeat, "isUpgradeable": "false"},
+        "isAgentRegistrationSuccessfulAfterFailover": True,
     }
 
 
@@ -428,11 +497,28 @@ def recovery_points(vault: Vault, it: SimItem, now: datetime) -> list[dict[str, 
             "properties": {
                 "recoveryPointTime": ts(p.time),
                 "recoveryPointType": p.kind,
-                "providerSpecificDetails": {"instanceType": it.provider, "isMultiVmSyncPoint": p.multi_vm},
+                "providerSpecificDetails": _point_details(it.provider, p.multi_vm),
             },
         }
         for p in vault.points(it, now)
     ]
+
+
+def _point_details(provider: str, multi_vm: bool) -> dict[str, Any] | None:
+    """The SDK models point details for InMageAzureV2 (and A2A, InMageRcm) only, with isMultiVmSyncPoint a
+    string; for an InMage or InMageRcmFailback item no class exists, so nothing is sent (what ASR sends there is
+    not recorded)."""
+    if provider == "InMageAzureV2":
+        return {"instanceType": provider, "isMultiVmSyncPoint": "true" if multi_vm else "false"}
+    return None
+
+
+def gb_text(value: float | str | None) -> str | None:
+    """A datastore figure as ASR writes it: GB with at most two decimals ("439.5", "158.21"); a scenario's own
+    text (blank, odd) goes out as it is, and None as null."""
+    if value is None or isinstance(value, str):
+        return value
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _all_masters(vault: Vault) -> list[Any]:
@@ -441,6 +527,7 @@ def _all_masters(vault: Vault) -> list[Any]:
 
 def fabric(vault: Vault, f: FabricSpec, now: datetime) -> dict[str, Any]:
     if f.kind == "VMware":
+        served = Counter(i.process_server_id for i in vault.items.values())
         custom: dict[str, Any] = {
             "instanceType": "VMware",
             "processServers": [
@@ -454,9 +541,7 @@ def fabric(vault: Vault, f: FabricSpec, now: datetime) -> dict[str, Any]:
                     "versionStatus": "Supported",
                     "health": s.health,
                     "psServiceStatus": s.service_status,
-                    "machineCount": str(
-                        sum(1 for i in vault.items.values() if i.process_server_id == vault.host_id("ps", s.name))
-                    ),
+                    "machineCount": str(served.get(vault.host_id("ps", s.name), 0)),
                     "healthErrors": [health_error(e, s.name, now - timedelta(minutes=30)) for e in s.health_errors],
                     "systemLoad": "24",
                     "systemLoadStatus": "Healthy",
@@ -481,21 +566,26 @@ def fabric(vault: Vault, f: FabricSpec, now: datetime) -> dict[str, Any]:
                     "agentVersion": "9.62.7096.1",
                     "lastHeartbeat": ts(now - timedelta(seconds=50)),
                     "versionStatus": "Supported",
+                    # SDK RetentionVolume: bytes, as integers. Recorded (V2ATestFailback.json, first fabric list):
+                    # {"volumeName": "F", "capacityInBytes": 10734268416, "freeSpaceInBytes": 10275106816,
+                    #  "thresholdPercentage": 80}.
                     "retentionVolumes": [
                         {
                             "volumeName": v.name,
                             "capacityInBytes": int(v.capacity_gb * _GB),
-                            "freeSpace": int(v.free_gb * _GB),
+                            "freeSpaceInBytes": None if v.free_gb is None else int(v.free_gb * _GB),
                             "thresholdPercentage": v.threshold_percent,
                         }
                         for v in m.retention_volumes
                     ],
+                    # SDK DataStore: capacity and freeSpace are strings in GB; recorded in the same answer as
+                    # "439.5" and "158.21".
                     "dataStores": [
                         {
                             "symbolicName": d.name,
                             "uuid": vault.host_id("ds", d.name).lower(),
-                            "capacity": str(int(d.capacity_gb * _GB)),
-                            "freeSpace": str(int(d.free_gb * _GB)),
+                            "capacity": gb_text(d.capacity_gb),
+                            "freeSpace": gb_text(d.free_gb),
                             "type": d.kind,
                         }
                         for d in m.datastores

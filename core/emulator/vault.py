@@ -125,6 +125,8 @@ class Vault:
         self.items: dict[str, SimItem] = {}  # by RPI name (lower-case key)
         self.jobs: dict[str, SimJob] = {}
         self.plans: dict[str, SimPlan] = {p.name.lower(): SimPlan(p) for p in scenario.plans}
+        # Process server id (upper case, as items carry it) → its name.
+        self.server_names = {self.host_id("ps", s.name): s.name for f in scenario.fabrics for s in f.process_servers}
         for spec in scenario.items:
             self._add_item(spec, now)
         for plan in scenario.plans:

@@ -58,7 +58,7 @@ def mt(**changes: Any) -> MasterTarget:
         health="Normal",
         last_heartbeat=NOW - timedelta(minutes=1),
         retention_volumes=(RetentionVolume("R:", 500 * GIB, 300 * GIB, 80),),
-        datastores=(Datastore("vsanDatastore", "ds-1", 10_000 * GIB, 6_000 * GIB, "vsan"),),
+        datastores=(Datastore("vsanDatastore", "ds-1", 10_000.0, 6_000.0, "vsan"),),
     )
     return replace(base, **changes)
 
@@ -192,7 +192,7 @@ def test_master_target_missing_or_unnamed() -> None:
 def test_retention_volume_past_threshold_warns_and_nearly_full_fails() -> None:
     past = mt(retention_volumes=(RetentionVolume("R:", 500 * GIB, 90 * GIB, 80),))  # 82 % used
     check = _warns(evaluate(fabrics=fabrics(master_target=past)), "master-target", "retention drive of mt-avs-01")
-    assert "R: 90 GiB free of 500 GiB (18 %)" in check.detail
+    assert "R: 90 GB free of 500 GB (18 %)" in check.detail
     full = mt(retention_volumes=(RetentionVolume("R:", 500 * GIB, 10 * GIB, 80),))  # 2 % free
     _fails(evaluate(fabrics=fabrics(master_target=full)), "master-target", "Free space")
 
@@ -208,17 +208,48 @@ def test_critical_master_target_fails() -> None:
 
 
 def test_datastores_low_warn_and_all_full_fail() -> None:
+    # ASR's datastore figures are GB (SDK DataStore): 10 000 GB is about 9.8 TB.
     low = mt(
         datastores=(
-            Datastore("vsanDatastore", "ds-1", 10_000 * GIB, 6_000 * GIB),
-            Datastore("nfs-archive", "ds-2", 1_000 * GIB, 50 * GIB),
+            Datastore("vsanDatastore", "ds-1", 10_000.0, 6_000.0),
+            Datastore("nfs-archive", "ds-2", 1_000.0, 50.0),
         )
     )
     check = _warns(evaluate(fabrics=fabrics(master_target=low)), "datastores", "nfs-archive")
-    assert "nfs-archive 50 GiB free (5 %)" in check.detail
-    full = mt(datastores=(Datastore("vsanDatastore", "ds-1", 10_000 * GIB, 100 * GIB),))
+    assert "vsanDatastore 5.9 TB free of 9.8 TB (60 %)" in check.detail
+    assert "nfs-archive 50 GB free of 1,000 GB (5 %)" in check.detail
+    full = mt(datastores=(Datastore("vsanDatastore", "ds-1", 10_000.0, 100.0),))
     _fails(evaluate(fabrics=fabrics(master_target=full)), "datastores", "free space")
     _warns(evaluate(fabrics=fabrics(master_target=mt(datastores=()))), "datastores", "vCenter")
+
+
+def test_a_datastore_asr_did_not_report_warns_to_look_in_vcenter_and_never_blocks() -> None:
+    blank = mt(datastores=(Datastore("vsanDatastore", "ds-1", 61_440.0, None),))
+    check = _warns(evaluate(fabrics=fabrics(master_target=blank)), "datastores", "look at it in vCenter")
+    assert check.detail == "vsanDatastore free space not reported."
+    # A known full datastore beside one ASR did not report: the unknown one may have room, so no failure.
+    mixed = mt(datastores=(Datastore("full", "ds-1", 10_000.0, 10.0), Datastore("silent", "ds-2", None, None)))
+    check = _warns(evaluate(fabrics=fabrics(master_target=mixed)), "datastores", "silent")
+    assert "full 10 GB free of 9.8 TB (0 %)" in check.detail
+    no_size = mt(datastores=(Datastore("vsanDatastore", "ds-1", None, 7168.5),))
+    check = _warns(evaluate(fabrics=fabrics(master_target=no_size)), "datastores", "vCenter")
+    assert check.detail == "vsanDatastore 7.0 TB free (size not reported)."
+    wrong = mt(datastores=(Datastore("vsanDatastore", "ds-1", 100.0, 7168.5),))
+    check = _warns(evaluate(fabrics=fabrics(master_target=wrong)), "datastores", "vCenter")
+    assert "disagree" in check.detail
+    for target in (blank, mixed, no_size, wrong):
+        assert PreflightReport("vm", tuple(evaluate(fabrics=fabrics(master_target=target)).values())).ok
+
+
+def test_a_retention_drive_asr_did_not_report_warns_to_look_at_the_master_target() -> None:
+    for volume in (RetentionVolume("R:", 500 * GIB, None, 80), RetentionVolume("R:", None, 90 * GIB, None)):
+        check = _warns(
+            evaluate(fabrics=fabrics(master_target=mt(retention_volumes=(volume,)))),
+            "master-target",
+            "look at that drive on the master target mt-avs-01",
+        )
+        assert "R:" in check.detail and ("not reported" in check.detail)
+        assert "older retention logs" not in check.remedy
 
 
 def test_replication_health_critical_fails_with_asr_action_and_warning_warns() -> None:
