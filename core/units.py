@@ -31,7 +31,8 @@ def bytes_text(count: int | None) -> str:
 
 
 def space_text(free: float | None, capacity: float | None, say: Callable[[Any], str]) -> str:
-    """"7.0 TB free of 60.0 TB (12 %)", saying what is not known; `say` words one figure (gb_text, bytes_text)."""
+    """Free space in words, e.g. "7.0 TB free of 60.0 TB (12 %)"; what is unknown is said to be; `say` words
+    one figure (gb_text, bytes_text)."""
     if free is None:
         return "free space not reported"
     if capacity is None:

@@ -530,7 +530,17 @@ class AzureBackend:
             pager = self._client.recovery_points.list_by_replication_protected_items(
                 self._rg, self._name, item.fabric_name, item.container_name, item.name
             )
-            return [mapping.recovery_point(model.as_dict()) for model in pager]
+            read, unreadable = [], []
+            for model in pager:
+                try:
+                    read.append(mapping.recovery_point(model.as_dict()))
+                except MalformedResponse as exc:
+                    unreadable.append(exc)
+            # A point whose time cannot be read cannot be chosen, and the others still can; but a list of nothing
+            # but such points is not "no recovery point".
+            if unreadable and not read:
+                raise unreadable[0]
+            return read
 
         points = self._call(run)
         return sorted(points, key=lambda p: p.time, reverse=True)
@@ -677,7 +687,9 @@ class AzureBackend:
     def resume_job(self, name: str, comment: str = "") -> OperationHandle:
         self._guard_write("the job resume")
         ops = self._client.replication_jobs
-        params = {"properties": {"comments": comment}}
+        from core.equivalents import resume_body
+
+        params = resume_body(comment)
         return self._start(
             "resume", name, name, lambda **kw: ops.begin_resume(self._rg, self._name, name, params, **kw)
         )

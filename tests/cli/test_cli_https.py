@@ -59,3 +59,20 @@ def test_items_and_a_failover_over_https(served: Any) -> None:
     kinds = [json.loads(line)["kind"] for line in journal.read_text(encoding="utf-8").splitlines()]
     assert kinds[:2] == ["intent", "sent"]
     assert "emulator" not in journal.read_text(encoding="utf-8").replace("avs-failback", "")
+
+
+def test_failover_json_over_https_passes_its_preflight_without_skipping_it(served: Any) -> None:
+    """The emulator over real TLS answers as the SDK's models say (datastores in GB, retention in bytes): a
+    healthy VM's preflight warns only about what cannot be probed from here, and the failback goes out."""
+    code, out, err = cli(served, "preflight", "erp-web-01", "--json")
+    assert code == 0, err
+    checks = {c["key"]: c for c in json.loads(out)["checks"]}
+    assert checks["datastores"]["level"] == "pass"
+    assert "vsanDatastore 23.2 TB free of 60.0 TB (39 %)" in checks["datastores"]["detail"]
+    assert "R:\\ 1.3 TB free of 2.0 TB (64 %)" in checks["master-target"]["detail"]
+    assert [key for key, c in checks.items() if c["level"] != "pass"] == ["network-path"]
+    code, out, err = cli(served, "failover", "erp-web-01", "--point", "app-consistent", "--yes", "--wait", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["preflight"] == "warn"
+    assert data["job"]["state"] == "Succeeded"

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from core.failback import derive_stage, next_step, stage_reason
 from core.model import Fabric, Job, MasterTarget, PointKind, ProcessServer, ProtectedItem, RecoveryPoint, Stage
+from core.units import NOT_REPORTED, bytes_text, gb_text, space_text
 from tui.glyphs import Glyphs
 from tui.session import MANUAL_CHECKS, AgentRetry
 from tui.text import age, clock_time, compact_duration, details_text
@@ -42,6 +43,10 @@ def current_task(job: Job) -> str:
         return running[0].friendly_name or running[0].name
     failed = [t for t in job.tasks if t.state.value == "Failed"]
     return (failed[0].friendly_name or failed[0].name) if failed else ""
+
+
+def _beat(then: datetime | None, now: datetime) -> str:
+    return NOT_REPORTED if then is None else f"{age(then, now)} ago"
 
 
 def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
@@ -86,20 +91,22 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
         if app is not None:
             text.append(f"  App-consistent {clock_time(app.time, ctx.tz)}, {age(app.time, ctx.now)} ago\n")
         text.append(f"  {len(ctx.points)} points held\n")
-    if item.rpo_seconds is not None:
-        text.append(f"  RPO {compact_duration(item.rpo_seconds)}\n")
+    rpo = NOT_REPORTED if item.rpo_seconds is None else compact_duration(item.rpo_seconds)
+    text.append(f"  RPO {rpo}\n")
 
     if ctx.fabrics is not None and (item.process_server_id or item.master_target_id):
         ps, mt = find_servers(item, ctx.fabrics)
         text.append("\nServers\n", style="bold underline")
         if ps is not None:
-            beat = age(ps.last_heartbeat, ctx.now)
-            text.append(
-                f"  Process server {ps.friendly_name} · health {ps.health or 'unknown'} · heartbeat {beat} ago\n"
-            )
+            beat = _beat(ps.last_heartbeat, ctx.now)
+            text.append(f"  Process server {ps.friendly_name} · health {ps.health or 'unknown'} · heartbeat {beat}\n")
         if mt is not None:
-            beat = age(mt.last_heartbeat, ctx.now)
-            text.append(f"  Master target {mt.name} · health {mt.health or 'unknown'} · heartbeat {beat} ago\n")
+            beat = _beat(mt.last_heartbeat, ctx.now)
+            text.append(f"  Master target {mt.name} · health {mt.health or 'unknown'} · heartbeat {beat}\n")
+            for vol in mt.retention_volumes:
+                text.append(f"    Retention {vol.name} {space_text(vol.free_bytes, vol.capacity_bytes, bytes_text)}\n")
+            for ds in mt.datastores:
+                text.append(f"    Datastore {ds.name} {space_text(ds.free_gb, ds.capacity_gb, gb_text)}\n")
 
     if ctx.job is not None:
         job = ctx.job
