@@ -332,14 +332,27 @@ class Datastore:
 
 @dataclass(frozen=True)
 class MasterTarget:
+    """A master target server in AVS. ASR gives it no health field (SDK MasterTargetServer): its health errors
+    are what it says about its health."""
+
     id: str
     name: str
     ip_address: str = ""
     os_type: str = ""
-    health: str = ""
     last_heartbeat: datetime | None = None
     retention_volumes: tuple[RetentionVolume, ...] = ()
     datastores: tuple[Datastore, ...] = ()
+    health_errors: tuple[HealthError, ...] = ()
+
+    @property
+    def health(self) -> str:
+        """Its health in ASR's words, from its health errors: Normal (none), Warning, or Critical (one at level
+        Error)."""
+        if not self.health_errors:
+            return "Normal"
+        if any(e.severity.lower() == "error" for e in self.health_errors):
+            return "Critical"
+        return "Warning"
 
 
 @dataclass(frozen=True)

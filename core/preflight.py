@@ -349,9 +349,10 @@ def check_master_target(item: ProtectedItem, fabrics: Sequence[Fabric], now: dat
             f"The master target {item.master_target_id} is not listed by any fabric of the vault.",
             "Check that the master target in AVS is running and registered with the configuration server.",
         )
-    health = mt.health or "Normal"  # ASR's master target entries often carry no health field at all
+    health = mt.health  # from its health errors: ASR's master target entries carry no health field
     level = {"normal": Level.PASS, "warning": Level.WARN, "critical": Level.FAIL}.get(health.lower(), Level.WARN)
     parts = [f"{mt.name} ({mt.ip_address or 'no IP'}): health {health}"]
+    parts += [f"[{e.code}] {e.message}" if e.code else e.message for e in mt.health_errors[:3] if e.message]
     if mt.last_heartbeat is not None:
         beat_level, beat_text = _heartbeat_level(now, mt.last_heartbeat)
         level = Level.worst_of((level, beat_level))
@@ -359,6 +360,7 @@ def check_master_target(item: ProtectedItem, fabrics: Sequence[Fabric], now: dat
     remedies = []
     if level is not Level.PASS:
         remedies.append(f"Check that {mt.name} runs and that its agent reaches the configuration server.")
+        remedies += list(dict.fromkeys(e.recommended_action for e in mt.health_errors if e.recommended_action))
     ret_level, ret_text, ret_remedy = _retention_level(mt)
     parts.append(ret_text)
     if ret_level is not Level.PASS:

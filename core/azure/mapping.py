@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -191,6 +193,91 @@ def health_error(data: Json) -> HealthError:
     )
 
 
+@dataclass(frozen=True)
+class _Leg:
+    """What an item's provider details say, read by the keys of that provider's SDK class (FIELDS.md)."""
+
+    rpo_seconds: int | None = None
+    newest: datetime | None = None
+    heartbeat: datetime | None = None
+    process_server_id: str = ""
+    master_target_id: str = ""
+    active_site_type: str = ""
+    os_type: str = ""
+    group_id: str = ""
+    group_name: str = ""
+
+
+def _inmage(details: Json) -> _Leg:
+    """InMageReplicationDetails: the classic failback leg (Azure → AVS)."""
+    rpo = whole(details.get("rpoInSeconds"))
+    return _Leg(
+        rpo_seconds=rpo,
+        # The retention window ends at the newest point; without an RPO, the last calculation time stands in.
+        newest=parse_time(details.get("retentionWindowEnd"))
+        or (parse_time(details.get("lastRpoCalculatedTime")) if rpo is None else None),
+        heartbeat=parse_time(details.get("lastHeartbeat")),
+        process_server_id=_str(details.get("processServerId")),
+        master_target_id=_str(details.get("masterTargetId")),
+        active_site_type=_str(details.get("activeSiteType")),
+        os_type=_str(_dict(details.get("osDetails")).get("osType")),
+        group_id=_str(details.get("multiVmGroupId")),
+        group_name=_str(details.get("multiVmGroupName")),
+    )
+
+
+def _inmage_azure_v2(details: Json) -> _Leg:
+    """InMageAzureV2ReplicationDetails: classic AVS → Azure, the leg an item is on after reprotect."""
+    rpo = whole(details.get("rpoInSeconds"))
+    return _Leg(
+        rpo_seconds=rpo,
+        newest=parse_time(details.get("lastRecoveryPointReceived"))
+        or (parse_time(details.get("lastRpoCalculatedTime")) if rpo is None else None),
+        heartbeat=parse_time(details.get("lastHeartbeat")),
+        process_server_id=_str(details.get("processServerId")),
+        master_target_id=_str(details.get("masterTargetId")),
+        os_type=_str(details.get("osType")),
+        group_id=_str(details.get("multiVmGroupId")),
+        group_name=_str(details.get("multiVmGroupName")),
+    )
+
+
+def _inmage_rcm_failback(details: Json) -> _Leg:
+    """InMageRcmFailbackReplicationDetails: the modernized failback leg. It has no RPO, no retention window, no
+    master target and no group id; the disks' lastSyncTime says how fresh it is, the Mobility agent's
+    lastHeartbeatUtc when it last called in, and the reprotect agent is the replication appliance (whose
+    components share one id, its process server's among them)."""
+    return _Leg(
+        newest=_last_disk_sync(details),
+        heartbeat=parse_time(_dict(details.get("mobilityAgentDetails")).get("lastHeartbeatUtc")),
+        process_server_id=_str(details.get("reprotectAgentId")),
+        os_type=_str(details.get("osType")),
+        group_name=_str(details.get("multiVmGroupName")),
+    )
+
+
+def _inmage_rcm(details: Json) -> _Leg:
+    """InMageRcmReplicationDetails: modernized on-premises → Azure."""
+    rpo = whole(details.get("lastRpoInSeconds"))
+    return _Leg(
+        rpo_seconds=rpo,
+        newest=parse_time(details.get("lastRecoveryPointReceived")),
+        heartbeat=parse_time(_dict(details.get("mobilityAgentDetails")).get("lastHeartbeatUtc")),
+        process_server_id=_str(details.get("processServerId")),
+        os_type=_str(details.get("osType")),
+        group_name=_str(details.get("multiVmGroupName")),
+    )
+
+
+# An instanceType the SDK does not know (or none) tells nothing the product can read.
+_LEGS = {
+    "InMage": _inmage,
+    "InMageAzureV2": _inmage_azure_v2,
+    "InMageRcmFailback": _inmage_rcm_failback,
+    "InMageRcm": _inmage_rcm,
+}
+
+
 def protected_item(doc: Json) -> ProtectedItem:
     props = _props(doc)
     item_id = _str(doc.get("id"))
@@ -198,14 +285,9 @@ def protected_item(doc: Json) -> ProtectedItem:
         raise MalformedResponse("a replicated item came without an id")
     details = _dict(props.get("providerSpecificDetails"))
     instance_type = _str(details.get("instanceType"))
-    rpo = whole(details.get("rpoInSeconds"))
+    read = _LEGS.get(instance_type)
+    leg = read(details) if read is not None else _Leg()
     errors = _list(props.get("healthErrors"))
-    newest = (
-        parse_time(details.get("retentionWindowEnd"))
-        or parse_time(details.get("lastRecoveryPointReceived"))
-        or parse_time(details.get("lastRpoCalculatedTime") if rpo is None else None)
-        or _last_disk_sync(details)
-    )
     return ProtectedItem(
         id=item_id,
         name=_str(doc.get("name")) or last_segment(item_id),
@@ -220,17 +302,15 @@ def protected_item(doc: Json) -> ProtectedItem:
         allowed_operations=_strings(props.get("allowedOperations")),
         instance_type=instance_type,
         current_scenario=current_scenario(props.get("currentScenario")),
-        active_site_type=_str(details.get("activeSiteType")),
-        multi_vm_group_id=_str(details.get("multiVmGroupId")),
-        multi_vm_group_name=_str(details.get("multiVmGroupName")),
-        recovery_plans=_strings(props.get("recoveryPlanNames") or props.get("recoveryPlans")),
-        rpo_seconds=rpo,
-        last_heartbeat=parse_time(details.get("lastHeartbeat"))
-        or parse_time(_dict(details.get("mobilityAgentDetails")).get("lastHeartbeatUtc")),
-        last_recovery_point_time=newest,
-        process_server_id=_str(details.get("processServerId") or details.get("reprotectAgentId")),
-        master_target_id=_str(details.get("masterTargetId")),
-        os_type=_str(_dict(details.get("osDetails")).get("osType") or details.get("osType")),
+        active_site_type=leg.active_site_type,
+        multi_vm_group_id=leg.group_id,
+        multi_vm_group_name=leg.group_name,
+        rpo_seconds=leg.rpo_seconds,
+        last_heartbeat=leg.heartbeat,
+        last_recovery_point_time=leg.newest,
+        process_server_id=leg.process_server_id,
+        master_target_id=leg.master_target_id,
+        os_type=leg.os_type,
         policy_id=_str(props.get("policyId")),
         recovery_fabric_name=last_segment(_str(props.get("recoveryFabricId"))),
         primary_fabric_friendly_name=_str(props.get("primaryFabricFriendlyName")),
@@ -290,8 +370,8 @@ def _master_target(data: Json) -> MasterTarget:
         name=_str(data.get("name")) or _str(data.get("id")),
         ip_address=_str(data.get("ipAddress")),
         os_type=_str(data.get("osType")),
-        health=_str(data.get("health")),
         last_heartbeat=parse_time(data.get("lastHeartbeat")),
+        health_errors=tuple(health_error(_dict(e)) for e in _list(data.get("healthErrors"))),
         retention_volumes=tuple(
             RetentionVolume(
                 name=_str(v.get("volumeName")),
@@ -317,11 +397,19 @@ def _master_target(data: Json) -> MasterTarget:
 def fabric(doc: Json) -> Fabric:
     props = _props(doc)
     custom = _dict(props.get("customDetails"))
-    return Fabric(
+    instance_type = _str(custom.get("instanceType"))
+    base = Fabric(
         id=_str(doc.get("id")),
         name=_str(doc.get("name")),
         friendly_name=_str(props.get("friendlyName")) or _str(doc.get("name")),
-        instance_type=_str(custom.get("instanceType")),
+        instance_type=instance_type,
+    )
+    if instance_type != "VMware":
+        # Only VMwareDetails (the configuration server's fabric) lists process servers, master targets and run-as
+        # accounts in these shapes; an Azure fabric has none, a modernized one lists its appliances otherwise.
+        return base
+    return dataclasses.replace(
+        base,
         process_servers=tuple(_process_server(_dict(p)) for p in _list(custom.get("processServers"))),
         master_targets=tuple(_master_target(_dict(m)) for m in _list(custom.get("masterTargetServers"))),
         run_as_accounts=tuple(
@@ -331,14 +419,22 @@ def fabric(doc: Json) -> Fabric:
     )
 
 
+# What each kind of plan action carries for the operator to read (RecoveryPlan…ActionDetails in the SDK).
+_ACTION_TEXT = {
+    "ManualActionDetails": "description",
+    "ScriptActionDetails": "path",
+    "AutomationRunbookActionDetails": "runbookId",
+}
+
+
 def _action(data: Json) -> PlanAction:
     custom = _dict(data.get("customDetails"))
+    kind = _str(custom.get("instanceType"))
+    key = _ACTION_TEXT.get(kind)
     return PlanAction(
         name=_str(data.get("actionName")),
-        kind=_str(custom.get("instanceType")),
-        instructions=_str(
-            custom.get("description") or custom.get("scriptPath") or custom.get("path") or custom.get("runbookId")
-        ),
+        kind=kind,
+        instructions=_str(custom.get(key)) if key else "",
         failover_directions=tuple(_str(d) for d in _list(data.get("failoverDirections"))),
     )
 
@@ -385,10 +481,14 @@ def job_error(data: Json) -> ErrorDetail:
     )
 
 
+# Task details that point at another job (JobTaskDetails and its subclasses in the SDK).
+_JOB_TASKS = frozenset({"JobTaskDetails", "VirtualMachineTaskDetails", "FabricReplicationGroupTaskDetails"})
+
+
 def job_task(data: Json) -> JobTask:
     custom = _dict(data.get("customDetails"))
     group = _dict(data.get("groupTaskCustomDetails"))
-    child_job = _dict(custom.get("jobTask"))
+    child_job = _dict(custom.get("jobTask")) if _str(custom.get("instanceType")) in _JOB_TASKS else {}
     return JobTask(
         task_id=_str(data.get("taskId")),
         name=_str(data.get("name")),
@@ -408,6 +508,7 @@ def job(doc: Json) -> Job:
     props = _props(doc)
     job_id = _str(doc.get("id"))
     custom = _dict(props.get("customDetails"))
+    details_type = _str(custom.get("instanceType"))
     return Job(
         id=job_id,
         name=_str(doc.get("name")) or last_segment(job_id),
@@ -423,8 +524,10 @@ def job(doc: Json) -> Job:
         target_object_id=_str(props.get("targetObjectId")),
         target_object_name=_str(props.get("targetObjectName")),
         target_instance_type=_str(props.get("targetInstanceType")),
-        details_type=_str(custom.get("instanceType")),
-        new_item_id=_str(custom.get("newReplicationProtectedItemId")),
+        details_type=details_type,
+        new_item_id=_str(custom.get("newReplicationProtectedItemId"))
+        if details_type == "SwitchProtectionJobDetails"
+        else "",
     )
 
 
@@ -442,9 +545,6 @@ def arm_error_details(body: Any) -> tuple[str, str, tuple[ErrorDetail, ...]]:
                 possible_causes=_str(raw.get("possibleCauses")),
                 recommended_action=_str(raw.get("recommendedAction")),
                 activity_id=_str(raw.get("activityId")),
-                provider_error_code=_str(
-                    raw.get("providerErrorCode") or _dict(raw.get("providerErrorDetails")).get("errorCode")
-                ),
             )
         )
     return code, message, tuple(details)

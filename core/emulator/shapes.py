@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.emulator.jobs import SimJob, SimTask, TaskError
-from core.emulator.scenario import FabricSpec, HealthErrorSpec, ItemSpec
+from core.emulator.scenario import FabricSpec, HealthErrorSpec, ItemSpec, MasterTargetSpec
 from core.emulator.vault import SimItem, SimPlan, Vault
 
 IDLE_START = "1753-01-01T01:01:01Z"
@@ -521,6 +521,24 @@ def gb_text(value: float | str | None) -> str | None:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def _mt_errors(m: MasterTargetSpec) -> tuple[HealthErrorSpec, ...]:
+    """A master target has no health field in ASR (SDK MasterTargetServer): a scenario's health for it shows as a
+    health error of that level. The code and text are the emulator's own."""
+    if m.health in ("Normal", "None"):
+        return ()
+    level = "Error" if m.health == "Critical" else "Warning"
+    return (
+        HealthErrorSpec(
+            "78093" if level == "Error" else "78094",
+            f"The master target {m.name} is not responding to the configuration server.",
+            level,
+            "FabricInfrastructure",
+            "The master target VM is stopped, or its services cannot reach the configuration server on 443/9443.",
+            f"Check that {m.name} is running and that its InMage Scout services are started.",
+        ),
+    )
+
+
 def _all_masters(vault: Vault) -> list[Any]:
     return [m for f in vault.scenario.fabrics for m in f.master_targets]
 
@@ -591,7 +609,7 @@ def fabric(vault: Vault, f: FabricSpec, now: datetime) -> dict[str, Any]:
                         for d in m.datastores
                     ],
                     "validationErrors": [],
-                    "healthErrors": [],
+                    "healthErrors": [health_error(e, m.name, now - timedelta(minutes=30)) for e in _mt_errors(m)],
                     "diskCount": 2,
                     "osVersion": "Windows Server 2016" if m.os_type == "Windows" else "CentOS 7",
                 }

@@ -55,7 +55,6 @@ def mt(**changes: Any) -> MasterTarget:
         name="mt-avs-01",
         ip_address="192.168.10.5",
         os_type="Windows",
-        health="Normal",
         last_heartbeat=NOW - timedelta(minutes=1),
         retention_volumes=(RetentionVolume("R:", 500 * GIB, 300 * GIB, 80),),
         datastores=(Datastore("vsanDatastore", "ds-1", 10_000.0, 6_000.0, "vsan"),),
@@ -204,7 +203,13 @@ def test_master_target_os_must_match_the_vm() -> None:
 
 
 def test_critical_master_target_fails() -> None:
-    _fails(evaluate(fabrics=fabrics(master_target=mt(health="Critical"))), "master-target", "mt-avs-01")
+    # ASR gives a master target no health field: its health errors say it (SDK MasterTargetServer.healthErrors).
+    broken = HealthError("78052", "The master target cannot reach the datastore.", severity="Error",
+                         recommended_action="Check the master target's access to the AVS datastore.")  # fmt: skip
+    check = _fails(evaluate(fabrics=fabrics(master_target=mt(health_errors=(broken,)))), "master-target", "access")
+    assert "health Critical" in check.detail and "[78052] The master target cannot reach" in check.detail
+    warned = HealthError("78053", "Agent update pending.", severity="Warning")
+    _warns(evaluate(fabrics=fabrics(master_target=mt(health_errors=(warned,)))), "master-target", "mt-avs-01")
 
 
 def test_datastores_low_warn_and_all_full_fail() -> None:

@@ -151,3 +151,48 @@ def test_bulk_items_for_big_vaults(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(ScenarioError, match=r"\$\.bulk\[0\]\.count"):
         load_scenario(str(path))
+
+
+def test_server_figures_as_a_scenario_gives_them(tmp_path: Path) -> None:
+    """Datastore figures go out as ASR's GB text (or a scenario's own odd text, or null); retention bytes as
+    integers; a master target's health as a health error, since ASR gives it no health field."""
+    from core.azure import mapping
+
+    data = _small()
+    target = data["fabrics"][0]["master_targets"][0]
+    target["health"] = "Critical"
+    target["datastores"] = [
+        {"name": "ds-a", "capacity_gb": 2047.75, "free_gb": 158.21},
+        {"name": "ds-b", "capacity_gb": "n/a", "free_gb": None},
+    ]
+    target["retention_volumes"] = [{"name": "R:", "capacity_gb": 10, "free_gb": None}]
+    path = tmp_path / "figures.json"
+    path.write_text(json.dumps(data))
+    emulator = ArmEmulator(load_scenario(str(path)), ManualClock(), base_url="https://emulator.test")
+    fabric = data["fabrics"][0]["name"]
+    url = f"https://emulator.test{emulator.vault.arm_id}/replicationFabrics/{fabric}?api-version=2025-08-01"
+    doc = json.loads(emulator.handle("GET", url, {"Authorization": "Bearer t"}, None).body)
+    mt = doc["properties"]["customDetails"]["masterTargetServers"][0]
+    assert [(d["capacity"], d["freeSpace"]) for d in mt["dataStores"]] == [("2047.75", "158.21"), ("n/a", None)]
+    assert mt["retentionVolumes"][0] == {
+        "volumeName": "R:",
+        "capacityInBytes": 10 * 2**30,
+        "freeSpaceInBytes": None,
+        "thresholdPercentage": 80,
+    }
+    assert [e["errorLevel"] for e in mt["healthErrors"]] == ["Error"]
+    read = mapping.fabric(doc).master_targets[0]
+    assert read.health == "Critical"
+    assert [(d.capacity_gb, d.free_gb) for d in read.datastores] == [(2047.75, 158.21), (None, None)]
+    assert read.retention_volumes[0].free_bytes is None
+
+
+def test_a_datastore_figure_must_be_a_number_text_or_null(tmp_path: Path) -> None:
+    def negative(data: dict[str, Any]) -> None:
+        data["fabrics"][0]["master_targets"][0]["datastores"][0]["free_gb"] = -5
+
+    def boolean(data: dict[str, Any]) -> None:
+        data["fabrics"][0]["master_targets"][0]["datastores"][0]["capacity_gb"] = True
+
+    assert "must not be negative" in str(_broken(tmp_path, negative))
+    assert "got a boolean" in str(_broken(tmp_path, boolean))
