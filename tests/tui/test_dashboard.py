@@ -86,3 +86,12 @@ async def test_refresh_updates_in_place_without_moving_the_cursor(app, clock) ->
         # the age shown is measured against backend time, from the point ASR holds now
         fresh = table.items[before.id]
         assert str(table.get_cell(before.id, "point")) == age(fresh.last_recovery_point_time, clock.now())
+
+
+def test_the_modernized_failback_leg_runs_in_azure_until_failed_back(demo_backend) -> None:  # type: ignore[no-untyped-def]
+    """InMageRcmFailback has no activeSiteType (SDK): its primary side is Azure, as on the classic failback leg."""
+    from tui.widgets.items_table import location_text
+
+    item = next(i for i in demo_backend.list_items() if i.instance_type == "InMageRcmFailback")
+    assert item.active_location == "Primary" and not item.active_site_type
+    assert location_text(item) == "Azure"

@@ -54,10 +54,11 @@ def _short_site(name: str) -> str:
 
 
 def location_text(item: ProtectedItem) -> str:
-    """Where the VM runs now. On the failback leg (InMage, active site Azure) the primary side is Azure and the
-    recovery side is the AVS private cloud; on the AVS → Azure leg it is the other way round."""
+    """Where the VM runs now. On the failback leg (InMage, active site Azure; InMageRcmFailback, which has no active
+    site field) the primary side is Azure and the recovery side is the AVS private cloud; on the AVS → Azure leg
+    it is the other way round."""
     location = item.active_location.lower()
-    failback_leg = item.instance_type == "InMage" or item.active_site_type.lower() == "azure"
+    failback_leg = item.instance_type in ("InMage", "InMageRcmFailback") or item.active_site_type.lower() == "azure"
     avs = _short_site(item.recovery_fabric_friendly_name if failback_leg else item.primary_fabric_friendly_name)
     if location == "primary":
         return "Azure" if failback_leg else f"AVS {avs}".strip()
