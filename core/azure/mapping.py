@@ -208,38 +208,34 @@ class _Leg:
     group_name: str = ""
 
 
-def _inmage(details: Json) -> _Leg:
-    """InMageReplicationDetails: the classic failback leg (Azure → AVS)."""
+def _classic(details: Json, newest_key: str, os_type: str, active_site_type: str = "") -> _Leg:
+    """The configuration-server legs: the newest point under `newest_key`; without an RPO, the last calculation
+    time stands in for it."""
     rpo = whole(details.get("rpoInSeconds"))
     return _Leg(
         rpo_seconds=rpo,
-        # The retention window ends at the newest point; without an RPO, the last calculation time stands in.
-        newest=parse_time(details.get("retentionWindowEnd"))
+        newest=parse_time(details.get(newest_key))
         or (parse_time(details.get("lastRpoCalculatedTime")) if rpo is None else None),
         heartbeat=parse_time(details.get("lastHeartbeat")),
         process_server_id=_str(details.get("processServerId")),
         master_target_id=_str(details.get("masterTargetId")),
-        active_site_type=_str(details.get("activeSiteType")),
-        os_type=_str(_dict(details.get("osDetails")).get("osType")),
+        active_site_type=active_site_type,
+        os_type=os_type,
         group_id=_str(details.get("multiVmGroupId")),
         group_name=_str(details.get("multiVmGroupName")),
     )
+
+
+def _inmage(details: Json) -> _Leg:
+    """InMageReplicationDetails: the classic failback leg (Azure → AVS); its retention window ends at the newest
+    point."""
+    os_type = _str(_dict(details.get("osDetails")).get("osType"))
+    return _classic(details, "retentionWindowEnd", os_type, _str(details.get("activeSiteType")))
 
 
 def _inmage_azure_v2(details: Json) -> _Leg:
     """InMageAzureV2ReplicationDetails: classic AVS → Azure, the leg an item is on after reprotect."""
-    rpo = whole(details.get("rpoInSeconds"))
-    return _Leg(
-        rpo_seconds=rpo,
-        newest=parse_time(details.get("lastRecoveryPointReceived"))
-        or (parse_time(details.get("lastRpoCalculatedTime")) if rpo is None else None),
-        heartbeat=parse_time(details.get("lastHeartbeat")),
-        process_server_id=_str(details.get("processServerId")),
-        master_target_id=_str(details.get("masterTargetId")),
-        os_type=_str(details.get("osType")),
-        group_id=_str(details.get("multiVmGroupId")),
-        group_name=_str(details.get("multiVmGroupName")),
-    )
+    return _classic(details, "lastRecoveryPointReceived", _str(details.get("osType")))
 
 
 def _inmage_rcm_failback(details: Json) -> _Leg:

@@ -137,6 +137,14 @@ def _target(r: Rig, item: ProtectedItem) -> ReprotectTarget:
     return ReprotectTarget(process_server_id=healthy.id, master_target_id=master.id)
 
 
+def _refused(r: Rig, stage: str, send: Callable[[], Any]) -> None:
+    """Send what ASR must refuse; the stage is noted only when it did."""
+    try:
+        send()
+    except FailbackError:
+        r.stages.append(stage)
+
+
 def _finish(r: Rig, job_name: str, what: str) -> None:
     """Follow the job; a failed one (a lesson's fault) is restarted once, as an operator would."""
     r.wait(job_name)
@@ -162,10 +170,7 @@ def whole_failback(r: Rig, *, everything: Callable[[Rig], None] = read_everythin
         handle = r.backend.unplanned_failover(item, PointChoice.CUSTOM, points[len(points) // 2].id)
         r.stages.append("failover sent")
         _follow_lro(r, item.id, handle.job_name)
-        try:  # a commit while the failover runs: ASR's 409, operation in progress
-            r.backend.commit(item)
-        except FailbackError:
-            r.stages.append("refused commit while busy")
+        _refused(r, "refused commit while busy", lambda: r.backend.commit(item))  # ASR's 409: in progress
         r.clock.advance(60)
         everything(r)
         _finish(r, handle.job_name, "failover")
@@ -174,10 +179,8 @@ def whole_failback(r: Rig, *, everything: Callable[[Rig], None] = read_everythin
         item = r.item(item)
     if derive_stage(item) is Stage.FAILED_OVER:
         r.stages.append("failed over")
-        try:  # a second failover while ASR allows none: its 400 with ASR's details
-            r.backend.unplanned_failover(item, PointChoice.LATEST)
-        except FailbackError:
-            r.stages.append("refused failover")
+        # A second failover while ASR allows none: its 400 with ASR's details.
+        _refused(r, "refused failover", lambda: r.backend.unplanned_failover(item, PointChoice.LATEST))
         handle = r.backend.commit(item)
         _finish(r, handle.job_name, "commit")
         _follow_lro(r, item.id, handle.job_name)

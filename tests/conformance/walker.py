@@ -290,22 +290,21 @@ class Walker:
             self._found(out, path, model, f"{value!r} is not a value of {cls.__name__} ({allowed})")
 
 
+# Most specific first: a boolean is an int to Python, not to JSON.
+_JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "an object"),
+)
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    return next((word for kind, word in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
 
 
 def _is_datetime(value: Any) -> bool:
