@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.errors import NotFound, UsageError
-from core.model import Job, ProtectedItem, Provider, Stage
+from core.model import Job, JobState, ProtectedItem, Provider, Stage
 
 # ASR's AVS failback tutorial: the mobility agent needs up to 15 minutes to register back after the AVS VM
 # boots; a reprotect sent before that fails with an "agent isn't installed" error.
@@ -310,6 +310,23 @@ def is_agent_registration_failure(job: Job) -> bool:
         if any(_mentions_agent_not_ready(text) for text in texts if text):
             return True
     return False
+
+
+AGENT_WAIT_WORDS = "agent not registered yet"
+
+
+def expected_failure(job: Job) -> str:
+    """Why a failed job was expected ("" when it was not): a reprotect refused inside the agent-registration window.
+
+    Shown beside its state, so that a failure the tool rides out by retrying does not read as one to act on.
+    """
+    if job.state is JobState.FAILED and is_agent_registration_failure(job):
+        minutes = int(AGENT_REGISTRATION_WINDOW.total_seconds() // 60)
+        return (
+            f"the mobility agent had not registered yet: expected for up to {minutes} minutes after the VM boots in "
+            "AVS, and retried"
+        )
+    return ""
 
 
 def resolve_item(items: Iterable[ProtectedItem], ref: str) -> ProtectedItem:

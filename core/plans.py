@@ -32,6 +32,7 @@ from core.model import (
     ErrorDetail,
     Job,
     JobState,
+    JobTask,
     PlanAction,
     PlanGroup,
     ProtectedItem,
@@ -329,6 +330,58 @@ def manual_actions(plan: RecoveryPlan) -> list[tuple[str, PlanAction]]:
         out.extend((before, a) for a in group.start_actions if _is_manual(a))
         out.extend((after, a) for a in group.end_actions if _is_manual(a))
     return out
+
+
+def waiting_task(job: Job | None) -> str:
+    """The task a job is stopped at, waiting for the operator (a manual action), or "" when it is not waiting."""
+    if job is None or job.state.is_terminal:
+        return ""
+
+    def walk(tasks: Sequence[JobTask]) -> str:
+        for task in tasks:
+            waiting = task.state is JobState.SUSPENDED or "manual" in task.state_description.lower()
+            if waiting and not task.state.is_terminal:
+                return task.friendly_name or task.name
+            found = walk(task.child_tasks)
+            if found:
+                return found
+        return ""
+
+    found = walk(job.tasks)
+    if found:
+        return found
+    if job.state is JobState.SUSPENDED or "manual" in job.state_description.lower():
+        return job.state_description or "a manual action"
+    return ""
+
+
+def action_done(job: Job | None, action_name: str) -> bool:
+    """Whether the job's task for the plan action `action_name` has succeeded (the action was resumed past)."""
+    if job is None:
+        return False
+    stack = list(job.tasks)
+    while stack:
+        task = stack.pop()
+        stack.extend(task.child_tasks)
+        named = action_name and (action_name == task.name or action_name in task.friendly_name)
+        if named and task.state is JobState.SUCCEEDED:
+            return True
+    return False
+
+
+def pending_actions(plan: RecoveryPlan, job: Job | None) -> list[tuple[str, PlanAction]]:
+    """The plan's manual actions the job has not passed yet, labelled as manual_actions() labels them."""
+    return [(where, a) for where, a in manual_actions(plan) if not action_done(job, a.name)]
+
+
+def plan_of_job(plans: Iterable[RecoveryPlan], job: Job) -> RecoveryPlan | None:
+    """The recovery plan a job acts on (ASR names its target by id or name), or None for an item's job."""
+    names = {n.strip().lower() for n in (job.target_object_id, job.target_object_name) if n.strip()}
+    names |= {n.rsplit("/", 1)[-1] for n in names}
+    for plan in plans:
+        if names & {plan.id.lower(), plan.name.lower(), (plan.friendly_name or "").lower()} - {""}:
+            return plan
+    return None
 
 
 def resolve_plan(plans: Iterable[RecoveryPlan], ref: str) -> RecoveryPlan:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, tzinfo
+from dataclasses import replace
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from core.errors import FailbackError
@@ -22,15 +23,37 @@ from tui.messages import BackendFailed, BackendReady, SessionResumed
 from tui.session import Session
 
 
+def _go_to_provider() -> Any:
+    from tui.palette import GoToProvider
+
+    return GoToProvider
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
 class FailbackApp(Controller, App[None]):
     """One vault, one operator. `backend` given: used as is (tests); else built from `settings` in a worker."""
 
     CSS_PATH = "app.tcss"
     TITLE = "avs-failback"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {lambda: _go_to_provider()}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="List every key"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave the dashboard (jobs keep running in Azure)"),
+        Binding("question_mark", "help", "Help", id="help-question", show=False, key_display="?"),
+        Binding(
+            "colon",
+            "command_mode",
+            "Go to",
+            id="command-mode",
+            show=False,
+            key_display=":",
+            tooltip=":jobs, :plans, :vm NAME, :plan NAME…",
+        ),
+        Binding("J", "jobs", "Jobs", id="jobs", show=False, tooltip="Job history"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave the dashboard (asks first while work runs)"),
     ]
 
     def __init__(
@@ -63,6 +86,7 @@ class FailbackApp(Controller, App[None]):
         self.items_refresh_seconds = items_refresh_seconds
         self._pending_options: dict[str, PointOption] = {}
         self._reprotect_targets: dict[str, ReprotectTarget] = {}
+        self.exit_note = ""  # printed by the console script once the terminal is back: what still runs
         if wants_ansi_theme():
             self.theme = "ansi-dark"
 
@@ -142,6 +166,8 @@ class FailbackApp(Controller, App[None]):
 
     def on_session_resumed(self, message: SessionResumed) -> None:
         for entry in message.results:
+            if entry.job_name:
+                self.session.own.add(entry.job_name)
             self.notify(entry.text, title=f"Resumed: {entry.target_name}", timeout=20)
         if message.error is not None:
             self.show_error(message.error, heading="Could not read the journal of earlier sessions")
@@ -208,7 +234,10 @@ class FailbackApp(Controller, App[None]):
     def action_plans(self, select: str = "") -> None:
         from tui.screens.plans import PlansScreen
 
-        if not isinstance(self.screen, PlansScreen):
+        if isinstance(self.screen, PlansScreen):
+            if select:
+                self.screen.select_plan(select)
+        else:
             self.push_screen(PlansScreen(select=select))
 
     def action_preflight(self) -> None:
@@ -219,37 +248,76 @@ class FailbackApp(Controller, App[None]):
 
             self.push_screen(PreflightScreen())
 
+    # -- leaving: never silently while work runs -------------------------------------------------------------
+
+    def leaving(self) -> Any:
+        from tui.session import leaving
+
+        loops = tuple(text for screen in self.screen_stack if (text := getattr(screen, "loop_running", lambda: "")()))
+        now = self.backend.now() if self.backend is not None else None
+        return leaving(self.session, now, loops) if now is not None else leaving(self.session, now_utc(), loops)
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Quit at once when nothing of ours runs; else name it all and ask first."""
+        from tui.dialogs.confirm import QuitDialog
+
+        if isinstance(self.screen, QuitDialog):
+            return  # asked already: the answer is a button, not a second ctrl+q
+        left = self.leaving()
+        if not left:
+            self.exit()
+            return
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.quit_now()
+
+        self.push_screen(QuitDialog(left, simulated=self.simulated), answered)
+
+    def quit_now(self) -> None:
+        from tui.session import exit_note
+
+        self.exit_note = exit_note(self.leaving(), simulated=self.simulated)
+        self.exit()
+
+    def action_command_mode(self) -> None:
+        from tui.dialogs.command_line import CommandLine
+
+        if not isinstance(self.screen, ModalScreen):
+            self.push_screen(CommandLine())
+
+    def leave_to(self, target: Screen[Any]) -> str:
+        """Close the screens above `target`; "" when done, else why a screen in the way must stay open."""
+        if target not in self.screen_stack:
+            return "That screen is not open."
+        above = self.screen_stack[self.screen_stack.index(target) + 1 :]
+        for screen in above:
+            why = getattr(screen, "why_stay", lambda: "")()
+            if why:
+                return why
+        for _ in above:
+            self.pop_screen()
+        return ""
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every key the screen answers to now, by name with its keys (F1 lists the same), then Textual's own."""
+        found: dict[tuple[int, str], tuple[Any, list[str]]] = {}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.id or binding.system or not active.enabled:
+                continue
+            # One entry per action: f1 and ? are one "Help (f1 / ?)".
+            entry = found.setdefault((id(active.node), binding.action), (active, []))
+            entry[1].append(self.get_key_display(replace(binding, key=key)))
+        for active, keys in found.values():
+            binding = active.binding
+            title = f"{binding.description} ({' / '.join(keys)})"
+            yield SystemCommand(title, binding.tooltip or binding.description, self._bound_action(active))
         yield from super().get_system_commands(screen)
-        dashboard_actions: list[tuple[str, str, str]] = [
-            ("Fail back…", "Choose a recovery point and fail the selected item back to AVS", "fail_back"),
-            ("Commit…", "Commit the selected item's failover (deletes the Azure VM)", "commit"),
-            ("Reprotect…", "Reprotect the selected item from AVS to Azure", "reprotect"),
-            ("Verify…", "Tick the checks before committing", "verify"),
-            ("Filter items", "Type to filter the items table", "filter"),
-            ("Filter by stage", "Show only items in one stage", "cycle_stage"),
-            ("Refresh items", "Read every item again", "refresh"),
-            ("Fail back plan…", "Preflight, recovery point and confirmation for the selected plan", "fail_back_plan"),
-            ("Commit plan…", "Commit the selected plan's failover (deletes its Azure VMs)", "commit_plan"),
-            ("Reprotect plan…", "Reprotect every committed VM of the selected plan", "reprotect_plan"),
-            ("Resume plan job…", "The manual action is done: resume the plan's job with a comment", "resume_plan"),
-        ]
-        for title, help_text, action in dashboard_actions:
-            if hasattr(screen, f"action_{action}") and screen.check_action(action, ()) is not False:
-                yield SystemCommand(title, help_text, self._screen_action(screen, action))
-        yield SystemCommand("Jobs", "Job history, detail, cancel / restart / resume", self.action_jobs)
-        yield SystemCommand(
-            "Show the command", "REST, az and PowerShell for each action taken", self.action_show_commands
-        )
-        yield SystemCommand("Recovery plans", "Fail back, commit, reprotect a whole plan", self.action_plans)
-        yield SystemCommand(
-            "Preflight (before you start)", "Check the selected item or plan, and the vault", self.action_preflight
-        )
-        yield SystemCommand("Help", "Every key of every screen", self.action_help)
 
     @staticmethod
-    def _screen_action(screen: Screen[Any], action: str) -> Callable[[], Any]:
+    def _bound_action(active: Any) -> Callable[[], Any]:
         def run() -> Any:
-            return screen.run_action(action)
+            return active.node.run_action(active.binding.action)
 
         return run

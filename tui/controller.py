@@ -275,21 +275,22 @@ class Controller:
             ReprotectStarted("reprotect", item, started.handle, attempt, note=started.note if started.attached else "")
         )
 
-    def start_job_action(self, job: Job, action: str) -> bool:
+    def start_job_action(self, job: Job, action: str, *, comment: str = "") -> bool:
+        """Cancel, restart or resume (with the operator's comment) a job, once: a second press does nothing."""
         if not self._claim(action, job.name):
             return False
-        self._submit_job_action(job, action)
+        self._submit_job_action(job, action, comment)
         return True
 
     @work(thread=True, group="submit", exit_on_error=False, description="Sending a job action")
-    def _submit_job_action(self, job: Job, action: str) -> None:
-        call = {
-            "cancel": self.operations.cancel_job,
-            "restart": self.operations.restart_job,
-            "resume": self.operations.resume_job,
-        }[action]
+    def _submit_job_action(self, job: Job, action: str, comment: str = "") -> None:
         try:
-            started = call(job.name)
+            if action == "resume":
+                started = self.operations.resume_job(job.name, comment)
+            else:
+                started = {"cancel": self.operations.cancel_job, "restart": self.operations.restart_job}[action](
+                    job.name
+                )
         except FailbackError as exc:
             self.post_message(OperationFailed(action, None, exc, job_name=job.name))  # type: ignore[attr-defined]
             return
@@ -302,6 +303,7 @@ class Controller:
         item = message.item
         key = item.id if item is not None else handle.target_name
         self.session.submitting.discard((message.kind, key))
+        self.session.own.add(handle.job_name)
         if item is not None:
             self.session.started[handle.job_name] = StartedOperation(
                 kind=message.kind,
@@ -347,6 +349,8 @@ class Controller:
     def on_job_action_accepted(self, message: JobActionAccepted) -> None:
         self.session.submitting.discard((message.kind, message.job_name))
         self._started(message, job_name=message.job_name or message.handle.job_name)
+        if message.kind == "resume":
+            self.notify(f"Job {message.handle.job_name} resumed.", timeout=5)  # type: ignore[attr-defined]
 
     def on_operation_failed(self, message: OperationFailed) -> None:
         key = message.item.id if message.item is not None else message.job_name

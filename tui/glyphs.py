@@ -6,7 +6,10 @@ import locale
 import os
 from collections.abc import Mapping
 
-from core.model import JobState, Stage
+from core.model import Job, JobState, Stage
+
+# A reprotect refused inside the agent-registration window: failed, but as expected, and retried.
+AGENT_WAIT = "Agent wait"
 
 
 def wants_ascii(env: Mapping[str, str] | None = None) -> bool:
@@ -44,6 +47,11 @@ class Glyphs:
         return "->" if self.ascii_only else "→"
 
     @property
+    def expected(self) -> str:
+        """A failure the tool expected and rides out (retrying): not the cross of one to act on."""
+        return "~" if self.ascii_only else "↻"
+
+    @property
     def check(self) -> str:
         return "[x]" if self.ascii_only else "☑"
 
@@ -57,3 +65,11 @@ class Glyphs:
 
     def job_text(self, state: JobState) -> str:
         return f"{self.job(state)} {state.word}"
+
+    def job_state(self, job: Job) -> str:
+        """A job's state for a table cell; an expected failure (the agent window) says so instead of "Failed"."""
+        from core.failback import expected_failure
+
+        if expected_failure(job):
+            return f"{self.expected} {AGENT_WAIT}"
+        return self.job_text(job.state)

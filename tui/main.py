@@ -108,7 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if reader is not None:
             reader.close()
+    _say_exit(app)
     return int(app.return_code or 0)
+
+
+def _say_exit(app: object) -> None:
+    """What still runs, said once the terminal is back (the dashboard's own screen is gone by then)."""
+    note = str(getattr(app, "exit_note", "") or "")
+    if note:
+        print(note, flush=True)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -127,6 +135,7 @@ def _train(args: argparse.Namespace) -> int:
     speed = args.speed if args.speed is not None else 1.0
     app = TrainingApp(lesson, speed=speed, ascii_glyphs=True if args.ascii else None)
     app.run()
+    _say_exit(app)
     return int(app.return_code or 0)
 
 

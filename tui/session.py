@@ -67,6 +67,9 @@ class Session:
     retries_stopped: set[str] = field(default_factory=set)  # item ids whose operator stopped the retries
     ticked: dict[str, set[str]] = field(default_factory=dict)  # item id -> manual checks ticked
     jobs: dict[str, Job] = field(default_factory=dict)  # latest state of every job seen
+    # Jobs the operator is answerable for: started (or followed instead of sending) from this run, or resumed
+    # from the journal. What quitting asks about, beside the retries; the vault's other jobs are not ours.
+    own: set[str] = field(default_factory=set)
 
     def is_submitting(self, kind: str, key: str) -> bool:
         return (kind, key) in self.submitting
@@ -95,6 +98,70 @@ class Session:
 
     def running_jobs(self) -> list[Job]:
         return [j for j in self.jobs.values() if j.is_running]
+
+    def own_running_jobs(self) -> list[Job]:
+        """Our jobs still running, oldest first; a job not read yet counts as running (it was just started)."""
+        found = [self.jobs.get(name) for name in self.own]
+        unread = sorted(name for name, job in zip(self.own, found, strict=True) if job is None)
+        running = sorted(
+            (j for j in found if j is not None and j.is_running),
+            key=lambda j: (j.start_time.timestamp() if j.start_time else 0.0, j.name),
+        )
+        placeholder = [_unread_job(name) for name in unread]
+        return [*running, *placeholder]
+
+
+def _unread_job(name: str) -> Job:
+    from core.model import JobState
+
+    return Job(id="", name=name, scenario_name="", friendly_name="", state=JobState.NOT_STARTED, state_description="")
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """What quitting now would leave behind, each worded for the question and for the line printed on exit."""
+
+    jobs: tuple[str, ...] = ()  # "Failover: dc-01 (job 7f3a…)"
+    stops: tuple[str, ...] = ()  # what ends with the dashboard: retries, a plan reprotect, a request on its way
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs or self.stops)
+
+
+def leaving(session: Session, now: datetime, loops: tuple[str, ...] = ()) -> Leaving:
+    """What quitting now leaves: our running jobs (they go on in Azure) and what stops with the dashboard."""
+    jobs = tuple(f"{j.title or 'Job'} (job {j.name})" for j in session.own_running_jobs())
+    stops = [
+        f"{r.item.friendly_name or r.item.name}: the automatic reprotect retry "
+        + ("being sent now" if r.running else f"{r.attempt} of {r.max_attempts}, due in {int(r.seconds_left(now))} s")
+        + " (the VM stays unprotected until it is reprotected again)"
+        for r in session.retries.values()
+    ]
+    stops.extend(loops)
+    stops.extend(
+        f"A {kind.replace('-', ' ')} request on its way: its answer would go unread here (resume settles it)"
+        for kind, _ in sorted(session.submitting)
+    )
+    return Leaving(jobs, tuple(stops))
+
+
+def exit_note(left: Leaving, *, simulated: bool) -> str:
+    """The line printed after the dashboard closes, so the terminal says what still runs and how to follow it."""
+    lines = []
+    n = len(left.jobs)
+    if n and simulated:
+        lines.append(
+            f"{n} job{'s' if n != 1 else ''} of the simulated vault {'were' if n != 1 else 'was'} still running; "
+            "the simulation ends with the dashboard."
+        )
+    elif n:
+        lines.append(
+            f"{n} job{'s' if n != 1 else ''} still run{'s' if n == 1 else ''} in Azure; `avs-failback resume` follows "
+            "them again."
+        )
+    if left.stops and not simulated:
+        lines.append("Stopped with the dashboard: " + "; ".join(left.stops) + ".")
+    return "\n".join(lines)
 
 
 def job_targets(job: Job, item: ProtectedItem) -> bool:

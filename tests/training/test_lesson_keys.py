@@ -130,7 +130,7 @@ async def test_f1_on_another_screen_of_a_lesson_names_the_time_keys(make_lesson)
     app = make_lesson("train-single-vm")
     async with app.run_test(size=(100, 30)) as pilot:
         await lesson_dashboard(pilot)
-        await pilot.press("j")
+        await pilot.press("J")
         jobs = await wait_screen(pilot, JobsScreen, "job history")
         await pilot.press("f1")
         await wait_screen(pilot, HelpScreen, "help")

@@ -79,7 +79,7 @@ async def test_refresh_updates_in_place_without_moving_the_cursor(app, clock) ->
         row = table.cursor_row
         first_read = screen.loaded_at
         clock.advance(300)
-        await pilot.press("g")
+        await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: screen.loaded_at is not None and screen.loaded_at > first_read, "a second read")
         assert table.selected == table.items[before.id]
         assert table.cursor_row == row

@@ -154,7 +154,7 @@ async def test_screens_opened_before_the_vault_read_it_once_it_opens(monkeypatch
             opened.set()
             await wait_for(pilot, lambda: plans.views and not plans.loading, "the plans read once the vault opened")
             assert "rp-erp" in plans.views
-            await pilot.press("escape", "j")
+            await pilot.press("escape", "J")
             jobs = await wait_screen(pilot, JobsScreen, "the jobs screen")
             await wait_for(pilot, lambda: not jobs.history_loading and "Opening" not in screen_text(pilot), "jobs")
     finally:

@@ -119,7 +119,7 @@ async def test_finished_job_says_ran_for_and_the_next_step(make_app, clock) -> N
         assert "Next: press Escape, then r on the dashboard to reprotect" in text
 
 
-async def test_a_retried_reprotect_points_to_the_newer_attempt(make_app, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_retried_reprotect_leads_with_its_newest_attempt(make_app, clock) -> None:  # type: ignore[no-untyped-def]
     app = make_app("train-agent-window")
     async with app.run_test(size=SMALL) as pilot:
         dashboard = await open_dashboard(pilot)
@@ -139,18 +139,25 @@ async def test_a_retried_reprotect_points_to_the_newer_attempt(make_app, clock) 
             lambda: isinstance(app.screen, JobScreen) and app.screen.job_name != screen.job_name and app.screen,
             "reprotect job",
         )
-        failed = await run_job_to_end(pilot, clock, first.job_name, step=20.0)
+        first_name = first.job_name
+        failed = await run_job_to_end(pilot, clock, first_name, step=20.0)
         assert failed.state is JobState.FAILED and "Restart" in failed.allowed_actions
         await wait_for(pilot, lambda: app.session.retries.get(item.id), "a planned retry")
         await pilot.pause()
-        # A retry is on its way: restarting the failed job by hand would race it.
+        # A retry is on its way: restarting the failed job by hand would race it. The failure was expected, and
+        # the screen says what it waits for.
         assert first.check_action("job_action", ("restart",)) is False
-        assert "Retrying automatically" in " ".join(screen_text(pilot).split())
+        flat = " ".join(screen_text(pilot).split())
+        assert "Waiting for the agent: retrying automatically" in flat
+        assert "↻ Failed, as expected: the mobility agent had not registered yet" in flat
 
         # The second attempt fails too (still inside the window): one notification, not one per attempt.
         clock.advance(60)
         await wait_for(pilot, lambda: any(s.attempt == 2 for s in app.session.started.values()), "attempt 2")
         second = next(s.handle.job_name for s in app.session.started.values() if s.attempt == 2)
+        # The same screen now shows the newest attempt, and names the earlier one under it.
+        await wait_for(pilot, lambda: first.job_name == second, "the screen to lead with attempt 2")
+        assert first.earlier == [first_name]
         await run_job_to_end(pilot, clock, second, step=20.0)
         await wait_for(
             pilot, lambda: (r := app.session.retries.get(item.id)) is not None and r.attempt == 3, "attempt 3"
@@ -158,18 +165,19 @@ async def test_a_retried_reprotect_points_to_the_newer_attempt(make_app, clock) 
         retrying = [n for n in app._notifications if n.title == "Retrying reprotect"]
         assert len(retrying) == 1
 
-        # Once the retries have stopped, the first job screen names the newest attempt and n opens it.
         await pilot.press("x")
         await pilot.pause()
         assert item.id not in app.session.retries
-        assert first.check_action("job_action", ("restart",)) is False
         flat = " ".join(screen_text(pilot).split())
-        assert f"attempt 2 is job {second} (failed)" in flat
-        await pilot.press("n")
-        newer = await wait_for(
-            pilot, lambda: isinstance(app.screen, JobScreen) and app.screen.job_name == second and app.screen, "newer"
+        assert f"Earlier attempt: {first_name}" in flat and second in flat
+
+        # Opened again on the first attempt (as from the history), the screen still leads with the newest.
+        app.show_job(first_name)
+        again = await wait_for(
+            pilot, lambda: isinstance(app.screen, JobScreen) and app.screen is not first and app.screen, "job screen"
         )
-        assert newer.job_name == second
+        await pilot.pause()
+        assert again.job_name == second and again.earlier == [first_name]
 
 
 async def test_table_ages_follow_backend_time_between_reads(make_app, clock) -> None:  # type: ignore[no-untyped-def]

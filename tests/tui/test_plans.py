@@ -15,7 +15,7 @@ from core.config import Settings
 from core.emulator import ArmEmulator, load_scenario
 from core.failback import derive_stage
 from core.model import JobState, PointChoice, Stage
-from core.plans import MemberState
+from core.plans import MemberState, waiting_task
 from tests.tui.helpers import screen_text, wait_for, wait_screen
 from tests.tui.test_flow import open_dashboard, run_job_to_end, select
 from tui.app import FailbackApp
@@ -23,9 +23,9 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.plan_commit import PlanCommitDialog
 from tui.dialogs.plan_point import PlanPointDialog
 from tui.dialogs.plan_reprotect import PlanReprotectDialog
-from tui.dialogs.plan_resume import PlanResumeDialog
+from tui.dialogs.resume import ResumeDialog
 from tui.screens.job import JobScreen
-from tui.screens.plans import PlansScreen, job_waiting_task
+from tui.screens.plans import PlansScreen
 from tui.screens.preflight import PreflightGate
 
 ERP_GROUP = ("sql-01", "erp-app-01", "erp-app-02")
@@ -228,7 +228,7 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         name = job_screen.job_name
 
         def waiting() -> bool:
-            return bool(job_waiting_task(app.session.jobs.get(name)))
+            return bool(waiting_task(app.session.jobs.get(name)))
 
         for _ in range(20):
             if waiting():
@@ -251,7 +251,7 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         await pilot.pause()
 
         await pilot.press("u")
-        dialog = await wait_screen(pilot, PlanResumeDialog, "resume dialog")
+        dialog = await wait_screen(pilot, ResumeDialog, "resume dialog")
         assert dialog.query_one("#resume").disabled
         await activate(pilot, "#manual-0")
         assert dialog.query_one("#resume").disabled, "a comment is needed too"
@@ -320,7 +320,7 @@ async def test_read_only_offers_no_plan_action_and_the_palette_lists_them_otherw
         for action in ("fail_back_plan", "commit_plan", "reprotect_plan", "resume_plan"):
             assert screen.check_action(action, ()) is False, action
         titles = {c.title for c in read_only.get_system_commands(screen)}
-        assert "Fail back plan…" not in titles and "Preflight (before you start)" in titles
+        assert "Fail back… (f)" not in titles and "Preflight (F)" in titles
         await pilot.press("f")
         await pilot.pause()
         assert read_only.screen is screen
@@ -329,5 +329,5 @@ async def test_read_only_offers_no_plan_action_and_the_palette_lists_them_otherw
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_plans(pilot, "rp-erp")
         titles = {c.title for c in app.get_system_commands(screen)}
-        assert {"Fail back plan…", "Recovery plans", "Preflight (before you start)"} <= titles
+        assert {"Fail back… (f)", "Preflight (F)", "Jobs (J)", "Help (f1 / ?)"} <= titles
         assert screen.check_action("commit_plan", ()) is None

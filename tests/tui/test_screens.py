@@ -113,7 +113,7 @@ async def test_failed_job_shows_task_errors_and_offers_restart(make_app, clock) 
 async def test_jobs_screen_filters_by_state_and_opens_detail(app) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=(120, 36)) as pilot:
         await open_dashboard(pilot)
-        await pilot.press("j")
+        await pilot.press("J")
         jobs = await wait_screen(pilot, JobsScreen, "jobs screen")
         await wait_for(pilot, lambda: jobs.jobs, "job history")
         everything = len(jobs.jobs)
@@ -132,7 +132,7 @@ async def test_help_lists_keys_and_palette_has_the_plain_names(app) -> None:  # 
         dashboard = await open_dashboard(pilot)
         await select(pilot, dashboard, first_ready(dashboard).friendly_name)
         titles = {c.title for c in app.get_system_commands(dashboard)}
-        assert {"Fail back…", "Jobs", "Filter items", "Show the command"} <= titles
+        assert {"Fail back… (f)", "Jobs (J)", "Filter (/)", "Commands (e)", "Refresh (^r)"} <= titles
         await pilot.press("f1")
         await wait_screen(pilot, HelpScreen, "help")
         await pilot.pause()

@@ -194,7 +194,7 @@ async def test_single_vm_lesson_end_to_end_with_debrief_export(make_training, cl
         debrief = dialog.debrief
         assert debrief.completed and debrief.mistakes == () and debrief.point == "Latest"
         assert debrief.steps_done == 9
-        await pilot.press("x")
+        await pilot.press("E")
         await pilot.pause()
         assert dialog.exported is not None and dialog.exported.parent == tmp_path / "exports"
         text = dialog.exported.read_text()
@@ -350,10 +350,10 @@ async def test_preflight_lesson_stops_at_the_fail_and_ends_with_the_report(make_
         assert "Stopped in time" in dialog.debrief.praise
 
         # Exporting again never overwrites: each export is its own file, readable by its owner only.
-        await pilot.press("x")
+        await pilot.press("E")
         await pilot.pause()
         first = dialog.exported
-        await pilot.press("x")
+        await pilot.press("E")
         await pilot.pause()
         assert first is not None and dialog.exported is not None and dialog.exported != first
         assert first.read_text() == dialog.exported.read_text()
@@ -434,7 +434,7 @@ async def test_speed_key_cycles_and_skip_moves_simulated_time(make_training, clo
         from tui.screens.jobs import JobsScreen
         from tui.widgets.banner import ModeBanner
 
-        await pilot.press("j")
+        await pilot.press("J")
         jobs = await wait_screen(pilot, JobsScreen, "job history")
         await wait_for(
             pilot, lambda: "TRAINING, time 1×" in str(jobs.query_one(ModeBanner).render()), "the speed on its banner"

@@ -1,4 +1,5 @@
-"""The frame every dialog shares: the mode banner, a titled box, Esc to back out."""
+"""The frame every dialog shares: the mode banner, one titled box that scrolls as a whole, its buttons always in
+view, Esc to back out."""
 
 from __future__ import annotations
 
@@ -6,24 +7,32 @@ from typing import TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.widgets.banner import ModeBanner
+from tui.widgets.pane import DialogBox
 
 R = TypeVar("R")
 
 
 class Dialog(ModalScreen[R]):
-    """Subclasses implement `body()`; Esc dismisses with None (nothing is sent)."""
+    """Subclasses implement `body()`, ending with a ButtonRow; Esc dismisses with None (nothing is sent).
+
+    The box is the dialog's only scroll: its ButtonRow is docked at the bottom (app.tcss), so on a short terminal the
+    text scrolls under the buttons rather than pushing them off view; PgUp/PgDn scroll it from any control.
+    """
 
     TITLE_TEXT = ""
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
+        Binding("pageup", "scroll_box(-1)", "Scroll up", id="dialog-page-up", show=False),
+        Binding("pagedown", "scroll_box(1)", "Scroll down", id="dialog-page-down", show=False),
+    ]
 
     def compose(self) -> ComposeResult:
         yield ModeBanner()
-        with VerticalScroll(classes="dialog"):
+        with DialogBox(classes="dialog"):
             if self.TITLE_TEXT:
                 yield Static(self.TITLE_TEXT, classes="dialog-title")
             yield from self.body()
@@ -33,3 +42,10 @@ class Dialog(ModalScreen[R]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_scroll_box(self, direction: int) -> None:
+        box = self.query_one(DialogBox)
+        if direction < 0:
+            box.scroll_page_up(animate=False)
+        else:
+            box.scroll_page_down(animate=False)

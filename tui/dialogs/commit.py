@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
 from core.model import ProtectedItem
 from tui.dialogs.base import Dialog
 from tui.session import MANUAL_CHECKS
+from tui.widgets.buttons import ButtonRow
 
 
 class CommitDialog(Dialog[bool]):
@@ -37,7 +37,7 @@ class CommitDialog(Dialog[bool]):
         text += f"\nType {name} to commit."
         yield Static(text, id="commit-text")
         yield Input(placeholder=name, id="typed-name")
-        with Horizontal(classes="dialog-buttons"):
+        with ButtonRow():
             yield Button("Back", id="back")
             yield Button("Commit", id="commit", variant="error", disabled=True)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from core.model import ProtectedItem
 from core.recovery import PointOption, format_time, point_label, reworded
 from tui.dialogs.base import Dialog
+from tui.widgets.buttons import ButtonRow
 
 
 def failover_summary(item: ProtectedItem, option: PointOption, now: datetime, tz: tzinfo | None) -> str:
@@ -47,7 +47,7 @@ class ConfirmFailoverDialog(Dialog[bool]):
     def body(self) -> ComposeResult:
         yield Static("Confirm the failback", classes="dialog-title")
         yield Static(failover_summary(self.item, self.option, self.now, self.tz), id="summary")
-        with Horizontal(classes="dialog-buttons"):
+        with ButtonRow():
             yield Button("Back", id="back")
             yield Button("Start failover", id="start", variant="error")
 

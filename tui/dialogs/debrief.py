@@ -6,12 +6,13 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Button, Markdown, Static
 
 from core.training import Debrief, render_debrief
 from tui.dialogs.base import Dialog
 from tui.widgets.banner import ModeBanner
+from tui.widgets.buttons import ButtonRow
 from tui.widgets.speed import TrainingBanner
 
 
@@ -41,7 +42,7 @@ class DebriefDialog(Dialog[Path]):
     """Dismisses with the path of the exported file, or None when closed without exporting."""
 
     BINDINGS = [
-        Binding("x", "export", "Export Markdown", id="debrief-export", tooltip="Write the debrief to a file"),
+        Binding("E", "export", "Export Markdown", id="debrief-export", tooltip="Write the debrief to a file"),
     ]
 
     def __init__(self, debrief: Debrief, export_dir: Path) -> None:
@@ -59,10 +60,10 @@ class DebriefDialog(Dialog[Path]):
         d = self.debrief
         state = "Lesson complete" if d.completed else "Lesson not complete yet"
         yield Static(f"Debrief: {d.title} ({state})", classes="dialog-title")
-        with VerticalScroll(classes="dialog-scroll", id="debrief-scroll"):
+        with Vertical(classes="dialog-section", id="debrief-scroll"):
             yield Markdown(render_debrief(d, "md"), id="debrief-text")
-        yield Static("x exports the debrief as Markdown.", id="export-path")
-        with Horizontal(classes="dialog-buttons"):
+        yield Static("E exports the debrief as Markdown.", id="export-path")
+        with ButtonRow():
             yield Button("Export Markdown", id="export", variant="primary")
             yield Button("Close", id="close")
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Button, Static
 
 from tui.dialogs.base import Dialog
 from tui.text import error_text
+from tui.widgets.buttons import ButtonRow
 
 
 class ErrorDialog(Dialog[None]):
@@ -19,9 +20,9 @@ class ErrorDialog(Dialog[None]):
         self.heading = heading
 
     def body(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog-scroll"):
+        with Vertical(classes="dialog-section"):
             yield Static(error_text(self.error, heading=self.heading), id="error-text")
-        with Horizontal(classes="dialog-buttons"):
+        with ButtonRow():
             yield Button("Close", id="close", variant="primary")
 
     def on_mount(self) -> None:

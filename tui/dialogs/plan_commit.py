@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
 from core.plans import PlanView
 from tui.dialogs.base import Dialog
+from tui.widgets.buttons import ButtonRow
 
 
 class PlanCommitDialog(Dialog[bool]):
@@ -35,7 +35,7 @@ class PlanCommitDialog(Dialog[bool]):
         )
         yield Static(text, id="plan-commit-text")
         yield Input(placeholder=plan.name, id="plan-typed-name")
-        with Horizontal(classes="dialog-buttons"):
+        with ButtonRow():
             yield Button("Back", id="back")
             yield Button("Commit plan", id="commit", variant="error", disabled=True)
 

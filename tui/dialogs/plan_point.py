@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import Button, Checkbox, RadioSet, Static
 
 from core.model import PointChoice, RecoveryPoint
@@ -17,6 +17,7 @@ from core.plans import PlanView, plan_point_summary
 from core.recovery import GroupPoints, format_time
 from tui.dialogs.base import Dialog
 from tui.text import compact_duration
+from tui.widgets.buttons import ButtonRow
 from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 
@@ -81,10 +82,10 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
                 "App-consistent: each replication group to the point all its VMs share",
                 id="plan-choice-app",
             )
-        with VerticalScroll(classes="dialog-scroll"):
+        with Vertical(classes="dialog-section"):
             yield Static("", id="plan-points")
         yield MarkedCheckbox("I accept the older point", id="plan-ack")
-        with Horizontal(classes="dialog-buttons"):
+        with ButtonRow():
             yield Button("Back", id="back")
             yield Button("Continue", id="continue", variant="primary")
 

@@ -7,13 +7,14 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, DataTable, RadioSet, Static
 
 from core.model import ProtectedItem, RecoveryPoint
 from core.recovery import PointOption, custom_option, data_loss_seconds, duration, format_time, point_options
 from tui.dialogs.base import Dialog
 from tui.text import compact_duration
+from tui.widgets.buttons import ButtonRow
+from tui.widgets.table import FreshTable
 from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 # Enough to reach back a day at ASR's 5-minute crash-consistent cadence without drowning the dialog.
@@ -41,11 +42,11 @@ class PointDialog(Dialog[PointOption]):
             for index, option in enumerate(self.options):
                 yield MarkedRadioButton(option.headline, value=index == 0, id=f"choice-{option.choice.value}")
             yield MarkedRadioButton("Another point from the list…", id="choice-custom")
-        points: DataTable[Any] = DataTable(id="point-list", cursor_type="row")
+        points: DataTable[Any] = FreshTable(id="point-list", cursor_type="row")
         yield points
         yield Static("", id="tradeoff")
         yield MarkedCheckbox("I accept losing these writes", id="ack")
-        with Horizontal(classes="dialog-buttons"):
+        with ButtonRow():
             yield Button("Back", id="back")
             yield Button("Continue", id="continue", variant="primary")
 

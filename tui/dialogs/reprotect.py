@@ -7,12 +7,13 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
 from core.model import Fabric, MasterTarget, ProcessServer, ProtectedItem, ReprotectTarget
 from tui.dialogs.base import Dialog
 from tui.text import age
+from tui.widgets.buttons import ButtonRow
+from tui.widgets.table import FreshTable
 
 # A process server that has not called home for this long is probably not moving data.
 STALE_HEARTBEAT_SECONDS = 15 * 60
@@ -48,11 +49,11 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
     def body(self) -> ComposeResult:
         yield from self.heading()
         yield Static(f"Process server (sends {self.SENDS_FOR} changes to Azure):", classes="dialog-label")
-        yield DataTable(id="process-servers", cursor_type="row")
+        yield FreshTable(id="process-servers", cursor_type="row")
         yield Static("Master target:", classes="dialog-label")
-        yield DataTable(id="master-targets", cursor_type="row")
+        yield FreshTable(id="master-targets", cursor_type="row")
         yield Static("", id="reprotect-note")
-        with Horizontal(classes="dialog-buttons"):
+        with ButtonRow():
             yield Button("Back", id="back")
             yield Button(self.SEND_LABEL, id="reprotect", variant="warning")
 

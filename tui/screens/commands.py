@@ -7,12 +7,12 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.session import ActionRecord
 from tui.widgets.banner import ModeBanner
+from tui.widgets.pane import Pane
 
 
 def record_text(record: ActionRecord) -> Text:
@@ -37,7 +37,7 @@ class CommandsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ModeBanner()
         yield Static("Show the command: what each action was, by hand", classes="pane-title")
-        with VerticalScroll(id="commands"):
+        with Pane(id="commands"):
             yield Static("", id="commands-text")
         yield Footer()
 
@@ -55,4 +55,4 @@ class CommandsScreen(Screen[None]):
             text.append(record_text(record))
             text.append("─" * 40 + "\n", style="dim")
         body.update(text)
-        self.query_one("#commands", VerticalScroll).focus()
+        self.query_one("#commands", Pane).focus()

@@ -87,9 +87,8 @@ class DashboardScreen(Screen[None]):
         Binding("r", "reprotect", "Reprotect…", id="reprotect", tooltip="Reprotect AVS → Azure"),
         Binding("x", "stop_retry", "Stop retry", id="stop-retry", tooltip="Stop the automatic reprotect retry"),
         Binding("t", "open_job", "Job", id="open-job", show=False, tooltip="Progress of the item's job"),
-        Binding("j", "app.jobs", "Jobs", id="jobs", show=False, tooltip="Job history"),
         Binding("e", "app.show_commands", "Commands", id="show-commands", show=False, tooltip="REST / az / PowerShell"),
-        Binding("g", "refresh", "Refresh", id="refresh", show=False, tooltip="Read every item again"),
+        Binding("ctrl+r", "refresh", "Refresh", id="refresh", show=False, tooltip="Read every item again"),
         Binding(
             "p",
             "app.plans",
@@ -99,8 +98,8 @@ class DashboardScreen(Screen[None]):
             tooltip="Recovery plans: fail back, commit, reprotect a plan",
         ),
         Binding("F", "preflight", "Preflight", id="preflight", show=False, tooltip="Check before you start"),
-        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
-        Binding("q", "app.quit", "Quit", id="quit-dashboard", show=False),
+        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False, tooltip="Back to every item"),
+        Binding("q", "app.quit", "Quit", id="quit-dashboard", show=False, tooltip="Asks first while work is running"),
         # ctrl+q still quits; at 80 columns its footer entry would push "^p palette" off the line.
         Binding("ctrl+q", "app.quit", "Quit", id="quit-dashboard-ctrl", show=False),
     ]
@@ -475,7 +474,7 @@ class DashboardScreen(Screen[None]):
         if self.loaded_at is not None and app.backend is not None:
             parts.append(f"data read {_minutes_ago((app.backend.now() - self.loaded_at).total_seconds())}")
         if self.load_error is not None:
-            parts.append("last read FAILED (g retries)")
+            parts.append("last read FAILED (ctrl+r retries)")
         tracker_error = getattr(app.tracker, "last_error", None) if app.tracker is not None else None
         if tracker_error is not None:
             parts.append(f"job updates failing: {tracker_error} (retrying)")
@@ -511,6 +510,23 @@ class DashboardScreen(Screen[None]):
         self.items_table.apply_filter(text="", stage=None)
         self.items_table.focus()
         self._update_status()
+
+    def select_named(self, name: str) -> str:
+        """Put the cursor on the VM called `name` (friendly name, item name or id, any case); "" when done, else why
+        not. A filter that hides it is cleared first: the cursor never rests on a row the operator cannot see."""
+        from core.errors import FailbackError
+        from core.failback import resolve_item
+
+        table = self.items_table
+        try:
+            item = resolve_item(table.items.values(), name)
+        except FailbackError as exc:
+            return exc.message
+        if item.id not in table.rows:
+            self.action_clear_filter()
+        table.move_cursor(row=table.get_row_index(item.id))
+        table.focus()
+        return ""
 
     def action_cycle_stage(self) -> None:
         table = self.items_table

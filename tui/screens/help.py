@@ -8,18 +8,27 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.widgets.banner import ModeBanner
+from tui.widgets.pane import Pane
+
+_KEY_NAMES = {"slash": "/", "question_mark": "?", "colon": ":", "escape": "Esc", "enter": "Enter"}
+
+
+def key_label(binding: Binding) -> str:
+    """ "ctrl+r", "?", "f1 / ?": how a person reads the keys of a binding."""
+    if binding.key_display:
+        return binding.key_display
+    return " / ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(","))
 
 
 def _section(title: str, bindings: list[Binding]) -> Text:
     text = Text()
     text.append(f"{title}\n", style="bold underline")
     for b in bindings:
-        key = b.key_display or b.key.replace("slash", "/")
+        key = key_label(b)
         text.append(f"  {key:<10}", style="bold")
         if b.tooltip:
             # The separator's spaces sit inside the plain span: a dim span starting with a space lost it.
@@ -74,12 +83,16 @@ def help_text(origin: Screen[Any] | None = None) -> Text:
         ("Recovery plans", PlansScreen.BINDINGS),
         ("Preflight", PreflightScreen.BINDINGS),
     ]
+    from tui import jumps
+    from tui.widgets.table import LIST_BINDINGS
+
+    screens.insert(1, ("Every list (beside the arrows, PgUp/PgDn, Home/End)", LIST_BINDINGS))
     listed = {b.id for _, bindings in screens for b in bindings if isinstance(b, Binding) and b.id}
 
     text = Text()
     text.append("Keys work over SSH and tmux: letters, F-keys, arrows, Enter, Esc, ctrl+letter.\n")
     text.append("Nothing that changes the vault is one key: a key opens a dialog, a button confirms.\n")
-    text.append("ctrl+p opens the command palette with every action by name.\n\n")
+    text.append("ctrl+p opens the command palette with every action by name, and : jumps by name.\n\n")
     everywhere = {b.key for b in FailbackApp.BINDINGS if isinstance(b, Binding)}
     # First, where the reader is: the keys of the screen they came from that no list below names.
     for title, found in origin_sections(origin, listed, everywhere):
@@ -92,10 +105,16 @@ def help_text(origin: Screen[Any] | None = None) -> Text:
             shown = [b for b in shown if b.key not in everywhere]
         text.append(_section(title, shown))
         text.append("\n")
+    text.append("Go to (: then a target; → completes)\n", style="bold underline")
+    for jump in jumps.jumps():
+        text.append(f"  {jump.usage:<16}", style="bold")
+        text.append(f"{jump.help}\n")
+    text.append("\n")
     text.append("Dialogs\n", style="bold underline")
     text.append(
-        "  Tab       move between choices and buttons\n  Space     tick a box, pick a radio button\n"
-        "  Enter     press the focused button\n  Esc       back out (nothing is sent)\n"
+        "  Tab       move between choices and buttons\n  ↑ ↓       choose an option (the one shown is the one chosen)\n"
+        "  ← →       move between buttons\n  Space     tick a box\n  Enter     press the focused button\n"
+        "  PgUp/PgDn scroll a long dialog (its buttons stay in view)\n  Esc       back out (nothing is sent)\n"
     )
     return text
 
@@ -103,7 +122,7 @@ def help_text(origin: Screen[Any] | None = None) -> Text:
 class HelpScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="help-back"),
-        Binding("f1", "app.pop_screen", "Back", id="help-close", show=False),
+        Binding("f1,question_mark", "app.pop_screen", "Back", id="help-close", show=False),
     ]
 
     def __init__(self, origin: Screen[Any] | None = None) -> None:
@@ -121,7 +140,7 @@ class HelpScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ModeBanner()
-        with VerticalScroll(id="help"):
+        with Pane(id="help"):
             yield Static("Help — every key of every screen", classes="dialog-title")
             yield Static(help_text(self.origin))
         yield Footer()

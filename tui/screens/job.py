@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from core.model import Job, JobState
+from core.errors import FailbackError
+from core.failback import expected_failure
+from core.model import Job, JobState, RecoveryPlan
 from core.operations import scenario_operation
+from core.plans import pending_actions, plan_of_job, waiting_task
 from tui.messages import JobUpdated, OperationStarted, RetryChanged
 from tui.widgets.banner import ModeBanner
 from tui.widgets.job_progress import JobProgress
@@ -22,20 +29,27 @@ JOB_ACTIONS = {
     "resume": ("Resume", "Resume the job", "ASR continues the job after its manual step."),
 }
 
-# What the operator does after each kind of job succeeds, in the dashboard's keys.
+# What the operator does after each kind of job succeeds, in the keys of the screen it was started from.
 NEXT_AFTER = {
     "failover": "Next: press Escape, then v on the dashboard to verify the VM in AVS before committing.",
     "commit": "Next: press Escape, then r on the dashboard to reprotect the VM (AVS → Azure).",
     "reprotect": "Next: nothing to do; the VM replicates from AVS to Azure again once its initial copy ends.",
 }
+NEXT_AFTER_PLAN = {
+    "failover": "Next: press Escape, then v on the plans screen to verify each of the plan's VMs in AVS before "
+    "committing the plan.",
+    "commit": "Next: press Escape, then r on the plans screen to reprotect the plan's VMs (AVS → Azure).",
+}
 
 
-def next_step(started: Any, job: Job) -> str:
-    """One line on what to do now that `job` has ended ("" when there is nothing to add)."""
+def next_step(started: Any, job: Job, *, plan: bool = False) -> str:
+    """One line on what to do now that `job` has ended ("" when there is nothing to add); `plan`: a plan's job."""
     kind = started.kind if started is not None else scenario_operation(job.scenario_name)
     if job.state is JobState.SUCCEEDED:
-        return NEXT_AFTER.get(kind, "")
+        return (NEXT_AFTER_PLAN if plan else NEXT_AFTER).get(kind, "")
     if job.state is JobState.FAILED:
+        if expected_failure(job):
+            return "Next: nothing, if the tool is retrying (the line above says when); else reprotect again later."
         again = "press R to restart the job" if "Restart" in job.allowed_actions else "start it again"
         return f"Next: read the errors above, fix the cause, then {again}."
     if job.state is JobState.CANCELLED:
@@ -43,20 +57,30 @@ def next_step(started: Any, job: Job) -> str:
     return ""
 
 
+@dataclass(eq=False)
+class PlanOfJobRead(Message, bubble=False):
+    """The recovery plan the shown job acts on (None: an item's job), read for its manual actions."""
+
+    plan: RecoveryPlan | None
+    error: BaseException | None = None
+
+
 class JobScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="job-back"),
-        Binding("k", "job_action('cancel')", "Cancel job…", id="job-cancel"),
+        Binding("C", "job_action('cancel')", "Cancel job…", id="job-cancel", tooltip="Asks first"),
         Binding("R", "job_action('restart')", "Restart…", id="job-restart"),
         Binding("u", "job_action('resume')", "Resume…", id="job-resume"),
         Binding("x", "stop_retry", "Stop retry", id="job-stop-retry"),
-        Binding("n", "newer_job", "Newer attempt", id="job-newer"),
         Binding("e", "app.show_commands", "Commands", id="job-show-commands"),
     ]
 
     def __init__(self, job_name: str) -> None:
         super().__init__()
         self.job_name = job_name
+        self.earlier: list[str] = []  # earlier attempts of the same reprotect, oldest first (shown, not led with)
+        self.plan: RecoveryPlan | None = None
+        self._plan_read = False
         self._shown_at: datetime | None = None
         self._actions_shown: tuple[str, ...] | None = None
 
@@ -74,38 +98,72 @@ class JobScreen(Screen[None]):
     def on_mount(self) -> None:
         self.app.follow(self.job_name)  # type: ignore[attr-defined]
         self._show()
+        if self.job_name not in self.app.session.started:  # type: ignore[attr-defined]
+            self._read_plan()  # not an item operation of this run: it may be a plan's, with manual actions
+
+    @work(thread=True, exclusive=True, group="job-plan", exit_on_error=False, description="Reading the plans")
+    def _read_plan(self) -> None:
+        backend = self.app.backend  # type: ignore[attr-defined]
+        if backend is None:
+            return
+        job = self.job
+        try:
+            plans = backend.list_plans()
+            if job is None:
+                job = backend.get_job(self.job_name)
+        except FailbackError as exc:
+            self.post_message(PlanOfJobRead(None, exc))
+            return
+        self.post_message(PlanOfJobRead(plan_of_job(plans, job)))
+
+    def on_plan_of_job_read(self, message: PlanOfJobRead) -> None:
+        self._plan_read = message.error is None
+        self.plan = message.plan
+        self._show()
+
+    def _lead_with_newest(self) -> None:
+        """A retried reprotect is shown by its newest attempt; the earlier ones are named under it."""
+        newer = self._newer_job_name()
+        while newer is not None:
+            self.earlier.append(self.job_name)
+            self.job_name = newer
+            newer = self._newer_job_name()
 
     def _item_id(self) -> str:
         return self.app.session.item_id_for_job(self.job) if self.job else ""  # type: ignore[attr-defined]
 
     def _show(self, now: datetime | None = None) -> None:
         app: Any = self.app
+        self._lead_with_newest()
         job = self.job
         self._shown_at = now or (app.backend.now() if app.backend is not None else None)
         if job is not None and app.backend is not None:
             self.query_one("#job-title", Static).update(job.title)
             self.query_one(JobProgress).show(job, now or app.backend.now(), app.tz, app.glyphs)
         retry = self._retry()
-        newer = self._newer_job_name()
         line = self.query_one("#job-retry", Static)
+        waiting = waiting_task(job)
+        text = Text()
         if retry is not None and app.backend is not None:
             when = "now" if retry.running else f"in {int(retry.seconds_left(app.backend.now()))} s"
-            # The countdown leads: a notification in the bottom-right corner may cover the end of the line.
-            line.update(
-                f"Retrying automatically {when}: reprotect attempt {retry.attempt} of {retry.max_attempts}. "
-                "The mobility agent has not registered yet. Press x to stop retrying."
+            # The countdown leads: a notification in the corner may cover the end of the line.
+            text.append(
+                f"Waiting for the agent: retrying automatically {when}, reprotect attempt {retry.attempt} of "
+                f"{retry.max_attempts}. The mobility agent has not registered yet. Press x to stop retrying."
             )
-            line.display = True
-        elif newer is not None:
-            line.update(self._newer_text(newer))
-            line.display = True
+        elif waiting:
+            from tui.dialogs.resume import manual_text
+
+            actions = pending_actions(self.plan, job) if self.plan is not None else []
+            text.append_text(manual_text(actions, waiting))
         elif job is not None and not job.is_running:
-            step = next_step(app.session.started.get(self.job_name), job)
-            line.update(step)
-            line.display = bool(step)
-        else:
-            line.display = False
-        actions = (*(job.allowed_actions if job else ()), str(retry is not None), str(newer))
+            text.append(next_step(app.session.started.get(self.job_name), job, plan=self.plan is not None))
+        if self.earlier:
+            listed = ", ".join(self.earlier)
+            text.append(f"\nEarlier attempt{'s' if len(self.earlier) > 1 else ''}: {listed}", style="dim")
+        line.update(text)
+        line.display = bool(text.plain)
+        actions = (*(job.allowed_actions if job else ()), str(retry is not None), self.job_name)
         if actions != self._actions_shown:
             self._actions_shown = actions
             self.refresh_bindings()
@@ -136,21 +194,11 @@ class JobScreen(Screen[None]):
         ]
         return later[-1] if later else None
 
-    def _newer_text(self, name: str) -> str:
-        app: Any = self.app
-        newer = app.session.jobs.get(name)
-        attempt = app.session.started[name].attempt
-        if newer is None or newer.is_running:
-            state = "running"
-        else:
-            state = newer.state.word.lower()
-        if attempt > 1:
-            return f"Retried automatically: attempt {attempt} is job {name} ({state}). Press n to open it."
-        return f"Reprotected again: job {name} ({state}). Press n to open it."
-
     def on_job_updated(self, message: JobUpdated) -> None:
         if message.job.name in (self.job_name, self._newer_job_name()):
             self._show()
+            if waiting_task(message.job) and not self._plan_read:
+                self._read_plan()
 
     def on_retry_changed(self, message: RetryChanged) -> None:
         self._show()
@@ -176,12 +224,10 @@ class JobScreen(Screen[None]):
             name = JOB_ACTIONS[str(parameters[0])][0]
             if job is None or name not in job.allowed_actions:
                 return False
-            if parameters[0] == "restart" and (self._retry() is not None or self._newer_job_name() is not None):
-                # The item is already being (or was) reprotected again: a restart would race that attempt.
+            if parameters[0] == "restart" and self._retry() is not None:
+                # The item is about to be reprotected again: a restart would race that attempt.
                 return False
             return None if app.session.is_submitting(str(parameters[0]), job.name) else True
-        if action == "newer_job":
-            return self._newer_job_name() is not None
         if action == "stop_retry":
             started = app.session.started.get(self.job_name)
             return started is not None and started.item_id in app.session.retries
@@ -189,9 +235,19 @@ class JobScreen(Screen[None]):
 
     def action_job_action(self, action: str) -> None:
         from tui.dialogs.confirm import ConfirmDialog
+        from tui.dialogs.resume import ask_resume
 
         job = self.job
         if job is None:
+            return
+        if action == "resume":
+            # The plans screen's dialog: every manual action ticked and a comment, whichever screen resumes.
+            plan = self.plan
+            actions = pending_actions(plan, job) if plan is not None else []
+            name = f"the plan {plan.friendly_name or plan.name}" if plan is not None else f"job {job.name}"
+            ask_resume(
+                self, job, target_name=name, actions=actions, waiting=waiting_task(job), sent=self.refresh_bindings
+            )
             return
         label, title, what = JOB_ACTIONS[action]
         app: Any = self.app
@@ -202,11 +258,6 @@ class JobScreen(Screen[None]):
                 self.refresh_bindings()
 
         self.app.push_screen(ConfirmDialog(f"{title}?", f"{job.title} ({job.name}).\n{what}", label), confirmed)
-
-    def action_newer_job(self) -> None:
-        newer = self._newer_job_name()
-        if newer is not None:
-            self.app.switch_screen(JobScreen(newer))
 
     def action_stop_retry(self) -> None:
         started = self.app.session.started.get(self.job_name)  # type: ignore[attr-defined]

@@ -40,8 +40,8 @@ class JobsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="jobs-back"),
         Binding("s", "cycle_state", "State", id="jobs-state", tooltip="Filter by state"),
-        Binding("w", "cycle_window", "Window", id="jobs-window", tooltip="Time window"),
-        Binding("g", "reload", "Refresh", id="jobs-refresh"),
+        Binding("W", "cycle_window", "Window", id="jobs-window", tooltip="Time window"),
+        Binding("ctrl+r", "reload", "Refresh", id="jobs-refresh", tooltip="Read the job history again"),
         Binding("t", "open", "Detail", id="jobs-open", tooltip="The selected job's tasks and errors"),
     ]
 
@@ -114,7 +114,7 @@ class JobsScreen(Screen[None]):
         app: Any = self.app
         started = f"{clock_time(job.start_time, app.tz)} ({age(job.start_time, now)} ago)" if job.start_time else "—"
         return {
-            "state": app.glyphs.job_text(job.state),
+            "state": app.glyphs.job_state(job),
             "job": job.title,
             "started": started,
             "duration": duration(job, now),
@@ -125,7 +125,7 @@ class JobsScreen(Screen[None]):
         if message.what == "jobs history":
             self.history_loading = False
             self.app.show_error(message.error, heading="Could not read the job history")  # type: ignore[attr-defined]
-            self.query_one("#jobs-status", Static).update("Reading jobs failed · g retries")
+            self.query_one("#jobs-status", Static).update("Reading jobs failed · ctrl+r retries")
 
     def on_job_updated(self, message: JobUpdated) -> None:
         table = self.query_one("#history", DataTable)

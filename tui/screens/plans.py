@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -23,16 +22,21 @@ from core.plans import (
     MemberState,
     PlanReprotect,
     PlanView,
+    action_done,
     can_commit_plan,
     manual_actions,
     members_to_reprotect,
+    pending_actions,
     plan_view,
+    waiting_task,
 )
 from core.preflight import PreflightReport
 from tui.glyphs import Glyphs
 from tui.messages import BackendReady, JobUpdated, OperationStarted
 from tui.session import ActionRecord
 from tui.widgets.banner import ModeBanner
+from tui.widgets.pane import Pane
+from tui.widgets.table import FreshTable
 
 # Member states of a plan reprotect, drawn with the job-state glyph of the same meaning.
 MEMBER_GLYPH_STATE = {
@@ -75,7 +79,7 @@ class PlanFabricsRead(Message, bubble=False):
 
 @dataclass(eq=False)
 class PlanOperationSent(Message, bubble=False):
-    """A plan operation (or a resume) was accepted, or refused with `error`; `started` is core's Started."""
+    """A plan operation was accepted, or refused with `error`; `started` is core's Started."""
 
     kind: str
     name: str
@@ -89,42 +93,6 @@ class PlanReprotectStepped(Message, bubble=False):
     progress: list[MemberProgress]
     done: bool
     error: BaseException | None = None
-
-
-def job_waiting_task(job: Job | None) -> str:
-    """The task a job is stopped at, waiting for the operator (manual action), or "" when it is not waiting."""
-    if job is None or job.state.is_terminal:
-        return ""
-
-    def walk(tasks: Sequence[Any]) -> str:
-        for task in tasks:
-            waiting = task.state is JobState.SUSPENDED or "manual" in task.state_description.lower()
-            if waiting and not task.state.is_terminal:
-                return str(task.friendly_name or task.name)
-            found = walk(task.child_tasks)
-            if found:
-                return found
-        return ""
-
-    found = walk(job.tasks)
-    if found:
-        return found
-    if job.state is JobState.SUSPENDED or "manual" in job.state_description.lower():
-        return job.state_description or "a manual action"
-    return ""
-
-
-def _action_done(job: Job | None, action_name: str) -> bool:
-    if job is None:
-        return False
-    stack = list(job.tasks)
-    while stack:
-        task = stack.pop()
-        stack.extend(task.child_tasks)
-        named = action_name and (action_name == task.name or action_name in task.friendly_name)
-        if named and task.state is JobState.SUCCEEDED:
-            return True
-    return False
 
 
 class PlansScreen(Screen[None]):
@@ -158,7 +126,7 @@ class PlansScreen(Screen[None]):
         ),
         Binding("F", "preflight", "Preflight", id="plan-preflight", show=False, tooltip="Check the plan and the vault"),
         Binding(
-            "g", "refresh", "Refresh", id="plans-refresh", show=False, tooltip="Read the plans and their VMs again"
+            "ctrl+r", "refresh", "Refresh", id="plans-refresh", show=False, tooltip="Read the plans and their VMs again"
         ),
         # ctrl+q still quits; at 80 columns its footer entry would push f1 Help off the line.
         Binding("ctrl+q", "app.quit", "Quit", id="quit-plans", show=False),
@@ -188,8 +156,8 @@ class PlansScreen(Screen[None]):
         yield ModeBanner()
         yield Static("Recovery plans", classes="pane-title")
         with Horizontal(id="plans-main"):
-            yield DataTable(id="plans", cursor_type="row")
-            with VerticalScroll(id="plan-detail"):
+            yield FreshTable(id="plans", cursor_type="row")
+            with Pane(id="plan-detail"):
                 yield Static("Reading the plans…", id="plan-body")
         yield Static("", id="plan-reprotect-progress")
         yield Static("", id="plans-status")
@@ -255,16 +223,30 @@ class PlansScreen(Screen[None]):
         self._fill_table()
         self._show()
 
+    def _named(self, name: str) -> str:
+        """The key of the plan called `name` (its name or friendly name, any case), or ""."""
+        wanted = name.strip().lower()
+        return next((key for key, v in self.views.items() if wanted in (key.lower(), v.name.lower())), "")
+
+    def select_plan(self, name: str) -> None:
+        """Put the cursor on the plan called `name` now, or once the plans are read."""
+        self.select = name
+        if self.views:
+            self._fill_table()
+            self._show()
+
     def _fill_table(self) -> None:
         table: DataTable[Any] = self.query_one("#plans", DataTable)
-        keep = self.select or (self.selected.plan.name if self.selected else "")
+        keep = self._named(self.select) if self.select else (self.selected.plan.name if self.selected else "")
+        if self.select and not keep:
+            self.notify(f"No recovery plan named {self.select!r} in this vault.", severity="warning")
+        self.select = ""
         table.clear()
         for name, view in self.views.items():
             job = self.plan_job(view)
             table.add_row(view.name, self._stages_cell(view), self._job_cell(job), key=name)
         if keep in self.views:
             table.move_cursor(row=table.get_row_index(keep))
-            self.select = ""
 
     def _stages_cell(self, view: PlanView) -> str:
         glyphs: Glyphs = self.app.glyphs  # type: ignore[attr-defined]
@@ -275,8 +257,8 @@ class PlansScreen(Screen[None]):
         glyphs: Glyphs = self.app.glyphs  # type: ignore[attr-defined]
         if job is None:
             return "—"
-        waiting = job_waiting_task(job)
-        return f"{glyphs.job_text(job.state)}" + (" (manual action)" if waiting else "")
+        waiting = waiting_task(job)
+        return glyphs.job_state(job) + (" (manual action)" if waiting else "")
 
     def plan_job(self, view: PlanView) -> Job | None:
         name = view.running_job_name or self.plan_jobs.get(view.plan.name, "")
@@ -297,13 +279,13 @@ class PlansScreen(Screen[None]):
         text.append(f"{view.name}", style="bold")
         text.append(f"  ({view.plan.name})\n{view.stage_summary}\n")
         if job is not None:
-            text.append(f"Job: {glyphs.job_text(job.state)} · {job.title} · {job.name}\n")
-            waiting = job_waiting_task(job)
+            text.append(f"Job: {glyphs.job_state(job)} · {job.title} · {job.name}\n")
+            waiting = waiting_task(job)
             if waiting:
                 text.append(f"Waiting for the operator: {waiting}. Do it, then u to resume.\n", style="bold")
         else:
             text.append("No job on this plan in this session.\n")
-        done_actions = {a.name for _, a in manual_actions(view.plan) if _action_done(job, a.name)}
+        done_actions = {a.name for _, a in manual_actions(view.plan) if action_done(job, a.name)}
         for group in view.groups:
             text.append(f"\n{group.label}", style="bold")
             text.append(f" (boots {'first' if group.index == 0 else f'after group {group.index}'})\n")
@@ -416,7 +398,7 @@ class PlansScreen(Screen[None]):
         if action == "open_job":
             return True if job is not None else None
         if action == "resume_plan":
-            if job is None or not job_waiting_task(job):
+            if job is None or not waiting_task(job):
                 return False  # shown only while a manual action waits: at 80 columns the footer has no room to spare
             return True if not app.session.is_submitting("resume", job.name) else None
         if action == "fail_back_plan":
@@ -428,6 +410,25 @@ class PlansScreen(Screen[None]):
         if action == "reprotect_plan":
             return True if members_to_reprotect(view) and not self.reprotect_running else None
         return True
+
+    def loop_running(self) -> str:
+        """The plan reprotect this screen still drives, said for the quit question ("" when there is none)."""
+        if not self.reprotect_running:
+            return ""
+        left = [p.item_name for p in self.reprotect_progress if not p.state.final]
+        return (
+            f"The reprotect of the plan {self.reprotect_plan}: {', '.join(left) or 'its VMs'} not yet sent or still "
+            "retried from this screen"
+        )
+
+    def why_stay(self) -> str:
+        """Why a jump elsewhere must not close this screen now ("" when it may)."""
+        if not self.reprotect_running:
+            return ""
+        return (
+            f"The reprotect of {self.reprotect_plan} is still sending from the plans screen: stop it (x) or let it "
+            "finish before leaving."
+        )
 
     @property
     def reprotect_running(self) -> bool:
@@ -559,32 +560,20 @@ class PlansScreen(Screen[None]):
     # -- resume after a manual action -------------------------------------------------------------------------
 
     def action_resume_plan(self) -> None:
-        from tui.dialogs.plan_resume import PlanResumeDialog
+        from tui.dialogs.resume import ask_resume
 
         view = self.selected
         job = self.plan_job(view) if view else None
         if view is None or job is None:
             return
-        waiting = job_waiting_task(job)
-        pending = [(w, a) for w, a in manual_actions(view.plan) if not _action_done(job, a.name)]
-        app: Any = self.app
-
-        def resumed(comment: str | None) -> None:
-            if comment and app._claim("resume", job.name):
-                self.send_resume(job.name, comment)
-                self.refresh_bindings()
-
-        self.app.push_screen(PlanResumeDialog(view.name, job, pending, waiting), resumed)
-
-    @work(thread=True, group="plan-submit", exit_on_error=False, description="Resuming the plan job")
-    def send_resume(self, job_name: str, comment: str) -> None:
-        try:
-            started = self.app.operations.resume_job(job_name, comment)  # type: ignore[attr-defined]
-        except FailbackError as exc:
-            self.post_message(PlanOperationSent("resume", job_name, error=exc, params={"key": job_name}))
-            return
-        params = {"job_name": job_name, "key": job_name}
-        self.post_message(PlanOperationSent("resume", job_name, started, params=params))
+        ask_resume(
+            self,
+            job,
+            target_name=f"the plan {view.name}",
+            actions=pending_actions(view.plan, job),
+            waiting=waiting_task(job),
+            sent=self.refresh_bindings,
+        )
 
     # -- answers to every send --------------------------------------------------------------------------------
 
@@ -605,7 +594,7 @@ class PlansScreen(Screen[None]):
         if started.attached and started.note:
             self.notify(started.note, title="Following the job already running", timeout=15)
         equivalent = describe_equivalent(message.kind, app.backend, None, **params)
-        title = {"plan-failover": "Fail back plan", "plan-commit": "Commit plan", "resume": "Resume job"}
+        title = {"plan-failover": "Fail back plan", "plan-commit": "Commit plan"}
         app.session.actions.append(
             ActionRecord(
                 app.backend.now(),
@@ -614,15 +603,12 @@ class PlansScreen(Screen[None]):
                 equivalent,
             )
         )
-        if message.kind != "resume":
-            self.plan_jobs[message.name] = handle.job_name
+        self.plan_jobs[message.name] = handle.job_name
+        app.session.own.add(handle.job_name)
         app.follow(handle.job_name)
         self.refresh_bindings()
         self._show()
-        if message.kind != "resume":
-            app.show_job(handle.job_name)
-        else:
-            self.notify(f"Job {handle.job_name} resumed.", timeout=5)
+        app.show_job(handle.job_name)
 
     def action_back(self) -> None:
         """Leaving ends the reprotect loop (it lives with this screen): never silently while it still sends."""
@@ -726,6 +712,7 @@ class PlansScreen(Screen[None]):
         self.reprotect_progress = message.progress
         for entry in message.progress:
             if entry.job_name:
+                app.session.own.add(entry.job_name)
                 app.follow(entry.job_name)
         if message.error is not None:
             self._reprotect_error = message.error
@@ -750,7 +737,7 @@ class PlansScreen(Screen[None]):
             return
         self.reprotect_stopped = True
         self.notify(
-            "No further reprotect will be sent. Jobs already running go on in ASR (j shows them).",
+            "No further reprotect will be sent. Jobs already running go on in ASR (J shows them).",
             title=f"Plan reprotect of {self.reprotect_plan} stopped",
         )
         self.refresh_bindings()

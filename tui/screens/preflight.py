@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
@@ -22,6 +22,8 @@ from tui.dialogs.base import Dialog
 from tui.glyphs import Glyphs
 from tui.messages import BackendReady
 from tui.widgets.banner import ModeBanner
+from tui.widgets.buttons import ButtonRow
+from tui.widgets.pane import Pane
 
 
 @dataclass(eq=False)
@@ -79,9 +81,9 @@ class PreflightGate(Dialog[bool]):
 
     def body(self) -> ComposeResult:
         yield Static(f"Before you start: {self.what}", classes="dialog-title")
-        with VerticalScroll(classes="dialog-scroll"):
+        with Vertical(classes="dialog-section"):
             yield Static("Checking (reads only)…", id="gate-report")
-        with Horizontal(classes="dialog-buttons"):
+        with ButtonRow():
             yield Button("Back", id="back")
             yield Button("Continue", id="continue", variant="primary", disabled=True)
 
@@ -154,7 +156,9 @@ class PreflightScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="preflight-back"),
-        Binding("g", "recheck", "Check again", id="preflight-recheck", tooltip="Read the vault again and re-check"),
+        Binding(
+            "ctrl+r", "recheck", "Check again", id="preflight-recheck", tooltip="Read the vault again and re-check"
+        ),
         Binding("a", "toggle_passes", "All / problems", id="preflight-passes", tooltip="Show or hide the passes"),
     ]
 
@@ -178,7 +182,7 @@ class PreflightScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ModeBanner()
         yield Static("Preflight: before you start (reads only, sends nothing)", classes="pane-title")
-        with VerticalScroll(id="preflight"):
+        with Pane(id="preflight"):
             yield Static("", id="preflight-target")
             yield Static("Checking the whole vault…", id="preflight-vault")
         yield Footer()
@@ -246,12 +250,12 @@ class PreflightScreen(Screen[None]):
         glyphs: Glyphs = self.app.glyphs  # type: ignore[attr-defined]
         target = self.query_one("#preflight-target", Static)
         if "target" in self.errors:
-            target.update(Text(f"Could not check {self.target_name}: {self.errors['target']} (g to try again)"))
+            target.update(Text(f"Could not check {self.target_name}: {self.errors['target']} (ctrl+r to try again)"))
         elif self.target_report is not None:
             target.update(report_text(self.target_report, glyphs))
         vault = self.query_one("#preflight-vault", Static)
         if "vault" in self.errors:
-            vault.update(Text(f"Could not check the vault: {self.errors['vault']} (g to try again)"))
+            vault.update(Text(f"Could not check the vault: {self.errors['vault']} (ctrl+r to try again)"))
             return
         if self.vault_reports is None:
             return

@@ -6,12 +6,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.training import TrainingScenario
+from tui.widgets.pane import Pane
 from tui.widgets.speed import TrainingBanner
 
 
@@ -57,7 +58,7 @@ class TrainingPickerScreen(Screen[TrainingScenario]):
                 *[Option(short_title(lesson), id=lesson.name) for lesson in self.lessons],
                 id="lessons",
             )
-            with VerticalScroll(id="lesson-detail"):
+            with Pane(id="lesson-detail"):
                 yield Static("", id="lesson-text")
         yield Footer()
 

@@ -7,7 +7,6 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Static
 
@@ -16,6 +15,7 @@ from core.model import Job, JobFilter, JobState, ProtectedItem
 from tui.messages import JobsListed, LoadFailed
 from tui.session import MANUAL_CHECKS, job_targets
 from tui.widgets.banner import ModeBanner
+from tui.widgets.pane import Pane
 from tui.widgets.toggles import MarkedCheckbox
 
 _FAILOVER_SCENARIOS = ("unplannedfailover", "failover")
@@ -67,7 +67,7 @@ class VerifyScreen(Screen[str]):
         name = self.item.friendly_name or self.item.name
         ticked = self.app.session.ticked.get(self.item.id, set())  # type: ignore[attr-defined]
         yield ModeBanner()
-        with VerticalScroll(id="verify"):
+        with Pane(id="verify"):
             yield Static(f"Verify {name} before committing", classes="dialog-title")
             yield Static("Read from ASR", classes="pane-title")
             yield Static("Looking for the failover job…", id="azure-off")

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from rich.text import Text
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from core.failback import derive_stage, next_step, stage_reason
@@ -15,6 +14,7 @@ from core.units import NOT_REPORTED, bytes_text, gb_text, space_text
 from tui.glyphs import Glyphs
 from tui.session import MANUAL_CHECKS, AgentRetry
 from tui.text import age, clock_time, compact_duration, details_text
+from tui.widgets.pane import Pane
 
 
 @dataclass
@@ -138,7 +138,7 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
     return text
 
 
-class ItemDetail(VerticalScroll):
+class ItemDetail(Pane):
     """Scrollable pane; the dashboard hands it an item and a context whenever either changes."""
 
     DEFAULT_CLASSES = "item-detail"

@@ -173,6 +173,11 @@ class ItemsTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,ctrl+home", "cursor_first", "First row", show=False),
         Binding("end,ctrl+end", "cursor_last", "Last row", show=False),
+        # The keys every list shares (tui.widgets.table.LIST_BINDINGS), on this table's own actions.
+        Binding("j", "cursor_down", "Down", id="list-down", show=False, tooltip="Next row"),
+        Binding("k", "cursor_up", "Up", id="list-up", show=False, tooltip="Previous row"),
+        Binding("g", "cursor_first", "Top", id="list-top", show=False, tooltip="First row"),
+        Binding("G", "cursor_last", "Bottom", id="list-bottom", show=False, tooltip="Last row"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:

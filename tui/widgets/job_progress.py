@@ -7,12 +7,13 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from core.model import Job, JobTask
 from tui.glyphs import Glyphs
 from tui.text import clock_time, compact_duration, details_text
+from tui.widgets.pane import Pane
 from tui.widgets.table import FreshTable
 
 TASK_COLUMNS = (("task", "Task"), ("state", "State"), ("start", "Started"), ("duration", "Duration"))
@@ -34,8 +35,14 @@ def flatten(tasks: tuple[JobTask, ...], depth: int = 0) -> list[tuple[int, JobTa
 
 
 def header_text(job: Job, now: datetime, tz: tzinfo | None, glyphs: Glyphs) -> Text:
+    from core.failback import expected_failure
+
     text = Text()
-    text.append(f"{glyphs.job(job.state)} {job.state.word}")
+    expected = expected_failure(job)
+    if expected:
+        text.append(f"{glyphs.expected} {job.state.word}, as expected: {expected}")
+    else:
+        text.append(f"{glyphs.job(job.state)} {job.state.word}")
     described = job.state_description.replace(" ", "").lower()
     if described and described not in (job.state.word.replace(" ", "").lower(), job.state.value.lower()):
         text.append(f" ({job.state_description})")
@@ -81,7 +88,7 @@ class JobProgress(Vertical):
         yield Static("Waiting for the job…", classes="job-header")
         table = FreshTable(cursor_type="row", classes="task-table")
         yield table
-        with VerticalScroll(classes="job-errors-scroll"):
+        with Pane(classes="job-errors-scroll"):
             yield Static("", classes="job-errors")
 
     def _table(self) -> DataTable[Any]:

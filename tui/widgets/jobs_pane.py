@@ -38,7 +38,7 @@ class JobsTable(FreshTable):
     def cells(self, job: Job, now: datetime, glyphs: Glyphs) -> dict[str, str]:
         started = f"{age(job.start_time, now)} ago" if job.start_time else "—"
         return {
-            "state": glyphs.job_text(job.state),
+            "state": glyphs.job_state(job),
             "job": job.title,
             "started": started,
             "task": task_summary(job),

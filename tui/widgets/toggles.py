@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Checkbox, RadioButton
+from textual.widgets import Checkbox, RadioButton, RadioSet
 
 
 def _height(widget: Widget, container: Size, viewport: Size, width: int) -> int:
@@ -34,3 +34,26 @@ class MarkedRadioButton(RadioButton):
     @property
     def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802
         return "●" if self.value else " "
+
+
+class ChoiceSet(RadioSet):
+    """A radio set whose highlighted option is the chosen one: the arrows choose, as in any other dialog.
+
+    Textual's RadioSet moves a highlight with the arrows and chooses only on Enter or Space, so the explanation
+    beside it (which follows the choice) described an option other than the one under the cursor.
+    """
+
+    def action_previous_button(self) -> None:
+        super().action_previous_button()
+        self._press_selected()
+
+    def action_next_button(self) -> None:
+        super().action_next_button()
+        self._press_selected()
+
+    def _press_selected(self) -> None:
+        if self._selected is None:
+            return
+        button = self._nodes[self._selected]
+        if isinstance(button, RadioButton) and not button.value:
+            button.value = True

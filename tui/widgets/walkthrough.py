@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from core.training import STEPS, Reaction, Walkthrough
+from tui.widgets.pane import Pane
 
 # How many reactions stay in view: the newest matter, the rest are in the debrief.
 SHOWN_REACTIONS = 4
@@ -58,7 +58,7 @@ def reaction_text(reaction: Reaction, ascii_only: bool = False) -> Text:
     return text
 
 
-class WalkthroughPane(VerticalScroll):
+class WalkthroughPane(Pane):
     """Docked beside the dashboard on wide terminals; hidden by default on small ones (a key shows it)."""
 
     DEFAULT_CLASSES = "walkthrough"
