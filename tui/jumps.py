@@ -84,7 +84,7 @@ def completions(app: Any) -> list[str]:
 def _dashboard(app: Any) -> Any:
     from tui.screens.dashboard import DashboardScreen
 
-    return next((s for s in app.screen_stack if isinstance(s, DashboardScreen)), None)
+    return next((s for s in getattr(app, "screen_stack", ()) if isinstance(s, DashboardScreen)), None)
 
 
 def _vm_names(app: Any) -> list[str]:

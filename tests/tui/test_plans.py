@@ -269,6 +269,42 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         assert app.glyphs.check in screen_text(pilot), "the manual action is ticked once its task is done"
 
 
+async def test_the_job_screen_shows_the_manual_action_and_resumes_with_the_same_dialog(
+    vault: SpiedVault, clock: Any
+) -> None:
+    app = vault.app(clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_plans(pilot, "rp-intranet")
+        job_screen = await start_plan_failover_latest(pilot, screen)
+        name = job_screen.job_name
+        for _ in range(20):
+            if waiting_task(app.session.jobs.get(name)):
+                break
+            clock.advance(180)
+            now = clock.now()
+            app.schedule_poll(0.0)
+            await wait_for(pilot, lambda now=now: app.tracker.stats.last_poll == now and not app._polling, "a poll")
+        # On the job screen itself: what it waits for, with the plan's instructions, and how to go on.
+        await wait_for(pilot, lambda: job_screen.plan is not None, "the job's plan")
+        await pilot.pause()
+        flat = " ".join(screen_text(pilot).split())
+        assert "Waiting for you:" in flat and "Repoint intranet DNS" in flat
+        action = next(a for g in job_screen.plan.groups for a in g.start_actions if a.name == "Repoint intranet DNS")
+        assert action.instructions and " ".join(action.instructions.split()) in flat
+        await pilot.press("u")
+        dialog = await wait_screen(pilot, ResumeDialog, "the resume dialog, not a bare confirmation")
+        assert "the plan Intranet" in str(dialog.query_one(".dialog-title").render())
+        assert dialog.query_one("#resume").disabled
+        await activate(pilot, "#manual-0")
+        dialog.query_one("#resume-comment").focus()
+        await pilot.press(*"done by jd")
+        await pilot.pause()
+        await activate(pilot, "#resume")
+        await wait_for(pilot, lambda: any(p.endswith(f"/{name}/resume") for p, _ in vault.posts), "the resume POST")
+        body = next(b for p, b in vault.posts if p.endswith(f"/{name}/resume"))
+        assert body["properties"]["comments"] == "done by jd"
+
+
 async def test_the_plans_footer_fits_80_columns(app: FailbackApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await open_plans(pilot, "rp-erp")

@@ -18,7 +18,7 @@ from core.recovery import GroupPoints, format_time
 from tui.dialogs.base import Dialog
 from tui.text import compact_duration
 from tui.widgets.buttons import ButtonRow
-from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
+from tui.widgets.toggles import ChoiceSet, MarkedCheckbox, MarkedRadioButton
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
 
     def body(self) -> ComposeResult:
         yield Static(f"Recovery point for the plan {self.view.name}", classes="dialog-title")
-        with RadioSet(id="plan-choices"):
+        with ChoiceSet(id="plan-choices"):
             yield MarkedRadioButton(
                 "Latest: each VM to its own newest point (least loss, crash-consistent)",
                 value=True,

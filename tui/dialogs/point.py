@@ -15,7 +15,7 @@ from tui.dialogs.base import Dialog
 from tui.text import compact_duration
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.table import FreshTable
-from tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
+from tui.widgets.toggles import ChoiceSet, MarkedCheckbox, MarkedRadioButton
 
 # Enough to reach back a day at ASR's 5-minute crash-consistent cadence without drowning the dialog.
 MAX_LISTED_POINTS = 300
@@ -38,7 +38,7 @@ class PointDialog(Dialog[PointOption]):
     def body(self) -> ComposeResult:
         name = self.item.friendly_name or self.item.name
         yield Static(f"Recovery point for {name}", classes="dialog-title")
-        with RadioSet(id="choices"):
+        with ChoiceSet(id="choices"):
             for index, option in enumerate(self.options):
                 yield MarkedRadioButton(option.headline, value=index == 0, id=f"choice-{option.choice.value}")
             yield MarkedRadioButton("Another point from the list…", id="choice-custom")

@@ -87,7 +87,11 @@ def help_text(origin: Screen[Any] | None = None) -> Text:
     from tui.widgets.table import LIST_BINDINGS
 
     screens.insert(1, ("Every list (beside the arrows, PgUp/PgDn, Home/End)", LIST_BINDINGS))
+    from tui.widgets.items_table import ItemsTable
+
     listed = {b.id for _, bindings in screens for b in bindings if isinstance(b, Binding) and b.id}
+    # The items table's arrows, Home/End and Enter are the list keys every table has: said in the intro of the list.
+    listed |= {b.id for b in ItemsTable.BINDINGS if isinstance(b, Binding) and b.id}
 
     text = Text()
     text.append("Keys work over SSH and tmux: letters, F-keys, arrows, Enter, Esc, ctrl+letter.\n")

@@ -80,7 +80,7 @@ class JobScreen(Screen[None]):
         self.job_name = job_name
         self.earlier: list[str] = []  # earlier attempts of the same reprotect, oldest first (shown, not led with)
         self.plan: RecoveryPlan | None = None
-        self._plan_read = False
+        self._plan_read_for = ""  # the job's target the plan was looked up for (ASR names it once the job runs)
         self._shown_at: datetime | None = None
         self._actions_shown: tuple[str, ...] | None = None
 
@@ -98,8 +98,17 @@ class JobScreen(Screen[None]):
     def on_mount(self) -> None:
         self.app.follow(self.job_name)  # type: ignore[attr-defined]
         self._show()
-        if self.job_name not in self.app.session.started:  # type: ignore[attr-defined]
-            self._read_plan()  # not an item operation of this run: it may be a plan's, with manual actions
+        self._look_for_plan()
+
+    def _look_for_plan(self) -> None:
+        """Not an item operation of this run: it may be a plan's job, whose manual actions the screen names."""
+        job = self.job
+        if self.job_name in self.app.session.started or job is None:  # type: ignore[attr-defined]
+            return
+        target = job.target_object_id or job.target_object_name
+        if target and target != self._plan_read_for:
+            self._plan_read_for = target
+            self._read_plan()
 
     @work(thread=True, exclusive=True, group="job-plan", exit_on_error=False, description="Reading the plans")
     def _read_plan(self) -> None:
@@ -107,17 +116,18 @@ class JobScreen(Screen[None]):
         if backend is None:
             return
         job = self.job
+        if job is None:
+            return
         try:
             plans = backend.list_plans()
-            if job is None:
-                job = backend.get_job(self.job_name)
         except FailbackError as exc:
             self.post_message(PlanOfJobRead(None, exc))
             return
         self.post_message(PlanOfJobRead(plan_of_job(plans, job)))
 
     def on_plan_of_job_read(self, message: PlanOfJobRead) -> None:
-        self._plan_read = message.error is None
+        if message.error is not None:
+            self._plan_read_for = ""  # read again with the next update of the job
         self.plan = message.plan
         self._show()
 
@@ -197,8 +207,8 @@ class JobScreen(Screen[None]):
     def on_job_updated(self, message: JobUpdated) -> None:
         if message.job.name in (self.job_name, self._newer_job_name()):
             self._show()
-            if waiting_task(message.job) and not self._plan_read:
-                self._read_plan()
+            if self.plan is None:
+                self._look_for_plan()
 
     def on_retry_changed(self, message: RetryChanged) -> None:
         self._show()

@@ -166,13 +166,13 @@ class ItemsTable(ScrollView, can_focus=True):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Select", show=False),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,ctrl+home", "cursor_first", "First row", show=False),
-        Binding("end,ctrl+end", "cursor_last", "Last row", show=False),
+        Binding("enter", "select_cursor", "Open the job", id="items-select", show=False, tooltip="The item's job"),
+        Binding("up", "cursor_up", "Up", id="items-arrow-up", show=False),
+        Binding("down", "cursor_down", "Down", id="items-arrow-down", show=False),
+        Binding("pageup", "page_up", "Page up", id="items-page-up", show=False),
+        Binding("pagedown", "page_down", "Page down", id="items-page-down", show=False),
+        Binding("home,ctrl+home", "cursor_first", "Top", id="items-home", show=False),
+        Binding("end,ctrl+end", "cursor_last", "Bottom", id="items-end", show=False),
         # The keys every list shares (tui.widgets.table.LIST_BINDINGS), on this table's own actions.
         Binding("j", "cursor_down", "Down", id="list-down", show=False, tooltip="Next row"),
         Binding("k", "cursor_up", "Up", id="list-up", show=False, tooltip="Previous row"),

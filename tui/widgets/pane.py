@@ -30,6 +30,15 @@ class Pane(VerticalScroll):
     def allow_focus(self) -> bool:
         return self.can_focus and self.max_scroll_y > 0
 
+    def on_resize(self) -> None:
+        # Text that arrives after the screen opened (a check, the help) may come to overflow: with nothing else
+        # focused, the pane takes the focus then, so that j/k and the arrows scroll it at once.
+        self.call_after_refresh(self._focus_if_alone)
+
+    def _focus_if_alone(self) -> None:
+        if self.is_mounted and self.screen.focused is None and self.allow_focus():
+            self.focus(scroll_visible=False)
+
 
 class DialogBox(VerticalScroll, can_focus=False):
     """A dialog's frame: its one scroll. Never a focus stop; the dialog's PgUp/PgDn scroll it from any control."""
