@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.failback import derive_stage
 from core.model import Stage
 from tests.tui.helpers import screen_text, wait_for
@@ -95,3 +97,54 @@ def test_the_modernized_failback_leg_runs_in_azure_until_failed_back(demo_backen
     item = next(i for i in demo_backend.list_items() if i.instance_type == "InMageRcmFailback")
     assert item.active_location == "Primary" and not item.active_site_type
     assert location_text(item) == "Azure"
+
+
+def _pane_newest(screen: Any) -> str:
+    body = str(screen.query_one("#detail-body").render())
+    line = next(ln for ln in body.splitlines() if ln.strip().startswith("Newest"))
+    return line.split(", ", 1)[1].split(" ago", 1)[0]
+
+
+async def test_the_pane_and_the_row_give_one_age_for_the_newest_point(app, clock) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await loaded(pilot)
+        screen = pilot.app.screen
+        item = next(i for i in table.items.values() if i.friendly_name == "dc-01")
+        table.move_cursor(row=table.get_row_index(item.id))
+        await wait_for(pilot, lambda: item.id in screen.points, "the focused item's points")
+        await pilot.pause()
+        assert _pane_newest(screen) == table.get_cell(item.id, "point")
+        points_before = screen.points[item.id]
+
+        # Time passes and ASR takes newer points: one read later, the pane's list is read again too.
+        clock.advance(1800)
+        first_read = screen.loaded_at
+        screen.reload_items()  # the periodic read, not only ctrl+r
+        await wait_for(pilot, lambda: screen.loaded_at > first_read, "the second read")
+        await wait_for(pilot, lambda: screen.points.get(item.id) not in (None, points_before), "fresh points")
+        await pilot.pause()
+        fresh = table.items[item.id]
+        assert fresh.last_recovery_point_time > item.last_recovery_point_time
+        assert (
+            _pane_newest(screen) == table.get_cell(item.id, "point") == age(fresh.last_recovery_point_time, clock.now())
+        )
+
+
+async def test_clearing_a_filter_keeps_the_cursor_on_a_row_in_view(app) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await loaded(pilot)
+        # The last VM in the list, filtered down to it, then the filter cleared: its row is far below the fold.
+        last = table.items[list(table.rows)[-1].value]
+        await pilot.press("slash", *last.friendly_name, "enter")
+        await wait_for(pilot, lambda: table.row_count == 1, "the filter")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count == len(table.items), "every row back")
+        await pilot.pause()
+        await pilot.pause()
+        top = int(table.scroll_offset.y)
+        shown = table.scrollable_content_region.height - 1  # the header line
+        assert table.selected is not None and table.selected.id == last.id
+        assert top <= table.cursor_row < top + shown, (top, table.cursor_row, shown)
+        # What the next key acts on is the row on screen.
+        rows = [ln.split() for ln in screen_text(pilot).splitlines()]
+        assert any(r[:1] == [last.friendly_name] and len(r) > 3 for r in rows), "its row is on screen"

@@ -248,6 +248,12 @@ class DashboardScreen(Screen[None]):
         if not hasattr(self, "_seen") or message.first:
             self._seen: set[str] = set()
         self._seen.update(i.id for i in message.items)
+        for item in message.items:
+            before = table.items.get(item.id)
+            if before is not None and before.last_recovery_point_time != item.last_recovery_point_time:
+                # ASR holds a newer point than the list read for the pane: read it again, or the pane and the row
+                # give two answers to "how old is the data".
+                self.points.pop(item.id, None)
         was_empty = table.row_count == 0
         table.add_page(message.items)
         if was_empty and table.row_count:
@@ -267,6 +273,9 @@ class DashboardScreen(Screen[None]):
         for item in table.items.values():
             if item.running_job_name:
                 self.app.follow(item.running_job_name)  # type: ignore[attr-defined]
+        selected = table.selected
+        if selected is not None and selected.id not in self.points:
+            self.load_points(selected, "detail")
         self._show_detail()
         self.refresh_bindings()
         self._update_status()
@@ -552,6 +561,7 @@ class DashboardScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         if not self.items_loading and getattr(self.app, "backend", None) is not None:
+            self.points.clear()  # read again means everything the pane shows, the focused item's points too
             self.reload_items()
 
     # -- actions: key → dialog → explicit confirm -----------------------------------------------------------

@@ -83,10 +83,11 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
     elif not ctx.points:
         text.append("  None yet: failover is not possible until ASR has a recovery point.\n")
     else:
-        latest = ctx.points[0]
-        text.append(
-            f"  Newest {clock_time(latest.time, ctx.tz)}, {age(latest.time, ctx.now)} ago ({latest.kind.value})\n"
-        )
+        latest = max(ctx.points, key=lambda p: p.time)
+        # The item's own newest point when it is newer than the list (read a moment earlier): the row shows that one.
+        shown = newest if newest is not None and newest > latest.time else latest.time
+        kind = f" ({latest.kind.value})" if shown == latest.time else ""
+        text.append(f"  Newest {clock_time(shown, ctx.tz)}, {age(shown, ctx.now)} ago{kind}\n")
         app = next((p for p in ctx.points if p.kind is PointKind.APP_CONSISTENT), None)
         if app is not None:
             text.append(f"  App-consistent {clock_time(app.time, ctx.tz)}, {age(app.time, ctx.now)} ago\n")

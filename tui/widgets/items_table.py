@@ -406,7 +406,13 @@ class ItemsTable(ScrollView, can_focus=True):
         self._resize()
         self.refresh()
         self._scroll_to_cursor()
+        # Once more after the layout: the filter box closing (or the list growing) changes the height the scroll
+        # above was clamped to, and a cursor left below the fold would act on a row the operator cannot see.
+        self.call_after_refresh(self._scroll_to_cursor)
         self._highlight()
+
+    def on_resize(self) -> None:
+        self._scroll_to_cursor()
 
     def _resize(self) -> None:
         width = sum(w + 2 for w in self._widths)
