@@ -15,6 +15,11 @@ _TRADEOFF = {
     PointKind.APP_CONSISTENT: "Applications start clean.",
     PointKind.OTHER: "ASR does not say whether this point is crash- or app-consistent.",
 }
+# Microsoft's failback guidance recommends Latest (the least data lost); said wherever Latest is offered.
+LATEST_RECOMMENDED = "Microsoft's recommendation"
+# A loss that grew by more than this while a dialog was open (new points arrived) is asked about again.
+LOSS_GROWTH_TOLERANCE = 60.0
+
 _LABEL = {
     PointChoice.LATEST: "Latest",
     PointChoice.LATEST_APP_CONSISTENT: "Latest app-consistent",
@@ -234,3 +239,21 @@ def group_points(
     else:
         explanation = _why_no_common(members)
     return GroupPoints(group=group, common_time=common, members=tuple(rows), explanation=explanation)
+
+
+def recheck(
+    option: PointOption, points: Sequence[RecoveryPoint], now: datetime, tz: tzinfo | None = None
+) -> PointOption | None:
+    """The same choice worded on the points ASR holds now (ASR resolves Latest and latest app-consistent when it
+    processes the request, a chosen point stays that point); None when the chosen point is gone or no point is left."""
+    if option.choice is PointChoice.CUSTOM:
+        point = option.point
+        if point is None or all(p.id != point.id for p in points):
+            return None
+        return custom_option(point, points, now, tz)
+    return next((o for o in point_options(points, now, tz) if o.choice is option.choice), None)
+
+
+def loss_grew(accepted_seconds: float, now_seconds: float) -> bool:
+    """Whether a loss accepted earlier has grown enough since to be asked about again."""
+    return now_seconds > accepted_seconds + LOSS_GROWTH_TOLERANCE

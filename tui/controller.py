@@ -21,6 +21,7 @@ from tui.messages import (
     JobsPolled,
     JobUpdated,
     LoadFailed,
+    LossGrew,
     OperationFailed,
     OperationStarted,
     ReprotectStarted,
@@ -221,8 +222,24 @@ class Controller:
 
     @work(thread=True, group="submit", exit_on_error=False, description="Sending failover")
     def _submit_failover(self, item: ProtectedItem, option: PointOption) -> None:
+        from core.errors import NotAllowedNow
+        from core.recovery import loss_grew, recheck
+
         try:
-            started = self.operations.failover_to(item, option)
+            # The loss accepted in the dialog, checked against the points ASR holds now: newer points may have come
+            # while the dialogs were open (fast on a sped-up demo clock), and what is sent is what was accepted.
+            points = list(self.backend.list_recovery_points(item))
+            fresh = recheck(option, points, self.backend.now(), getattr(self, "tz", None))
+            if fresh is None:
+                raise NotAllowedNow(
+                    "The recovery point chosen is no longer held by ASR (it aged out of the retention window).",
+                    hint="Nothing was sent. Fail back again and choose a point from the current list.",
+                )
+            if option.needs_acknowledgement and loss_grew(option.loss_seconds, fresh.loss_seconds):
+                self.post_message(LossGrew(item, option, fresh, points))  # type: ignore[attr-defined]
+                return
+            self._pending_options[item.id] = fresh
+            started = self.operations.failover_to(item, fresh)
         except FailbackError as exc:
             self.post_message(OperationFailed("failover", item, exc))  # type: ignore[attr-defined]
             return
@@ -295,6 +312,15 @@ class Controller:
             self.post_message(OperationFailed(action, None, exc, job_name=job.name))  # type: ignore[attr-defined]
             return
         self.post_message(JobActionAccepted(action, None, started.handle, job_name=job.name))  # type: ignore[attr-defined]
+
+    def on_loss_grew(self, message: LossGrew) -> None:
+        """Nothing was sent: the dialog asks again, with the loss as it is now."""
+        self.session.submitting.discard(("failover", message.item.id))
+        for screen in reversed(self.screen_stack):  # type: ignore[attr-defined]
+            ask = getattr(screen, "ask_point_again", None)
+            if ask is not None:
+                ask(message.item, message.points, message.was, message.now)
+                return
 
     # -- answers -------------------------------------------------------------------------------------------
 

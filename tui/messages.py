@@ -129,6 +129,16 @@ class OperationFailed(Message, bubble=False):
 
 
 @dataclass(eq=False)
+class LossGrew(Message, bubble=False):
+    """Nothing was sent: the data loss accepted (`was`, a core.recovery.PointOption) grew to `now` meanwhile."""
+
+    item: ProtectedItem
+    was: Any
+    now: Any
+    points: list[RecoveryPoint]
+
+
+@dataclass(eq=False)
 class RetryChanged(Message, bubble=False):
     """An automatic reprotect retry was scheduled, fired, ran out or was cancelled."""
 

@@ -145,3 +145,25 @@ def test_group_without_common_point_says_why() -> None:
     empty = {"web01": [point(5, APP)], "db01": []}
     assert "db01 has no recovery point" in group_points("g", empty, NOW).explanation
     assert common_app_consistent_time({}) is None
+
+
+def test_recheck_words_the_same_choice_on_the_points_held_now() -> None:
+    from core.recovery import LOSS_GROWTH_TOLERANCE, loss_grew, recheck
+
+    before = _points()
+    latest, app = point_options(before, NOW, CET)
+    # Twenty minutes later ASR holds four newer crash-consistent points, and the same app-consistent one.
+    later = NOW + timedelta(minutes=20)
+    newer = [point(m, CRASH, f"crash-{m}", at=later) for m in (19, 14, 9, 4)]
+    fresh_app = recheck(app, [*before, *newer], later, CET)
+    assert fresh_app is not None and fresh_app.point == app.point
+    assert fresh_app.loss_seconds == app.loss_seconds + (16 * 60 + 38)
+    assert loss_grew(app.loss_seconds, fresh_app.loss_seconds)
+    assert not loss_grew(app.loss_seconds, app.loss_seconds + LOSS_GROWTH_TOLERANCE)
+    fresh_latest = recheck(latest, [*before, *newer], later, CET)
+    assert fresh_latest is not None and fresh_latest.point is not None and fresh_latest.point.name == "crash-4"
+    # A chosen point stays that point; gone from ASR's list, there is nothing to send.
+    chosen = custom_option(before[2], before, NOW, CET)
+    again = recheck(chosen, [*before, *newer], later, CET)
+    assert again is not None and again.point == before[2] and again.loss_seconds > chosen.loss_seconds
+    assert recheck(chosen, [p for p in before if p.name != "crash-old"], later, CET) is None

@@ -27,6 +27,7 @@ from tui.dialogs.resume import ResumeDialog
 from tui.screens.job import JobScreen
 from tui.screens.plans import PlansScreen
 from tui.screens.preflight import PreflightGate
+from tui.text import compact_duration
 
 ERP_GROUP = ("sql-01", "erp-app-01", "erp-app-02")
 
@@ -367,3 +368,110 @@ async def test_read_only_offers_no_plan_action_and_the_palette_lists_them_otherw
         titles = {c.title for c in app.get_system_commands(screen)}
         assert {"Fail back… (f)", "Preflight (F)", "Jobs (J)", "Help (f1 / ?)"} <= titles
         assert screen.check_action("commit_plan", ()) is None
+
+
+async def choose_app_consistent_and_confirm(pilot: Any) -> tuple[PlanPointDialog, ConfirmDialog]:
+    """From the plans screen: preflight, app-consistent acknowledged, to the confirmation."""
+    await pilot.press("f")
+    gate = await wait_screen(pilot, PreflightGate, "preflight report")
+    await wait_for(pilot, lambda: gate.report is not None, "the report")
+    await activate(pilot, "#continue")
+    dialog = await wait_screen(pilot, PlanPointDialog, "plan point dialog")
+    await pilot.press("down")
+    await pilot.pause()
+    await activate(pilot, "#plan-ack")
+    await activate(pilot, "#continue")
+    confirm = await wait_screen(pilot, ConfirmDialog, "confirmation")
+    return dialog, confirm
+
+
+async def test_the_plan_point_dialog_says_the_group_rule_and_the_loss_of_each_vm(vault: SpiedVault, clock: Any) -> None:
+    from core.plans import GROUP_RULE
+
+    app = vault.app(clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_plans(pilot, "rp-erp")
+        await pilot.press("f")
+        gate = await wait_screen(pilot, PreflightGate, "preflight report")
+        await wait_for(pilot, lambda: gate.report is not None, "the report")
+        await activate(pilot, "#continue")
+        dialog = await wait_screen(pilot, PlanPointDialog, "plan point dialog")
+        rule = " ".join(str(dialog.query_one("#plan-rule").render()).split())
+        assert " ".join(GROUP_RULE[PointChoice.LATEST].split()) in rule
+        latest = dialog.loss(PointChoice.LATEST)
+        app_loss = dialog.loss(PointChoice.LATEST_APP_CONSISTENT)
+        assert latest.worst is not None and app_loss.most_extra is not None
+        assert "at most about" in rule and f"({latest.worst.name})" in rule
+        # At 80 columns the options wrap rather than being cut, and Latest carries Microsoft's recommendation.
+        flat = " ".join(screen_text(pilot).split())
+        assert "Microsoft's recommendation" in flat and "…" not in str(dialog.query_one("#plan-choices").render())
+
+        await pilot.press("down")
+        await pilot.pause()
+        rule = " ".join(str(dialog.query_one("#plan-rule").render()).split())
+        assert " ".join(GROUP_RULE[PointChoice.LATEST_APP_CONSISTENT].split()) in rule
+        # The acknowledgement names the VM that gives up the most beyond its own Latest, and how much.
+        ack = str(dialog.query_one("#plan-ack").label)
+        extra = app_loss.most_extra
+        assert extra.name in ack and compact_duration(extra.extra_seconds) in ack
+        per_vm_max = max(
+            v.seconds - next(w.seconds for w in latest.per_vm if w.name == v.name) for v in app_loss.per_vm
+        )
+        assert extra.extra_seconds == per_vm_max
+        await activate(pilot, "#plan-ack")
+        await activate(pilot, "#continue")
+        confirm = await wait_screen(pilot, ConfirmDialog, "confirmation")
+        said = " ".join(str(confirm.query_one("#confirm-text").render()).split())
+        assert f"Writes given up: {app_loss.words()}" in said and "Each VM:" in said
+
+
+# The demo's app-consistent points come on the hour, and its clock starts on one: five minutes in, the newest is
+# five minutes old and stays the newest for the twenty minutes the operator then spends reading.
+SETTLED, READING = 5 * 60, 20 * 60
+
+
+async def test_a_plan_loss_that_grew_while_confirming_is_asked_again(vault: SpiedVault, clock: Any) -> None:
+    clock.advance(SETTLED)
+    app = vault.app(clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_plans(pilot, "rp-erp")
+        dialog, confirm = await choose_app_consistent_and_confirm(pilot)
+        accepted = dialog.result().extra_seconds
+        clock.advance(READING)  # ASR takes newer crash-consistent points meanwhile
+        await activate(pilot, "#confirm")
+        again = await wait_screen(pilot, PlanPointDialog, "the point dialog again")
+        note = " ".join(str(again.query_one("#plan-point-note").render()).split())
+        assert note.startswith("Nothing was sent") and "Choose again" in note
+        assert again.choice is PointChoice.LATEST_APP_CONSISTENT and again.query_one("#continue").disabled
+        assert again.result().extra_seconds > accepted
+        assert not any(p.lower().endswith("/unplannedfailover") for p, _ in vault.posts)
+        assert not app.session.is_submitting("plan-failover", screen.selected.plan.id)
+
+
+async def test_an_item_loss_that_grew_while_confirming_is_asked_again(make_app: Any, clock: Any) -> None:
+    from tui.dialogs.confirm_failover import ConfirmFailoverDialog
+    from tui.dialogs.point import PointDialog
+
+    clock.advance(SETTLED)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        dashboard = await open_dashboard(pilot)
+        await select(pilot, dashboard, "dc-01")
+        await pilot.press("f")
+        dialog = await wait_screen(pilot, PointDialog, "point dialog")
+        await pilot.press("down")
+        await pilot.pause()
+        accepted = dialog.chosen
+        assert accepted is not None and accepted.needs_acknowledgement
+        await activate(pilot, "#ack")
+        await activate(pilot, "#continue")
+        await wait_screen(pilot, ConfirmFailoverDialog, "confirmation")
+        clock.advance(READING)
+        await activate(pilot, "#start")
+        again = await wait_screen(pilot, PointDialog, "the point dialog again")
+        note = " ".join(str(again.query_one("#point-note").render()).split())
+        assert note.startswith("Nothing was sent") and "Choose again" in note
+        assert again.chosen is not None and again.chosen.choice is accepted.choice
+        assert again.chosen.loss_seconds > accepted.loss_seconds
+        assert again.query_one("#continue").disabled, "the larger loss is acknowledged again"
+        assert not app.session.started and not app.session.is_submitting("failover", accepted.point.id)

@@ -13,8 +13,8 @@ from textual.containers import Vertical
 from textual.widgets import Button, Checkbox, RadioSet, Static
 
 from core.model import PointChoice, RecoveryPoint
-from core.plans import PlanView, plan_point_summary
-from core.recovery import GroupPoints, format_time
+from core.plans import GROUP_RULE, PlanLoss, PlanView, plan_loss, plan_point_summary
+from core.recovery import LATEST_RECOMMENDED, GroupPoints, duration, format_time
 from tui.dialogs.base import Dialog
 from tui.text import compact_duration
 from tui.widgets.buttons import ButtonRow
@@ -26,6 +26,12 @@ class PlanPointChoice:
     choice: PointChoice
     loss_seconds: float  # the largest loss of any VM of the plan with this choice
     acknowledged: bool  # the operator accepted losing more than Latest
+    loss: PlanLoss | None = None  # VM by VM, for the confirmation and the re-check before sending
+
+    @property
+    def extra_seconds(self) -> float:
+        """What was accepted beyond Latest: the most any one VM gives up more than with its own Latest."""
+        return self.loss.extra_seconds if self.loss is not None else 0.0
 
 
 def _loss(row_loss: float | None) -> str:
@@ -41,25 +47,25 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
         points_by_item: Mapping[str, Sequence[RecoveryPoint]],
         now: datetime,
         tz: tzinfo | None = None,
+        *,
+        choice: PointChoice = PointChoice.LATEST,
+        note: str = "",
     ) -> None:
         super().__init__()
         self.view = view
         self.now = now
         self.tz = tz
         self.groups: list[GroupPoints] = plan_point_summary(view, points_by_item, now, tz)
-        self.choice = PointChoice.LATEST
+        self.choice = choice
+        self.note = note  # why the dialog asks again (the loss grew while the first one was open)
 
     # -- what each choice loses ---------------------------------------------------------------------------------
 
+    def loss(self, choice: PointChoice) -> PlanLoss:
+        return plan_loss(self.groups, choice)
+
     def loss_for(self, choice: PointChoice) -> float:
-        losses = []
-        for group in self.groups:
-            for row in group.members:
-                if choice is PointChoice.LATEST or row.common_loss_seconds is None:
-                    losses.append(row.latest_loss_seconds)
-                else:
-                    losses.append(row.common_loss_seconds)
-        return max(losses, default=0.0)
+        return self.loss(choice).worst_seconds
 
     @property
     def app_consistent_possible(self) -> bool:
@@ -71,17 +77,22 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
         return self.choice is PointChoice.LATEST_APP_CONSISTENT
 
     def body(self) -> ComposeResult:
-        yield Static(f"Recovery point for the plan {self.view.name}", classes="dialog-title")
+        yield Static(Text(f"Recovery point for the plan {self.view.name}"), classes="dialog-title")
+        if self.note:
+            yield Static(Text(self.note, style="bold"), id="plan-point-note")
+        app = self.choice is PointChoice.LATEST_APP_CONSISTENT
         with ChoiceSet(id="plan-choices"):
             yield MarkedRadioButton(
-                "Latest: each VM to its own newest point (least loss, crash-consistent)",
-                value=True,
+                f"Latest ({LATEST_RECOMMENDED}): each VM to its own newest point, least loss, crash-consistent",
+                value=not app,
                 id="plan-choice-latest",
             )
             yield MarkedRadioButton(
                 "App-consistent: each replication group to the point all its VMs share",
+                value=app,
                 id="plan-choice-app",
             )
+        yield Static("", id="plan-rule")
         with Vertical(classes="dialog-section"):
             yield Static("", id="plan-points")
         yield MarkedCheckbox("I accept the older point", id="plan-ack")
@@ -137,16 +148,30 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
     def _ack(self, event: Checkbox.Changed) -> None:
         self._update_continue()
 
+    def rule_text(self) -> Text:
+        """What the chosen option does to a group, and the worst case of each option VM by VM."""
+        text = Text()
+        text.append(GROUP_RULE[self.choice] + "\n")
+        for choice, label in ((PointChoice.LATEST, "Latest"), (PointChoice.LATEST_APP_CONSISTENT, "App-consistent")):
+            loss = self.loss(choice)
+            text.append(f"{label}: ", style="bold" if choice is self.choice else "")
+            text.append(f"{loss.words()}.\n", style="bold" if choice is self.choice else "")
+        text.rstrip()
+        return text
+
     def _show(self) -> None:
+        self.query_one("#plan-rule", Static).update(self.rule_text())
         self.query_one("#plan-points", Static).update(self.points_text())
         ack = self.query_one("#plan-ack", Checkbox)
         ack.display = self.needs_acknowledgement
         if self.needs_acknowledgement:
-            extra = self.loss_for(PointChoice.LATEST_APP_CONSISTENT) - self.loss_for(PointChoice.LATEST)
-            ack.label = (
-                f"I accept the older app-consistent points: up to {compact_duration(max(extra, 0.0))} more writes "
-                "lost than with Latest"
-            )
+            extra = self.loss(PointChoice.LATEST_APP_CONSISTENT).most_extra
+            if extra is not None:
+                ack.label = (
+                    f"I accept the older app-consistent points: {extra.name} loses up to "
+                    f"{compact_duration(extra.extra_seconds)} ({duration(extra.extra_seconds)}) more writes than with "
+                    "Latest"
+                )
         self._update_continue()
 
     def _update_continue(self) -> None:
@@ -156,7 +181,8 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
         self.query_one("#continue", Button).disabled = not ok
 
     def result(self) -> PlanPointChoice:
-        return PlanPointChoice(self.choice, self.loss_for(self.choice), self.needs_acknowledgement)
+        loss = self.loss(self.choice)
+        return PlanPointChoice(self.choice, loss.worst_seconds, self.needs_acknowledgement, loss)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "back":

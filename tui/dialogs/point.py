@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, DataTable, RadioSet, Static
 
-from core.model import ProtectedItem, RecoveryPoint
-from core.recovery import PointOption, custom_option, data_loss_seconds, duration, format_time, point_options
+from core.model import PointChoice, ProtectedItem, RecoveryPoint
+from core.recovery import (
+    LATEST_RECOMMENDED,
+    PointOption,
+    custom_option,
+    data_loss_seconds,
+    duration,
+    format_time,
+    point_options,
+)
 from tui.dialogs.base import Dialog
 from tui.text import compact_duration
 from tui.widgets.buttons import ButtonRow
@@ -25,7 +34,14 @@ class PointDialog(Dialog[PointOption]):
     """Returns the chosen PointOption; an option that loses more than Latest needs the checkbox ticked."""
 
     def __init__(
-        self, item: ProtectedItem, points: list[RecoveryPoint], now: datetime, tz: tzinfo | None = None
+        self,
+        item: ProtectedItem,
+        points: list[RecoveryPoint],
+        now: datetime,
+        tz: tzinfo | None = None,
+        *,
+        chosen: PointOption | None = None,
+        note: str = "",
     ) -> None:
         super().__init__()
         self.item = item
@@ -33,15 +49,25 @@ class PointDialog(Dialog[PointOption]):
         self.now = now
         self.tz = tz
         self.options = point_options(self.points, now, tz)
-        self.chosen: PointOption | None = self.options[0] if self.options else None
+        # Asked again (the loss grew while the first dialog was open): the same choice, worded on today's points.
+        self.chosen: PointOption | None = chosen or (self.options[0] if self.options else None)
+        self.note = note
 
     def body(self) -> ComposeResult:
         name = self.item.friendly_name or self.item.name
-        yield Static(f"Recovery point for {name}", classes="dialog-title")
+        yield Static(Text(f"Recovery point for {name}"), classes="dialog-title")
+        if self.note:
+            yield Static(Text(self.note, style="bold"), id="point-note")
+        chosen = self.chosen.choice if self.chosen is not None else PointChoice.LATEST
         with ChoiceSet(id="choices"):
-            for index, option in enumerate(self.options):
-                yield MarkedRadioButton(option.headline, value=index == 0, id=f"choice-{option.choice.value}")
-            yield MarkedRadioButton("Another point from the list…", id="choice-custom")
+            for option in self.options:
+                label = option.headline
+                if option.choice is PointChoice.LATEST:
+                    label += f" · {LATEST_RECOMMENDED}"
+                yield MarkedRadioButton(label, value=option.choice is chosen, id=f"choice-{option.choice.value}")
+            yield MarkedRadioButton(
+                "Another point from the list…", value=chosen is PointChoice.CUSTOM, id="choice-custom"
+            )
         points: DataTable[Any] = FreshTable(id="point-list", cursor_type="row")
         yield points
         yield Static("", id="tradeoff")
@@ -64,7 +90,10 @@ class PointDialog(Dialog[PointOption]):
                 compact_duration(loss) if loss else "none",
                 key=point.id,
             )
-        table.display = False
+        custom = self.chosen is not None and self.chosen.choice is PointChoice.CUSTOM and self.chosen.point
+        table.display = bool(custom)
+        if custom and self.chosen is not None and self.chosen.point is not None:
+            table.move_cursor(row=table.get_row_index(self.chosen.point.id))
         self.query_one("#choices", RadioSet).focus()
         self._show()
 

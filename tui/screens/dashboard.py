@@ -633,6 +633,26 @@ class DashboardScreen(Screen[None]):
 
         self.app.push_screen(PointDialog(item, points, now, app.tz), chosen)
 
+    def ask_point_again(
+        self, item: ProtectedItem, points: list[RecoveryPoint], was: PointOption, now: PointOption
+    ) -> None:
+        """The loss accepted grew before it was sent: the point dialog again, on today's points, saying so."""
+        from core.recovery import duration
+        from tui.dialogs.point import PointDialog
+
+        app: Any = self.app
+        note = (
+            f"Nothing was sent: ASR took newer points while the dialogs were open. You accepted losing about "
+            f"{duration(was.loss_seconds)} more than Latest; with the same choice it is now about "
+            f"{duration(now.loss_seconds)}. Choose again."
+        )
+
+        def chosen(option: PointOption | None) -> None:
+            if option is not None:
+                self._confirm_failover(item, option)
+
+        self.app.push_screen(PointDialog(item, points, app.backend.now(), app.tz, chosen=now, note=note), chosen)
+
     def _confirm_failover(self, item: ProtectedItem, option: PointOption) -> None:
         from tui.dialogs.confirm_failover import ConfirmFailoverDialog
 

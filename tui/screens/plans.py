@@ -20,6 +20,7 @@ from core.model import Fabric, Job, JobState, PointChoice, ProtectedItem, Recove
 from core.plans import (
     MemberProgress,
     MemberState,
+    PlanLoss,
     PlanReprotect,
     PlanView,
     action_done,
@@ -27,6 +28,8 @@ from core.plans import (
     manual_actions,
     members_to_reprotect,
     pending_actions,
+    plan_loss,
+    plan_point_summary,
     plan_view,
     waiting_task,
 )
@@ -68,6 +71,16 @@ class PlanFailoverPrepared(Message, bubble=False):
     report: PreflightReport | None
     points: dict[str, list[RecoveryPoint]] = field(default_factory=dict)
     error: BaseException | None = None
+
+
+@dataclass(eq=False)
+class PlanLossGrew(Message, bubble=False):
+    """Nothing was sent: the loss accepted grew while the dialogs were open; `loss` is what it is now."""
+
+    view: PlanView
+    points: dict[str, list[RecoveryPoint]]
+    choice: Any
+    loss: PlanLoss
 
 
 @dataclass(eq=False)
@@ -486,15 +499,19 @@ class PlansScreen(Screen[None]):
         self.app.push_screen(PlanPointDialog(view, points, app.backend.now(), app.tz), chosen)
 
     def confirmation_text(self, view: PlanView, choice: Any) -> str:
+        from tui.text import compact_duration
+
         point = (
             "each VM to its own latest point"
             if choice.choice is PointChoice.LATEST
             else "each replication group to its common app-consistent point (accepted)"
         )
-        lines = [
-            f"Fail the plan {view.name} back from Azure to the AVS private cloud, {point}.",
-            "ASR shuts the Azure VMs down first, then starts the VMs in AVS, boot group by boot group:",
-        ]
+        lines = [f"Fail the plan {view.name} back from Azure to the AVS private cloud, {point}."]
+        if choice.loss is not None:
+            lines.append(f"Writes given up: {choice.loss.words()}.")
+            each = ", ".join(f"{v.name} {compact_duration(v.seconds)}" for v in choice.loss.per_vm)
+            lines.append(f"  Each VM: {each}.")
+        lines.append("ASR shuts the Azure VMs down first, then starts the VMs in AVS, boot group by boot group:")
         for group in view.groups:
             lines.append(f"  {group.label}: {', '.join(m.name for m in group.members)}")
         if any(g.manual_actions for g in view.groups):
@@ -508,24 +525,63 @@ class PlansScreen(Screen[None]):
 
         def confirmed(ok: bool | None) -> None:
             if ok and app._claim("plan-failover", view.plan.id):
-                self.send_plan_failover(view.plan, choice)
+                self.send_plan_failover(view, choice)
                 self.refresh_bindings()
 
         dialog = ConfirmDialog(f"Fail back the plan {view.name}?", self.confirmation_text(view, choice), "Start")
         self.app.push_screen(dialog, confirmed)
 
     @work(thread=True, group="plan-submit", exit_on_error=False, description="Sending the plan failover")
-    def send_plan_failover(self, plan: RecoveryPlan, choice: Any) -> None:
-        ops = self.app.operations  # type: ignore[attr-defined]
+    def send_plan_failover(self, view: PlanView, choice: Any) -> None:
+        from core.recovery import loss_grew
+
+        app: Any = self.app
+        plan = view.plan
+        ops = app.operations
         params = {"plan": plan, "choice": choice.choice}
         try:
+            # The loss accepted in the dialog is checked against the points ASR holds now: new points may have come
+            # while the dialogs were open, and what is sent must be what was accepted.
+            backend = app.backend
+            points = {m.item.name: list(backend.list_recovery_points(m.item)) for m in view.members}
+            now = backend.now()
+            loss = plan_loss(plan_point_summary(view, points, now, app.tz), choice.choice)
+            if choice.acknowledged and loss_grew(choice.extra_seconds, loss.extra_seconds):
+                self.post_message(PlanLossGrew(view, points, choice, loss))
+                return
             started = ops.plan_failover(
-                plan, choice.choice, data_loss_seconds=choice.loss_seconds, acknowledged_loss=choice.acknowledged
+                plan, choice.choice, data_loss_seconds=loss.worst_seconds, acknowledged_loss=choice.acknowledged
             )
         except FailbackError as exc:
             self.post_message(PlanOperationSent("plan-failover", plan.name, error=exc, params={"key": plan.id}))
             return
         self.post_message(PlanOperationSent("plan-failover", plan.name, started, params={**params, "key": plan.id}))
+
+    def on_plan_loss_grew(self, message: PlanLossGrew) -> None:
+        from core.recovery import duration
+        from tui.dialogs.plan_point import PlanPointChoice, PlanPointDialog
+
+        app: Any = self.app
+        view = message.view
+        app.session.submitting.discard(("plan-failover", view.plan.id))
+        self.refresh_bindings()
+        was, now = message.choice.extra_seconds, message.loss.extra_seconds
+        extra = message.loss.most_extra
+        note = (
+            f"Nothing was sent: ASR took newer points while the dialogs were open. You accepted up to about "
+            f"{duration(was)} more than Latest; it is now about {duration(now)}"
+            + (f" ({extra.name})" if extra else "")
+            + ". Choose again."
+        )
+
+        def chosen(choice: PlanPointChoice | None) -> None:
+            if choice is not None:
+                self._confirm_failover(view, choice)
+
+        dialog = PlanPointDialog(
+            view, message.points, app.backend.now(), app.tz, choice=message.choice.choice, note=note
+        )
+        self.app.push_screen(dialog, chosen)
 
     # -- commit -----------------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Checkbox and radio button whose state shows without colour (NO_COLOR, monochrome consoles)."""
+"""Checkbox and radio buttons whose state shows without colour (NO_COLOR, monochrome consoles), and a radio set whose
+highlight is its choice."""
 
 from __future__ import annotations
 
@@ -43,13 +44,26 @@ class ChoiceSet(RadioSet):
     beside it (which follows the choice) described an option other than the one under the cursor.
     """
 
+    def on_mount(self) -> None:
+        # RadioSet's own mount handler highlights the first option, whichever is pressed: once every mount handler
+        # has run, highlight the pressed one (a dialog asked again opens on the choice made before).
+        self.call_later(self._highlight_pressed)
+
+    def _highlight_pressed(self) -> None:
+        if self.pressed_index >= 0:
+            self._selected = self.pressed_index
+
     def action_previous_button(self) -> None:
+        moving = self._selected is not None  # None: RadioSet's first highlight on mount, which chooses nothing
         super().action_previous_button()
-        self._press_selected()
+        if moving:
+            self._press_selected()
 
     def action_next_button(self) -> None:
+        moving = self._selected is not None
         super().action_next_button()
-        self._press_selected()
+        if moving:
+            self._press_selected()
 
     def _press_selected(self) -> None:
         if self._selected is None:
