@@ -117,8 +117,14 @@ class Operations:
 
     # -- item operations -----------------------------------------------------------------------------------
 
-    def failover_to(self, item: ProtectedItem, option: PointOption) -> Started:
-        """The failover to a point chosen from `point_options`: its id, time and the loss accepted, journaled."""
+    def failover_to(
+        self, item: ProtectedItem, option: PointOption, *, preflight: Mapping[str, Any] | None = None
+    ) -> Started:
+        """The failover to a point chosen from `point_options`: its id, time and the loss accepted, journaled.
+
+        `preflight` (core.preflight.decision) goes into the intent: the check's outcome, or the reason the operator
+        typed to go on despite a FAIL, on disk before the request.
+        """
         point_id = option.point.id if option.choice is PointChoice.CUSTOM and option.point else ""
         return self.failover(
             item,
@@ -127,6 +133,7 @@ class Operations:
             recovery_point_time=option.point.time if option.point else None,
             data_loss_seconds=option.loss_seconds,
             acknowledged_loss=option.needs_acknowledgement,
+            preflight=preflight,
         )
 
     def failover(
@@ -138,6 +145,7 @@ class Operations:
         recovery_point_time: datetime | None = None,
         data_loss_seconds: float | None = None,
         acknowledged_loss: bool = False,
+        preflight: Mapping[str, Any] | None = None,
     ) -> Started:
         """Unplanned failover from Azure to AVS (the failback), to the chosen recovery point."""
         if choice is PointChoice.CUSTOM and not recovery_point_id:
@@ -158,7 +166,7 @@ class Operations:
                 recovery_point_time=recovery_point_time,
                 data_loss_seconds=data_loss_seconds,
                 acknowledged_loss=acknowledged_loss,
-                details={"choice": choice.value},
+                details={"choice": choice.value, **(preflight or {})},
             )
             return self._send(
                 intent,
@@ -212,6 +220,7 @@ class Operations:
         *,
         data_loss_seconds: float | None = None,
         acknowledged_loss: bool = False,
+        preflight: Mapping[str, Any] | None = None,
     ) -> Started:
         """Fail the whole plan back (Latest, or each replication group's common app-consistent point)."""
         if choice is PointChoice.CUSTOM:
@@ -236,7 +245,7 @@ class Operations:
                 recovery_point=choice.value,
                 data_loss_seconds=data_loss_seconds,
                 acknowledged_loss=acknowledged_loss,
-                details={"choice": choice.value},
+                details={"choice": choice.value, **(preflight or {})},
             )
             return self._send(
                 intent,

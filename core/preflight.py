@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from core.backend import Backend
@@ -751,6 +752,52 @@ def _group_common_points(
         "Choose Latest (each VM fails over to its own newest, crash-consistent point), or wait for the next "
         "app-consistent point that the group's VMs share.",
     )
+
+
+# -- readiness on the dashboard, and going on despite a FAIL ---------------------------------------------------
+
+# How the dashboard words a VM that ASR calls ready but the preflight would stop.
+READY_BLOCKED = "Ready — blocked by preflight"
+# A reason typed to go on despite a FAIL must say something: at least this many characters.
+SKIP_REASON_MIN = 10
+
+
+def quick_check(item: ProtectedItem, fabrics: Sequence[Fabric], now: datetime) -> tuple[Check, ...]:
+    """The checks that need nothing but the item and the vault's fabrics, which the dashboard holds already.
+
+    Recovery points, running jobs and the network path need reads of their own (or cannot be probed) and are
+    left to the full check; a replication group is not a problem here (the VM fails back with its plan).
+    """
+    return (
+        check_direction(item),
+        check_allowed(item),
+        check_process_server(item, fabrics, now),
+        check_master_target(item, fabrics, now),
+        check_datastores(item, fabrics),
+        check_health(item),
+    )
+
+
+def blocking(item: ProtectedItem, fabrics: Sequence[Fabric] | None, now: datetime) -> tuple[Check, ...]:
+    """For a VM ASR calls ready to fail back on its own: the FAILs the preflight would stop it on (() otherwise)."""
+    if fabrics is None or derive_stage(item) is not Stage.READY or item.consistency_group:
+        return ()
+    return tuple(c for c in quick_check(item, fabrics, now) if c.level is Level.FAIL)
+
+
+def decision(report: PreflightReport, reason: str = "") -> dict[str, Any]:
+    """What the journal records about the preflight before a send: its outcome, and when the operator went on
+    despite a FAIL, the reason they typed and what failed."""
+    if report.ok:
+        return {"preflight": report.worst.word.lower()}
+    reason = " ".join(reason.split())
+    if len(reason) < SKIP_REASON_MIN:
+        raise ValueError(f"a reason of at least {SKIP_REASON_MIN} characters is needed to go on despite a FAIL")
+    return {
+        "preflight": "skipped",
+        "preflight_reason": reason,
+        "preflight_failures": [f"{c.title}: {c.detail}" for c in report.failures],
+    }
 
 
 # -- against a backend (reads only) ---------------------------------------------------------------------------

@@ -278,6 +278,9 @@ def _step(record: Mapping[str, Any]) -> dict[str, str]:
             parts.append(f"data loss {human_seconds(record.get('data_loss_seconds'))}")
         if record.get("acknowledged_loss"):
             parts.append("loss acknowledged")
+        details = record.get("details") or {}
+        if isinstance(details, Mapping) and details.get("preflight") == "skipped":
+            parts.append(f"preflight FAIL overridden: {_s(details, 'preflight_reason')}")
         detail = "; ".join(parts)
     elif kind == "sent":
         detail = f"{_s(record, 'operation')} accepted: job {_s(record, 'job_name')}"

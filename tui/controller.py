@@ -239,7 +239,7 @@ class Controller:
                 self.post_message(LossGrew(item, option, fresh, points))  # type: ignore[attr-defined]
                 return
             self._pending_options[item.id] = fresh
-            started = self.operations.failover_to(item, fresh)
+            started = self.operations.failover_to(item, fresh, preflight=self.session.preflight.pop(item.id, None))
         except FailbackError as exc:
             self.post_message(OperationFailed("failover", item, exc))  # type: ignore[attr-defined]
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.model import Job, OperationHandle, ProtectedItem, ReprotectTarget
 
@@ -70,6 +71,8 @@ class Session:
     # Jobs the operator is answerable for: started (or followed instead of sending) from this run, or resumed
     # from the journal. What quitting asks about, beside the retries; the vault's other jobs are not ours.
     own: set[str] = field(default_factory=set)
+    # What the last preflight before a failover said, by item or plan id, for the journal (core.preflight.decision).
+    preflight: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def is_submitting(self, kind: str, key: str) -> bool:
         return (kind, key) in self.submitting

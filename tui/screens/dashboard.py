@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from core.errors import FailbackError
 from core.failback import can_commit, can_failover, can_reprotect, derive_stage
 from core.model import Fabric, Job, ProtectedItem, RecoveryPoint, Stage
+from core.preflight import blocking
 from core.recovery import PointOption, point_options
 from tui.messages import (
     BackendFailed,
@@ -141,6 +142,7 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
+        self.items_table.labeller = self._stage_label
         self.items_table.focus()
         self._mounted = True
         if getattr(self.app, "backend", None) is not None and getattr(self.app, "tracker", None) is not None:
@@ -203,7 +205,20 @@ class DashboardScreen(Screen[None]):
         if selected is not None and selected.id not in self.points:
             self.load_points(selected, "detail")  # rows from the early read were highlighted before the backend
 
+    def _stage_label(self, item: ProtectedItem, stage: Stage) -> str | None:
+        """A row's stage in words that say more than the stage: a retry waiting for the agent, a ready VM that the
+        preflight would stop."""
+        app: Any = self.app
+        glyphs = app.glyphs
+        if item.id in app.session.retries:
+            return f"{glyphs.expected} Waiting for agent"
+        if app.backend is not None and blocking(item, self.fabrics, app.backend.now()):
+            return f"{glyphs.stage(stage)} Ready, blocked"
+        return None
+
     def reload_items(self) -> None:
+        if self.fabrics is not None and getattr(self.app, "backend", None) is not None:
+            self.load_fabrics(None, "detail")  # heartbeats age: the blocked words follow the servers' state
         self.generation += 1
         self.items_loading = True
         self.load_items(self.generation)
@@ -338,6 +353,7 @@ class DashboardScreen(Screen[None]):
 
     def on_fabrics_loaded(self, message: FabricsLoaded) -> None:
         self.fabrics = message.fabrics
+        self.items_table.relabel()
         if message.purpose == "reprotect" and message.item is not None:
             self._open_reprotect_dialog(message.item, message.fabrics)
         self._show_detail()
@@ -381,6 +397,7 @@ class DashboardScreen(Screen[None]):
             job=app.session.job_for_item(item),
             retry=app.session.retries.get(item.id),
             ticked=len(app.session.ticked.get(item.id, ())),
+            blocked=blocking(item, self.fabrics, app.backend.now()),
         )
 
     def _show_detail(self) -> None:
@@ -415,6 +432,7 @@ class DashboardScreen(Screen[None]):
         self._show_jobs()
 
     def on_retry_changed(self, message: RetryChanged) -> None:
+        self.items_table.relabel([message.item_id])
         self.refresh_bindings()
         self._show_jobs()
         self._show_detail()
@@ -577,6 +595,8 @@ class DashboardScreen(Screen[None]):
             return None if action != "stop_retry" else False
         if action == "stop_retry":
             return item.id in app.session.retries
+        if item.id in app.session.retries and action in ("fail_back", "verify", "commit"):
+            return False  # none applies while the reprotect waits for the agent; the footer keeps r and x in view
         if action == "open_job":
             return True if app.session.job_for_item(item) is not None else None
         if action == "fail_back":
@@ -587,8 +607,7 @@ class DashboardScreen(Screen[None]):
             return True if can_commit(item).allowed and not app.session.is_submitting("commit", item.id) else None
         if action == "reprotect":
             if item.id in app.session.retries:
-                # "x Stop retry" takes this key's place in the footer, which has no room for both at 80 columns.
-                return False
+                return True  # answered with what it waits for, rather than doing nothing
             busy = app.session.is_submitting("reprotect", item.id)
             return True if can_reprotect(item).allowed and not busy else None
         return True
@@ -609,7 +628,12 @@ class DashboardScreen(Screen[None]):
         from tui.screens.preflight import preflight_item_then
 
         # Check first (FAILs stop here), then read fresh points: the choice must rest on what ASR holds now.
-        preflight_item_then(self, item, lambda: self.load_points(item, "failover"))
+        preflight_item_then(self, item, lambda outcome: self.preflighted(item, outcome))
+
+    def preflighted(self, item: ProtectedItem, outcome: dict[str, Any]) -> None:
+        """The check let the failover go on (or the operator typed why it should): read fresh points for the dialog."""
+        self.app.session.preflight[item.id] = outcome  # type: ignore[attr-defined]
+        self.load_points(item, "failover")
 
     def action_preflight(self) -> None:
         from tui.screens.preflight import PreflightScreen
@@ -702,6 +726,15 @@ class DashboardScreen(Screen[None]):
     def action_reprotect(self) -> None:
         item = self.items_table.selected
         if item is None:
+            return
+        retry = self.app.session.retries.get(item.id)  # type: ignore[attr-defined]
+        if retry is not None:
+            when = "now" if retry.running else f"in {int(retry.seconds_left(self.app.backend.now()))} s"  # type: ignore[attr-defined]
+            self.notify(
+                f"Waiting for the agent — retry {retry.attempt} of {retry.max_attempts} {when}. The tool reprotects "
+                f"{item.friendly_name} again on its own; x stops the retries.",
+                title="Reprotect already on its way",
+            )
             return
         verdict = can_reprotect(item)
         if not verdict.allowed:

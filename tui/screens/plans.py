@@ -481,8 +481,9 @@ class PlansScreen(Screen[None]):
             return
         view, points = message.view, message.points
 
-        def checked(ok: bool | None) -> None:
-            if ok:
+        def checked(outcome: dict[str, Any] | None) -> None:
+            if outcome is not None:
+                self.app.session.preflight[view.plan.id] = outcome  # type: ignore[attr-defined]
                 self._choose_point(view, points)
 
         self.app.push_screen(PreflightGate(f"the plan {view.name}", report=message.report), checked)
@@ -550,7 +551,11 @@ class PlansScreen(Screen[None]):
                 self.post_message(PlanLossGrew(view, points, choice, loss))
                 return
             started = ops.plan_failover(
-                plan, choice.choice, data_loss_seconds=loss.worst_seconds, acknowledged_loss=choice.acknowledged
+                plan,
+                choice.choice,
+                data_loss_seconds=loss.worst_seconds,
+                acknowledged_loss=choice.acknowledged,
+                preflight=app.session.preflight.pop(plan.id, None),
             )
         except FailbackError as exc:
             self.post_message(PlanOperationSent("plan-failover", plan.name, error=exc, params={"key": plan.id}))

@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from core.errors import FailbackError
 from core.model import ProtectedItem, RecoveryPlan
-from core.preflight import Level, PreflightReport
+from core.preflight import SKIP_REASON_MIN, Level, PreflightReport, decision
 from tui.dialogs.base import Dialog
 from tui.glyphs import Glyphs
 from tui.messages import BackendReady
@@ -58,9 +58,11 @@ def report_text(
     return text
 
 
-class PreflightGate(Dialog[bool]):
-    """Runs a check before a failover dialog opens. A FAIL blocks (remedies shown, only Back).
+class PreflightGate(Dialog[dict[str, Any]]):
+    """Runs a check before a failover dialog opens. A FAIL blocks: remedies shown, Back, and going on only with a
+    reason typed for the journal (the CLI's --skip-preflight, never in read-only mode).
 
+    Dismisses with what the journal records about the check (core.preflight.decision), or None: nothing goes on.
     `show_warnings`: when False (a single item), a report without a FAIL lets the flow go on at once; when True (a
     plan), the report is always shown and warnings wait for the operator's Continue.
     """
@@ -80,14 +82,19 @@ class PreflightGate(Dialog[bool]):
         self.show_warnings = show_warnings
 
     def body(self) -> ComposeResult:
-        yield Static(f"Before you start: {self.what}", classes="dialog-title")
+        yield Static(Text(f"Before you start: {self.what}"), classes="dialog-title")
         with Vertical(classes="dialog-section"):
             yield Static("Checking (reads only)…", id="gate-report")
+            yield Input(placeholder="Why go on despite the FAIL? (written to the journal)", id="skip-reason")
         with ButtonRow():
             yield Button("Back", id="back")
+            yield Button("Go on anyway…", id="override", variant="error")
+            yield Button("Skip the preflight", id="skip", variant="error", disabled=True)
             yield Button("Continue", id="continue", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
+        for hidden in ("#skip-reason", "#override", "#skip"):
+            self.query_one(hidden).display = False
         self.query_one("#back", Button).focus()
         if self.report is not None:
             self._show(self.report)
@@ -114,7 +121,7 @@ class PreflightGate(Dialog[bool]):
     def _show(self, report: PreflightReport) -> None:
         self.report = report
         if report.ok and not self.show_warnings:
-            self.dismiss(True)
+            self.dismiss(decision(report))
             return
         glyphs: Glyphs = self.app.glyphs  # type: ignore[attr-defined]
         text = report_text(report, glyphs)
@@ -126,26 +133,44 @@ class PreflightGate(Dialog[bool]):
         button = self.query_one("#continue", Button)
         button.disabled = not report.ok
         button.display = report.ok
+        self.query_one("#override").display = not report.ok and not self.app.read_only  # type: ignore[attr-defined]
         if report.ok:
             button.focus()
 
+    @on(Input.Changed, "#skip-reason")
+    def _reason_typed(self, event: Input.Changed) -> None:
+        self.query_one("#skip", Button).disabled = len(" ".join(event.value.split())) < SKIP_REASON_MIN
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "continue" and self.report is not None and self.report.ok:
-            self.dismiss(True)
+        report = self.report
+        if event.button.id == "continue" and report is not None and report.ok:
+            self.dismiss(decision(report))
+        elif event.button.id == "override" and report is not None:
+            # Going on despite a FAIL is a decision to be owned: typed, and journaled with the send.
+            event.button.display = False
+            self.query_one("#skip").display = True
+            box = self.query_one("#skip-reason", Input)
+            box.display = True
+            box.focus()
+        elif event.button.id == "skip" and report is not None and not event.button.disabled:
+            reason = self.query_one("#skip-reason", Input).value
+            if len(" ".join(reason.split())) >= SKIP_REASON_MIN:
+                self.dismiss(decision(report, reason))
         elif event.button.id == "back":
-            self.dismiss(False)
+            self.dismiss(None)
 
 
-def preflight_item_then(screen: Any, item: ProtectedItem, proceed: Callable[[], None]) -> None:
-    """Check `item` (check_item) before its failover dialog: FAILs are shown and stop; otherwise `proceed()`."""
+def preflight_item_then(screen: Any, item: ProtectedItem, proceed: Callable[[dict[str, Any]], None]) -> None:
+    """Check `item` (check_item) before its failover dialog: FAILs are shown and stop (unless a reason is typed to go
+    on); otherwise `proceed(decision)`, with what the journal records about the check."""
     from core.preflight import check_item
 
     app: Any = screen.app
     backend = app.backend
 
-    def done(ok: bool | None) -> None:
-        if ok:
-            proceed()
+    def done(outcome: dict[str, Any] | None) -> None:
+        if outcome is not None:
+            proceed(outcome)
 
     gate = PreflightGate(item.friendly_name or item.name, lambda: check_item(backend, item), show_warnings=False)
     app.push_screen(gate, done)

@@ -179,9 +179,9 @@ class TrainingDashboardScreen(DashboardScreen):
 
         backend = self.app.backend  # type: ignore[attr-defined]
 
-        def checked(ok: bool | None) -> None:
-            if ok:
-                self.load_points(item, "failover")
+        def checked(outcome: dict[str, Any] | None) -> None:
+            if outcome is not None:
+                self.preflighted(item, outcome)
 
         # The dashboard's own gate, whose FAIL the walkthrough hears of.
         gate = TrainingPreflightGate(

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from core.failback import derive_stage, next_step, stage_reason
 from core.model import Fabric, Job, MasterTarget, PointKind, ProcessServer, ProtectedItem, RecoveryPoint, Stage
+from core.preflight import READY_BLOCKED, Check
 from core.units import NOT_REPORTED, bytes_text, gb_text, space_text
 from tui.glyphs import Glyphs
 from tui.session import MANUAL_CHECKS, AgentRetry
@@ -29,6 +30,7 @@ class DetailContext:
     job: Job | None = None
     retry: AgentRetry | None = None
     ticked: int = 0
+    blocked: tuple[Check, ...] = ()  # the FAILs the preflight would stop a ready VM on (core.preflight.blocking)
 
 
 def find_servers(item: ProtectedItem, fabrics: list[Fabric]) -> tuple[ProcessServer | None, MasterTarget | None]:
@@ -54,14 +56,30 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
     stage = derive_stage(item)
     text = Text()
     text.append(f"{item.friendly_name or item.name}\n", style="bold")
-    text.append(f"{g.stage(stage)} {stage.label}\n", style="bold")
-    reason = stage_reason(item)
-    if reason:
-        text.append(f"{reason}\n")
-    step = next_step(item)
-    if step:
+    if ctx.retry is not None:
+        r = ctx.retry
+        when = "now" if r.running else f"in {int(r.seconds_left(ctx.now))} s"
+        text.append(
+            f"{g.expected} Waiting for the agent — retry {r.attempt} of {r.max_attempts} {when}\n", style="bold"
+        )
         text.append("Next: ", style="bold")
-        text.append(f"{step}\n")
+        text.append("nothing; the tool reprotects again on its own (x stops it)\n")
+    elif ctx.blocked:
+        text.append(f"{g.stage(stage)} {READY_BLOCKED}\n", style="bold")
+        for check in ctx.blocked:
+            glyph = check.level.ascii_glyph if g.ascii_only else check.level.glyph
+            text.append(f"  {glyph} {check.level.word} {check.title}: {check.detail}\n")
+        text.append("Next: ", style="bold")
+        text.append("fix what fails (F shows every check and what to do); f asks for a reason to go on anyway\n")
+    else:
+        text.append(f"{g.stage(stage)} {stage.label}\n", style="bold")
+        reason = stage_reason(item)
+        if reason:
+            text.append(f"{reason}\n")
+        step = next_step(item)
+        if step:
+            text.append("Next: ", style="bold")
+            text.append(f"{step}\n")
 
     text.append("\nReplication\n", style="bold underline")
     text.append(f"  Health {item.replication_health or '—'} · failover health {item.failover_health or '—'}\n")

@@ -9,7 +9,7 @@ row keys, cursor_row, move_cursor, get_row_index, get_cell, rows and ordered_row
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -196,6 +196,9 @@ class ItemsTable(ScrollView, can_focus=True):
         self._widths = [cell_len(label) for _, label in COLUMNS]
         self._widths[_POINT] = max(self._widths[_POINT], _AGE_WIDTH)
         self._drawn_ages: dict[int, str] = {}  # screen line → the age text drawn there
+        # The screen's words for a row's stage where they say more than the stage (a retry waiting for the agent, a
+        # ready VM the preflight would stop); None: the stage's own glyph and word.
+        self.labeller: Callable[[ProtectedItem, Stage], str | None] | None = None
 
     # -- DataTable's vocabulary -------------------------------------------------------------------------
 
@@ -256,6 +259,8 @@ class ItemsTable(ScrollView, can_focus=True):
         glyphs = getattr(self.app, "glyphs", None)
         stage = derive_stage(item)
         stage_cell = glyphs.stage_text(stage) if glyphs else f"{stage.glyph} {stage.short}"
+        label = self.labeller(item, stage) if self.labeller is not None else None
+        stage_cell = label or stage_cell
         health = item.replication_health or "—"
         cells = (
             item.friendly_name or item.name,
@@ -270,7 +275,8 @@ class ItemsTable(ScrollView, can_focus=True):
             width = cell_len(text)
             if width > self._widths[column]:
                 self._widths[column] = width
-        return _Entry(item, stage, cells, _haystack(item, stage), health.lower() == "critical")
+        haystack = _haystack(item, stage) + (f" {label.lower()}" if label else "")
+        return _Entry(item, stage, cells, haystack, health.lower() == "critical")
 
     def _wanted(self, entry: _Entry) -> bool:
         if self.stage_filter is not None and entry.stage is not self.stage_filter:
@@ -337,6 +343,12 @@ class ItemsTable(ScrollView, can_focus=True):
             self._set_order(order, keep=self._current_id())
         elif shown:
             self._set_order([i for i in self._order if i != item.id], keep=self._current_id())
+
+    def relabel(self, ids: Iterable[str] | None = None) -> None:
+        """Work out the rows' stage words again (all rows, or `ids`): what the labeller says has changed."""
+        for item_id in list(self.items) if ids is None else list(ids):
+            if item_id in self.items:
+                self.upsert(self.items[item_id])
 
     def forget_missing(self, seen: set[str]) -> None:
         """Drop items a full refresh no longer lists (deleted, or disabled by someone else)."""

@@ -92,8 +92,8 @@ class JobsPane(Vertical):
                 lines.append(f"{r.item.friendly_name}: reprotect attempt {r.attempt}/{r.max_attempts} being sent")
             else:
                 lines.append(
-                    f"{r.item.friendly_name}: agent not registered yet; reprotect retry {r.attempt}/"
-                    f"{r.max_attempts} in {int(r.seconds_left(now))} s (x stops it)"
+                    f"{r.item.friendly_name}: waiting for the agent — retry {r.attempt} of {r.max_attempts} in "
+                    f"{int(r.seconds_left(now))} s (x stops it)"
                 )
         retries_widget = self.query_one("#retries", Static)
         text = "\n".join(lines)
