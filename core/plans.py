@@ -268,6 +268,25 @@ def can_commit_plan(view: PlanView) -> Verdict:
     )
 
 
+def plan_next_step(view: PlanView) -> tuple[str, str]:
+    """(the action, what to do next with the whole plan), worded for a plan and not for one VM; ("", …) when
+    the next step is to wait, or there is none."""
+    if view.running_job_name or any(m.item.current_scenario is not None for m in view.members):
+        return "", "Wait for the job running on the plan (or on its VMs) to end."
+    stage = view.stage
+    if stage is Stage.READY:
+        return "fail_back", "Fail the plan back: the preflight, the recovery point of its groups, the confirmation."
+    if stage is Stage.FAILED_OVER:
+        return "verify", "Verify each of its VMs in AVS, then commit the plan (a typed step)."
+    if stage is Stage.COMMITTED:
+        return "reprotect", "Reprotect the plan's VMs to Azure, through one process server."
+    if stage is Stage.PROTECTED_TO_AZURE:
+        return "", "Nothing to do: every VM of the plan replicates to Azure again."
+    if not view.members:
+        return "", "The plan holds no VM."
+    return "", "Its VMs are at different stages: finish each one from the dashboard, or wait for its job."
+
+
 def members_to_reprotect(view: PlanView) -> list[ProtectedItem]:
     """Committed members, in boot order: the ones a plan reprotect sends."""
     return [m.item for m in view.members if m.stage is Stage.COMMITTED]

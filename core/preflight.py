@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.backend import Backend
 from core.failback import derive_stage, stage_reason
@@ -43,11 +43,16 @@ _RUNNING_JOB_STATES = ("NotStarted", "InProgress", "Suspended")
 
 
 class Level(enum.Enum):
-    """A finding's severity; ordered PASS < WARN < FAIL. A word and a glyph, never colour alone."""
+    """A finding's severity; ordered PASS < PLAN < WARN < FAIL. A word and a glyph, never colour alone.
+
+    PLAN is its own state, not a failure: a VM of a replication group that a recovery plan holds is fine, and
+    fails back with that plan rather than alone.
+    """
 
     PASS = (0, "PASS", "✓", "+")
-    WARN = (1, "WARN", "!", "!")
-    FAIL = (2, "FAIL", "✗", "x")
+    PLAN = (1, "PLAN", "→", ">")
+    WARN = (2, "WARN", "!", "!")
+    FAIL = (3, "FAIL", "✗", "x")
 
     def __init__(self, rank: int, word: str, glyph: str, ascii_glyph: str) -> None:
         self.rank = rank
@@ -94,6 +99,11 @@ class PreflightReport:
     def warnings(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if c.level is Level.WARN)
 
+    @property
+    def via_plan(self) -> bool:
+        """A VM of a replication group with a plan: nothing blocks it, but it fails back with its plan only."""
+        return self.kind == "item" and self.ok and any(c.level is Level.PLAN for c in self.checks)
+
     def check(self, key: str) -> Check:
         for found in self.checks:
             if found.key == key:
@@ -105,6 +115,8 @@ class PreflightReport:
         fails, warns = len(self.failures), len(self.warnings)
         if fails:
             head = f"{self.target_name}: not ready, {fails} blocking problem{'s' if fails != 1 else ''}"
+        elif self.via_plan:
+            head = f"{self.target_name}: fails back with its recovery plan"
         else:
             head = f"{self.target_name}: ready to fail back"
         if warns:
@@ -489,25 +501,30 @@ def _plan_names(item: ProtectedItem, plans: Sequence[RecoveryPlan]) -> list[str]
 
 
 def check_group(item: ProtectedItem, plans: Sequence[RecoveryPlan] = ()) -> Check:
-    title = "Not part of a replication group"
+    title = "Replication group"
     group = item.consistency_group
     if not group:
         return Check("consistency-group", title, Level.PASS, "The VM replicates on its own.")
     names = _plan_names(item, plans)
+    detail = f"{item.friendly_name} belongs to the multi-VM replication group {group!r}: its VMs recover together."
     if names:
         quoted = " or ".join(repr(n) for n in names)
-        remedy = f"Fail back its recovery plan instead: {quoted}, so that the group's VMs recover together."
-    else:
-        remedy = (
-            "Fail back its recovery plan instead; no plan in this vault holds it yet: create one with every VM of "
-            f"the group {group!r}, then fail the plan back."
+        # Not a problem: the plan is how this VM fails back. Its own state, so a vault of groups does not read as
+        # a vault of failures.
+        return Check(
+            "consistency-group",
+            title,
+            Level.PLAN,
+            detail,
+            f"Fail back its recovery plan instead: {quoted}, so that the group's VMs recover together.",
         )
     return Check(
         "consistency-group",
         title,
         Level.FAIL,
-        f"{item.friendly_name} belongs to the multi-VM replication group {group!r}: its VMs must recover together.",
-        remedy,
+        detail,
+        "Fail back its recovery plan instead; no plan in this vault holds it yet: create one with every VM of "
+        f"the group {group!r}, then fail the plan back.",
     )
 
 

@@ -44,6 +44,14 @@ def clock_time(dt: datetime | None, tz: tzinfo | None) -> str:
     return text
 
 
+def job_time(dt: datetime, now: datetime, tz: tzinfo | None) -> str:
+    """A job's time of day, with its date when it is not today's (in the operator's zone): "Nov 23 14:02:31"."""
+    local = dt.astimezone(tz) if tz is not None else dt.astimezone()
+    today = now.astimezone(tz) if tz is not None else now.astimezone()
+    text = clock_time(dt, tz)
+    return text if local.date() == today.date() else f"{local:%b %d} {text}"
+
+
 def _detail_lines(text: Text, detail: ErrorDetail | HealthError, indent: str = "  ") -> None:
     code = f"[{detail.code}] " if detail.code else ""
     text.append(f"{indent}{code}{detail.message}\n", style="bold")

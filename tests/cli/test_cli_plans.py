@@ -234,12 +234,15 @@ def test_preflight_fails_an_item_without_a_recovery_point(demo: Vault) -> None:
     assert data["worst"] == "fail" and data["ok"] is False
 
 
-def test_preflight_fails_a_replication_group_member_alone_and_names_its_plan(demo: Vault) -> None:
+def test_preflight_sends_a_replication_group_member_to_its_plan(demo: Vault) -> None:
+    # Not a failure of the VM (its state is "with its plan"), but it cannot fail back alone: exit 4 all the same.
     data = demo.json("preflight", "erp-app-02", code=4)
-    failed = [c for c in data["checks"] if c["level"] == "fail"]
-    assert [c["key"] for c in failed] == ["consistency-group"]
-    assert "'erp-core'" in failed[0]["detail"]
-    assert "Fail back its recovery plan instead: 'ERP (SAP ECC front and back end)'" in failed[0]["remedy"]
+    assert not [c for c in data["checks"] if c["level"] == "fail"]
+    group = next(c for c in data["checks"] if c["key"] == "consistency-group")
+    assert group["level"] == "plan" and "'erp-core'" in group["detail"]
+    assert "Fail back its recovery plan instead: 'ERP (SAP ECC front and back end)'" in group["remedy"]
+    code, out, _ = demo.run("preflight", "erp-app-02")
+    assert code == 4 and out.startswith("erp-app-02: fails back with its recovery plan")
     code, out, _ = demo.run("preflight", ERP)  # the plan that holds the whole group passes
     assert code == 0 and out.startswith("ERP (SAP ECC front and back end): ready to fail back")
 
@@ -274,7 +277,8 @@ def test_preflight_all_json_shape_and_exit_code(demo: Vault) -> None:
     assert ("item", "bi-01") not in kinds  # only items ready to fail back are checked
     for report in data["reports"]:
         assert {"target", "kind", "worst", "checks"} <= set(report)
-        assert report["worst"] == max((c["level"] for c in report["checks"]), key=["pass", "warn", "fail"].index)
+        order = ["pass", "plan", "warn", "fail"]
+        assert report["worst"] == max((c["level"] for c in report["checks"]), key=order.index)
     code, out, _ = demo.run("preflight", "--all")
     assert code == 4
     assert "other checks passed" in out and out.rstrip().splitlines()[-1].endswith("not ready.")

@@ -82,11 +82,12 @@ def test_the_billing_group_has_no_common_app_consistent_point(vault: Vault) -> N
     assert check.level is Level.WARN and "'billing'" in check.detail
 
 
-def test_a_group_member_alone_is_refused_with_the_plan_named(vault: Vault) -> None:
+def test_a_group_member_alone_is_sent_to_its_plan_by_name(vault: Vault) -> None:
     sql = next(i for i in vault.items() if i.friendly_name == "sql-01")
     report = check_item(vault.backend, sql)
-    assert not report.ok and [c.key for c in report.failures] == ["consistency-group"]
-    assert report.check("consistency-group").remedy.startswith(f"Fail back its recovery plan instead: {ERP!r}")
+    assert report.via_plan and not report.failures
+    group = report.check("consistency-group")
+    assert group.level is Level.PLAN and group.remedy.startswith(f"Fail back its recovery plan instead: {ERP!r}")
 
 
 def test_preflight_of_the_vault_servers_from_the_emulator(vault: Vault) -> None:

@@ -280,7 +280,7 @@ def test_a_running_job_naming_the_vm_warns() -> None:
     assert evaluate(running_jobs=[finished])["running-job"].level is Level.PASS
 
 
-def test_a_group_member_alone_is_refused_with_its_plan_named() -> None:
+def test_a_group_member_with_a_plan_is_sent_to_it_and_one_without_fails() -> None:
     member = ready_item(multi_vm_group_name="sql-tier", os_type="Windows")
     plan = RecoveryPlan(
         id="/x/replicationRecoveryPlans/rp-erp",
@@ -288,11 +288,17 @@ def test_a_group_member_alone_is_refused_with_its_plan_named() -> None:
         friendly_name="ERP failback",
         groups=(PlanGroup("Boot", (member.id.lower(),)),),
     )
-    check = _fails(evaluate(member, plans=[plan]), "consistency-group", "recovery plan instead", "'ERP failback'")
-    assert "sql-tier" in check.detail
+    # Held by a plan: its own state ("with its plan"), not a failure, and the report says where it goes.
+    checks = evaluate(member, plans=[plan])
+    check = checks["consistency-group"]
+    assert check.level is Level.PLAN and "sql-tier" in check.detail
+    assert "recovery plan instead" in check.remedy and "'ERP failback'" in check.remedy
+    report = PreflightReport(member.friendly_name, tuple(checks.values()))
+    assert report.ok and report.via_plan and report.summary.startswith("web01: fails back with its recovery plan")
     # Without the plans listed, the name the backend attached to the item is used.
     named = replace(member, recovery_plans=("rp-erp",))
-    _fails(evaluate(named), "consistency-group", "'rp-erp'")
+    assert "'rp-erp'" in evaluate(named)["consistency-group"].remedy
+    # In no plan at all, it cannot fail back: that is a failure.
     orphan = _fails(evaluate(member), "consistency-group", "create one")
     assert orphan.level is Level.FAIL
 
@@ -313,8 +319,9 @@ def test_report_lines_give_each_check_and_its_remedy() -> None:
 def test_levels_order_and_words() -> None:
     assert Level.worst_of([Level.PASS, Level.FAIL, Level.WARN]) is Level.FAIL
     assert Level.worst_of([]) is Level.PASS
-    assert [lv.word for lv in Level] == ["PASS", "WARN", "FAIL"]
-    assert [lv.ascii_glyph for lv in Level] == ["+", "!", "x"]
+    assert Level.worst_of([Level.PASS, Level.PLAN, Level.WARN]) is Level.WARN
+    assert [lv.word for lv in Level] == ["PASS", "PLAN", "WARN", "FAIL"]
+    assert [lv.ascii_glyph for lv in Level] == ["+", ">", "!", "x"]
 
 
 # -- plans ------------------------------------------------------------------------------------------------------

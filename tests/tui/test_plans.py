@@ -475,3 +475,52 @@ async def test_an_item_loss_that_grew_while_confirming_is_asked_again(make_app: 
         assert again.chosen.loss_seconds > accepted.loss_seconds
         assert again.query_one("#continue").disabled, "the larger loss is acknowledged again"
         assert not app.session.started and not app.session.is_submitting("failover", accepted.point.id)
+
+
+async def test_the_plans_screen_reads_again_on_its_own_and_says_when(make_app: Any, clock: Any) -> None:
+    app = make_app(items_refresh_seconds=0.2)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_plans(pilot, "rp-billing")
+        first = screen.read_at
+        status = str(screen.query_one("#plans-status").render())
+        assert status.startswith("3 plans · data read <1 min ago · read again every")
+        clock.advance(600)
+        await wait_for(pilot, lambda: screen.read_at is not None and screen.read_at > first, "a read on its own")
+        assert screen.selected is not None and screen.selected.plan.name == "rp-billing", "the cursor stays"
+        detail = " ".join(str(screen.query_one("#plan-body").render()).split())
+        assert "Next: Fail the plan back" in detail and "(f)" in detail
+
+
+async def test_a_failed_over_plan_is_verified_vm_by_vm_before_its_commit(vault: SpiedVault, clock: Any) -> None:
+    from tui.screens.plan_verify import PlanVerifyScreen
+    from tui.screens.verify import VerifyScreen
+
+    app = vault.app(clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_plans(pilot, "rp-billing")
+        assert screen.check_action("verify_plan", ()) is False, "nothing to verify before the failover"
+        job_screen = await start_plan_failover_latest(pilot, screen)
+        await run_job_to_end(pilot, clock, job_screen.job_name)
+        await pilot.pause()
+        flat = " ".join(screen_text(pilot).split())
+        assert "then v on the plans screen to verify each of the plan's VMs" in flat
+        await back_to_plans(pilot, screen, Stage.FAILED_OVER)
+        detail = " ".join(str(screen.query_one("#plan-body").render()).split())
+        assert "Next: Verify each of its VMs in AVS, then commit the plan" in detail
+
+        await pilot.press("v")
+        verify = await wait_screen(pilot, PlanVerifyScreen, "the plan's checklist")
+        text = screen_text(pilot)
+        assert "billing-db-01" in text and "billing-app-01" in text and "0 of 2 VMs fully checked" in text
+        await pilot.press("enter")
+        await wait_screen(pilot, VerifyScreen, "the first VM's checklist")
+        await pilot.press("space", "tab", "space", "tab", "space", "tab", "space", "escape")
+        await wait_for(pilot, lambda: app.screen is verify, "back on the plan's list")
+        await pilot.pause()
+        assert "1 of 2 VMs fully checked" in screen_text(pilot)
+        await pilot.press("c")
+        commit = await wait_screen(pilot, PlanCommitDialog, "the plan commit")
+        said = " ".join(str(commit.query_one("#plan-commit-text").render()).split())
+        first = screen.selected.members[0].name
+        other = screen.selected.members[1].name
+        assert f"Not every check is ticked for {other}" in said and first not in said.split("ticked for", 1)[1]

@@ -31,11 +31,18 @@ async def test_an_item_without_a_recovery_point_fails_its_preflight_with_the_rem
         assert "✗ FAIL" in text and "bi-01: not ready" in text
         target = str(screen.query_one("#preflight-target").render())
         assert f"What to do → {points.remedy}" in target
-        # The whole vault: every plan is in it, and the ERP group member's refusal names its plan.
+        # The whole vault: its summary first; every plan is in it, and the members of replication groups that a
+        # plan holds are their own state (not FAILs), named once.
         names = {r.target_name for r in screen.vault_reports}
         assert {"ERP (SAP ECC front and back end)", "Intranet", "Billing"} <= names
-        vault = str(screen.query_one("#preflight-vault").render())
-        assert "The whole vault" in vault and "Fail back its recovery plan instead" in vault
+        summary = " ".join(str(screen.query_one("#preflight-summary").render()).split())
+        assert summary.startswith("The whole vault:") and "fail back with their plan" in summary
+        assert screen.query_one("#preflight-summary").region.y < screen.query_one("#preflight-target").region.y
+        vault = " ".join(str(screen.query_one("#preflight-vault").render()).split())
+        assert "→ PLAN Fail back with their recovery plan" in vault and "erp-app-02" in vault
+        members = [r for r in screen.vault_reports if r.target_name in ("sql-01", "erp-app-01", "erp-app-02")]
+        assert len(members) == 3 and all(r.ok and r.via_plan for r in members)
+        assert "VM sql-01" not in vault, "folded into the one line, not seven FAILs"
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "back on the dashboard")
 

@@ -198,3 +198,23 @@ async def test_two_answers_for_one_fail_back_open_one_dialog(make_app) -> None: 
         await wait_screen(pilot, PointDialog)
         await pilot.pause(0.2)
         assert sum(isinstance(s, PointDialog) for s in app.screen_stack) == 1
+
+
+async def test_job_history_says_when_a_state_has_no_jobs_and_dates_older_jobs(app) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, timedelta
+
+    from tui.text import job_time
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_dashboard(pilot)
+        await pilot.press("J")
+        jobs = await wait_screen(pilot, JobsScreen, "jobs screen")
+        await wait_for(pilot, lambda: jobs.jobs, "job history")
+        for _ in range(5):  # to Suspended ("Waiting"), which no job of the demo is in
+            await pilot.press("s")
+        await wait_for(pilot, lambda: not jobs.history_loading and not jobs.jobs, "an empty state")
+        status = str(jobs.query_one("#jobs-status").render())
+        assert status.startswith("No jobs in this state (Waiting, last 24 hours)") and "s and W widen it" in status
+    now = app.backend.now()
+    assert job_time(now - timedelta(minutes=5), now, UTC).count(":") == 2
+    assert job_time(now - timedelta(days=2), now, UTC).startswith((now - timedelta(days=2)).strftime("%b %d "))

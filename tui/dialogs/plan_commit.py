@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Static
 
 from core.plans import PlanView
 from tui.dialogs.base import Dialog
+from tui.session import MANUAL_CHECKS
 from tui.widgets.buttons import ButtonRow
 
 
 class PlanCommitDialog(Dialog[bool]):
-    def __init__(self, view: PlanView) -> None:
+    def __init__(self, view: PlanView, verified: list[tuple[str, int]] | None = None) -> None:
         super().__init__()
         self.view = view
+        self.verified = verified or []  # (VM, checks ticked) for each VM
 
     @property
     def accepted(self) -> set[str]:
@@ -31,9 +34,15 @@ class PlanCommitDialog(Dialog[bool]):
         text = (
             f"Commit deletes the failed-over Azure VMs of all {len(self.view.members)} VMs of the plan: {vms}.\n"
             "It cannot be undone: after it, the only way back to Azure is to reprotect and fail over again.\n\n"
-            f"Type {plan.name} to commit."
         )
-        yield Static(text, id="plan-commit-text")
+        unchecked = [name for name, ticked in self.verified if ticked < len(MANUAL_CHECKS)]
+        if unchecked:
+            text += (
+                f"Not every check is ticked for {', '.join(unchecked)} (v on the plans screen). Commit only once "
+                "every VM works in AVS.\n\n"
+            )
+        text += f"Type {plan.name} to commit."
+        yield Static(Text(text), id="plan-commit-text")
         yield Input(placeholder=plan.name, id="plan-typed-name")
         with ButtonRow():
             yield Button("Back", id="back")

@@ -33,6 +33,7 @@ from tui.messages import (
     PointsLoaded,
     RetryChanged,
 )
+from tui.screens.refresh import PeriodicRead
 from tui.session import job_targets
 from tui.text import compact_duration
 from tui.widgets.banner import ModeBanner
@@ -67,7 +68,7 @@ def _vault_line(vault: Any) -> str:
     return f"Vault {vault.name} · resource group {vault.resource_group} · subscription {vault.subscription_id}"
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(PeriodicRead, Screen[None]):
     BINDINGS = [
         Binding(
             "slash", "filter", "Filter", id="filter", show=False, tooltip="Type to filter items by name, plan, stage"
@@ -114,12 +115,10 @@ class DashboardScreen(Screen[None]):
         self.points: dict[str, list[RecoveryPoint]] = {}
         self.fabrics: list[Fabric] | None = None
         self._ticks = 0
-        self._refresh_timer: Any = None
         self._status_text = ""
         self._mounted = False
         self._ticked_at: datetime | None = None
         self._aged_at: datetime | None = None  # backend time the table's age cells were last redrawn for
-        self._refresh_missed = False
 
     # -- layout ---------------------------------------------------------------------------------------------
 
@@ -294,7 +293,7 @@ class DashboardScreen(Screen[None]):
         self._show_detail()
         self.refresh_bindings()
         self._update_status()
-        self._schedule_refresh()
+        self.schedule_read()
 
     def on_items_load_failed(self, message: ItemsLoadFailed) -> None:
         if message.generation != self.generation:
@@ -303,29 +302,11 @@ class DashboardScreen(Screen[None]):
         self.load_error = message.error
         self._update_status()
         self.app.show_error(message.error, heading="Could not list the vault's items")  # type: ignore[attr-defined]
-        self._schedule_refresh()
+        self.schedule_read()
 
-    def _schedule_refresh(self) -> None:
-        if self._refresh_timer is not None:
-            self._refresh_timer.stop()
-        app: Any = self.app
-        seconds = app.items_refresh_seconds
-        clock = app.clock or getattr(app.backend, "clock", None)
-        speed = getattr(clock, "speed", 1.0) or 0.0
-        if speed > 1:
-            # A sped-up demo clock: read every two simulated minutes (never more than every 5 real seconds),
-            # so that the ages shown do not drift far from what ASR holds.
-            seconds = min(seconds, max(5.0, 120.0 / speed))
-        self._refresh_timer = self.set_timer(seconds, self._refresh_due)
-
-    def _refresh_due(self) -> None:
-        if self.app.screen is not self:
-            # Paused while a dialog or another screen is in front; read again as soon as it is back.
-            self._refresh_missed = True
-            self._schedule_refresh()
-            return
-        self._refresh_missed = False
-        self.reload_items()
+    def read_again(self) -> None:
+        if not self.items_loading:
+            self.reload_items()
 
     @work(thread=True, exclusive=True, group="points", exit_on_error=False, description="Reading points")
     def load_points(self, item: ProtectedItem, purpose: str) -> None:
@@ -472,10 +453,8 @@ class DashboardScreen(Screen[None]):
             self._aged_at = now
             self.items_table.refresh_ages(now)
             self._update_status()
-        if self._refresh_missed and not self.items_loading:
-            # The periodic read fell due while another screen was in front: read now, not a whole interval later.
-            self._refresh_missed = False
-            self.reload_items()
+        # A periodic read that fell due while another screen was in front: now, not a whole interval later.
+        self.resume_reads()
 
     # -- status ---------------------------------------------------------------------------------------------
 
@@ -557,8 +536,14 @@ class DashboardScreen(Screen[None]):
 
     def action_cycle_stage(self) -> None:
         table = self.items_table
+        present = table.stages_present()
         index = STAGE_CYCLE.index(table.stage_filter)
-        table.apply_filter(stage=STAGE_CYCLE[(index + 1) % len(STAGE_CYCLE)])
+        # The next stage that some item is in: a stage with no item would show an empty table for nothing.
+        for step in range(1, len(STAGE_CYCLE) + 1):
+            stage = STAGE_CYCLE[(index + step) % len(STAGE_CYCLE)]
+            if stage is None or stage in present:
+                break
+        table.apply_filter(stage=stage)
         self._show_detail()
         self._update_status()
 

@@ -14,7 +14,8 @@ from textual.widgets import DataTable, Footer, Static
 from core.errors import FailbackError
 from core.model import Job, JobFilter, JobState
 from tui.messages import BackendReady, JobsListed, JobUpdated, LoadFailed
-from tui.text import age, clock_time
+from tui.screens.refresh import PeriodicRead, read_interval
+from tui.text import age, compact_duration, job_time
 from tui.widgets.banner import ModeBanner
 from tui.widgets.job_progress import duration
 from tui.widgets.table import FreshTable
@@ -36,7 +37,7 @@ WINDOWS: tuple[tuple[str, timedelta | None], ...] = (
 COLUMNS = (("state", "State"), ("job", "Job"), ("started", "Started"), ("duration", "Duration"), ("name", "Name"))
 
 
-class JobsScreen(Screen[None]):
+class JobsScreen(PeriodicRead, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="jobs-back"),
         Binding("s", "cycle_state", "State", id="jobs-state", tooltip="Filter by state"),
@@ -102,17 +103,42 @@ class JobsScreen(Screen[None]):
     def on_jobs_listed(self, message: JobsListed) -> None:
         app: Any = self.app
         self.history_loading = False
+        self.schedule_read()
         self.jobs = sorted(message.jobs, key=lambda j: j.start_time.timestamp() if j.start_time else 0.0, reverse=True)
         table = self.query_one("#history", DataTable)
+        keep = self._cursor_name()
         table.clear()
         now = app.backend.now()
         for job in self.jobs:
             table.add_row(*self._cells(job, now).values(), key=job.name)
-        self.query_one("#jobs-status", Static).update(f"{len(self.jobs)} jobs · t or Enter opens one")
+        if keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))  # a read on its own leaves the cursor where it was
+        count = len(self.jobs)
+        if count:
+            text = f"{count} job{'s' if count != 1 else ''} · t or Enter opens one · read again every "
+            text += compact_duration(read_interval(app))
+        else:
+            state = STATE_FILTERS[self.state_index]
+            window = WINDOWS[self.window_index][0]
+            text = f"No jobs in this state ({state.word if state else 'any'}, {window}): s and W widen it"
+        self.query_one("#jobs-status", Static).update(text)
+
+    def _cursor_name(self) -> str:
+        table = self.query_one("#history", DataTable)
+        if not table.row_count:
+            return ""
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def read_again(self) -> None:
+        if not self.history_loading:
+            self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        self.resume_reads()
 
     def _cells(self, job: Job, now: datetime) -> dict[str, str]:
         app: Any = self.app
-        started = f"{clock_time(job.start_time, app.tz)} ({age(job.start_time, now)} ago)" if job.start_time else "—"
+        started = f"{job_time(job.start_time, now, app.tz)} ({age(job.start_time, now)} ago)" if job.start_time else "—"
         return {
             "state": app.glyphs.job_state(job),
             "job": job.title,
@@ -126,6 +152,7 @@ class JobsScreen(Screen[None]):
             self.history_loading = False
             self.app.show_error(message.error, heading="Could not read the job history")  # type: ignore[attr-defined]
             self.query_one("#jobs-status", Static).update("Reading jobs failed · ctrl+r retries")
+            self.schedule_read()
 
     def on_job_updated(self, message: JobUpdated) -> None:
         table = self.query_one("#history", DataTable)

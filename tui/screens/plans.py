@@ -29,6 +29,7 @@ from core.plans import (
     members_to_reprotect,
     pending_actions,
     plan_loss,
+    plan_next_step,
     plan_point_summary,
     plan_view,
     waiting_task,
@@ -36,7 +37,9 @@ from core.plans import (
 from core.preflight import PreflightReport
 from tui.glyphs import Glyphs
 from tui.messages import BackendReady, JobUpdated, OperationStarted
+from tui.screens.refresh import PeriodicRead, read_interval
 from tui.session import ActionRecord
+from tui.text import compact_duration
 from tui.widgets.banner import ModeBanner
 from tui.widgets.pane import Pane
 from tui.widgets.table import FreshTable
@@ -108,7 +111,7 @@ class PlanReprotectStepped(Message, bubble=False):
     error: BaseException | None = None
 
 
-class PlansScreen(Screen[None]):
+class PlansScreen(PeriodicRead, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="plans-back"),
         Binding(
@@ -132,6 +135,7 @@ class PlansScreen(Screen[None]):
             id="plan-reprotect",
             tooltip="Reprotect every VM of the plan AVS → Azure",
         ),
+        Binding("v", "verify_plan", "Verify", id="plan-verify", tooltip="Each VM's checklist before the commit"),
         Binding("u", "resume_plan", "Resume…", id="plan-resume", tooltip="Manual action done: resume with a comment"),
         Binding("x", "stop_reprotect", "Stop reprotect", id="plan-stop-reprotect", tooltip="Send no more reprotects"),
         Binding(
@@ -224,8 +228,10 @@ class PlansScreen(Screen[None]):
         self.loading = False
         if message.error is not None:
             self._update_status()
+            self.schedule_read()
             self.app.show_error(message.error, heading="Could not read the recovery plans")  # type: ignore[attr-defined]
             return
+        self.schedule_read()
         self.plans, self.items, self.read_at = message.plans, message.items, message.read_at
         self.views = {p.name: plan_view(p, self.items) for p in self.plans}
         app: Any = self.app
@@ -291,6 +297,10 @@ class PlansScreen(Screen[None]):
         text = Text()
         text.append(f"{view.name}", style="bold")
         text.append(f"  ({view.plan.name})\n{view.stage_summary}\n")
+        action, step = plan_next_step(view)
+        key = {"fail_back": "f", "verify": "v", "reprotect": "r"}.get(action, "")
+        text.append("Next: ", style="bold")
+        text.append(f"{step}" + (f" ({key})" if key else "") + "\n")
         if job is not None:
             text.append(f"Job: {glyphs.job_state(job)} · {job.title} · {job.name}\n")
             waiting = waiting_task(job)
@@ -348,11 +358,19 @@ class PlansScreen(Screen[None]):
             return
         app: Any = self.app
         opening = app.backend is None
-        parts = ["Opening the vault…" if opening else "Reading…" if self.loading else f"{len(self.plans)} plans"]
+        count = len(self.plans)
+        parts = [
+            "Opening the vault…"
+            if opening
+            else "Reading…"
+            if self.loading
+            else f"{count} plan{'s' if count != 1 else ''}"
+        ]
         if self.read_at is not None and app.backend is not None:
-            from tui.text import compact_duration
+            from tui.screens.dashboard import _minutes_ago
 
-            parts.append(f"data read {compact_duration((app.backend.now() - self.read_at).total_seconds())} ago")
+            parts.append(f"data read {_minutes_ago((app.backend.now() - self.read_at).total_seconds())}")
+            parts.append(f"read again every {compact_duration(read_interval(app))}")
         self.query_one("#plans-status", Static).update(" · ".join(parts), layout=False)
 
     # -- jobs -----------------------------------------------------------------------------------------------
@@ -384,6 +402,10 @@ class PlansScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.refresh_bindings()
         self._show()
+        self.resume_reads()
+
+    def read_again(self) -> None:
+        self.action_refresh()
 
     def on_clock_tick(self, now: datetime) -> None:
         if not self._mounted or now == self._ticked_at:
@@ -398,6 +420,10 @@ class PlansScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         app: Any = self.app
         mutating = ("fail_back_plan", "commit_plan", "reprotect_plan", "resume_plan")
+        if action == "verify_plan":
+            view = self.selected if self._mounted else None
+            # Shown only once the plan is failed over: at 80 columns the footer has no room for a dimmed one.
+            return view is not None and view.stage is Stage.FAILED_OVER
         if action in mutating and app.read_only:
             return False
         if action == "stop_reprotect":
@@ -588,7 +614,20 @@ class PlansScreen(Screen[None]):
         )
         self.app.push_screen(dialog, chosen)
 
-    # -- commit -----------------------------------------------------------------------------------------------
+    # -- verify and commit -------------------------------------------------------------------------------------
+
+    def action_verify_plan(self) -> None:
+        from tui.screens.plan_verify import PlanVerifyScreen
+
+        view = self.selected
+        if view is None:
+            return
+
+        def done(result: str | None) -> None:
+            if result == "commit":
+                self.action_commit_plan()
+
+        self.app.push_screen(PlanVerifyScreen(view), done)
 
     def action_commit_plan(self) -> None:
         from tui.dialogs.plan_commit import PlanCommitDialog
@@ -607,7 +646,9 @@ class PlansScreen(Screen[None]):
                 self.send_plan_commit(view.plan)
                 self.refresh_bindings()
 
-        self.app.push_screen(PlanCommitDialog(view), confirmed)
+        from tui.screens.plan_verify import verified_counts
+
+        self.app.push_screen(PlanCommitDialog(view, verified_counts(app, view)), confirmed)
 
     @work(thread=True, group="plan-submit", exit_on_error=False, description="Sending the plan commit")
     def send_plan_commit(self, plan: RecoveryPlan) -> None:

@@ -176,6 +176,26 @@ def preflight_item_then(screen: Any, item: ProtectedItem, proceed: Callable[[dic
     app.push_screen(gate, done)
 
 
+def vault_summary(reports: list[PreflightReport], only_problems: bool) -> Text:
+    """The whole vault in one line, first on the screen: how many are ready, blocked, or go with their plan."""
+    blocked = sum(1 for r in reports if not r.ok)
+    with_plan = sum(1 for r in reports if r.via_plan)
+    warned = sum(
+        1
+        for r in reports
+        if r.ok and not r.via_plan and any(c.level is Level.WARN and c.key != "network-path" for c in r.checks)
+    )
+    ready = len(reports) - blocked - with_plan
+    text = Text()
+    text.append("The whole vault: ", style="bold")
+    text.append(
+        f"{len(reports)} checked (items ready to fail back, and plans): {blocked} blocked, {ready} ready"
+        f" ({warned} with warnings), {with_plan} fail back with their plan. "
+        f"{'Passes hidden; a shows them.' if only_problems else 'a hides the passes.'}"
+    )
+    return text
+
+
 class PreflightScreen(Screen[None]):
     """The check for the selected item or plan (if any), then every ready item and plan of the vault."""
 
@@ -208,6 +228,7 @@ class PreflightScreen(Screen[None]):
         yield ModeBanner()
         yield Static("Preflight: before you start (reads only, sends nothing)", classes="pane-title")
         with Pane(id="preflight"):
+            yield Static("", id="preflight-summary")
             yield Static("", id="preflight-target")
             yield Static("Checking the whole vault…", id="preflight-vault")
         yield Footer()
@@ -284,23 +305,23 @@ class PreflightScreen(Screen[None]):
             return
         if self.vault_reports is None:
             return
+        self.query_one("#preflight-summary", Static).update(vault_summary(self.vault_reports, self.only_problems))
         text = Text()
-        blocked = sum(1 for r in self.vault_reports if not r.ok)
-        text.append(
-            f"\nThe whole vault: {len(self.vault_reports)} checked (items ready to fail back, and plans), "
-            f"{blocked} blocked. {'Passes hidden; a shows them.' if self.only_problems else 'a hides the passes.'}\n",
-            style="bold",
-        )
         # The network path cannot be probed: every report warns about it; say it once rather than 20 times.
         skip = ("network-path",) if self.only_problems else ()
         if skip:
             text.append(
-                f"Every report also warns that the network path Azure {glyphs.arrow} AVS cannot be probed from here: "
-                "check it by "
-                "hand (the item or plan above shows how).\n",
+                f"\nEvery report also warns that the network path Azure {glyphs.arrow} AVS cannot be probed from here: "
+                "check it by hand (the item or plan above shows how).\n",
                 style="italic",
             )
-        for report in sorted(self.vault_reports, key=lambda r: (-r.worst.rank, r.kind, r.target_name.lower())):
+        with_plan = [r for r in self.vault_reports if r.via_plan]
+        if with_plan and self.only_problems:
+            names = ", ".join(r.target_name for r in with_plan)
+            text.append(f"\n{level_text(Level.PLAN, glyphs)}  ", style="bold")
+            text.append(f"Fail back with their recovery plan (checked as part of it, below): {names}\n")
+        shown = [r for r in self.vault_reports if not (self.only_problems and r.via_plan)]
+        for report in sorted(shown, key=lambda r: (-r.worst.rank, r.kind, r.target_name.lower())):
             text.append("\n")
             label = "Plan" if report.kind == "plan" else "VM"
             text.append(f"{label} ", style="bold")

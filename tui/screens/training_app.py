@@ -152,7 +152,7 @@ class TrainingApp(FailbackApp):
                 preflight="f on the plans screen",
                 point="f on the plans screen",
                 failover="f on the plans screen",
-                verify="v on each of the plan's VMs",
+                verify="v on the plans screen, for each of the plan's VMs",
                 commit="c on the plans screen",
                 reprotect="r on the plans screen",
             )

@@ -88,6 +88,10 @@ class TrainingPlansScreen(PlansScreen):
             self._training.observe("commit_attempted", verified=self._training.plan_verified())
         super().action_commit_plan()
 
+    def on_screen_resume(self) -> None:
+        # Back from the plan's checklist: the walkthrough hears of the VMs verified there.
+        self._training.plan_verified()
+
     def start_reprotect(self, view: PlanView, target: Any) -> None:
         if self._is_lesson_plan(view):
             self._training.observe("reprotect_started", since_failover_seconds=self._since_boot(view))

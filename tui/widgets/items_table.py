@@ -344,6 +344,9 @@ class ItemsTable(ScrollView, can_focus=True):
         elif shown:
             self._set_order([i for i in self._order if i != item.id], keep=self._current_id())
 
+    def stages_present(self) -> set[Stage]:
+        return {entry.stage for entry in self._entries.values()}
+
     def relabel(self, ids: Iterable[str] | None = None) -> None:
         """Work out the rows' stage words again (all rows, or `ids`): what the labeller says has changed."""
         for item_id in list(self.items) if ids is None else list(ids):
