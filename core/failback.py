@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.errors import NotFound, UsageError
 from core.model import Job, JobState, ProtectedItem, Provider, Stage
@@ -312,7 +312,45 @@ def is_agent_registration_failure(job: Job) -> bool:
     return False
 
 
-AGENT_WAIT_WORDS = "agent not registered yet"
+def agent_window(item: ProtectedItem, now: datetime) -> tuple[float, float] | None:
+    """(seconds since the VM booted in AVS, seconds left of the agent-registration window), or None when the boot
+    time is not known.
+
+    The boot time is the item's lastSuccessfulFailoverTime (ReplicationProtectedItemProperties.
+    last_successful_failover_time in the SDK: "The Last successful failover time"): the failback failover ends by
+    starting the VM in AVS. The seconds left are never below zero.
+    """
+    booted = item.last_successful_failover_time
+    if booted is None:
+        return None
+    since = max(0.0, (now - booted).total_seconds())
+    return since, max(0.0, AGENT_REGISTRATION_WINDOW.total_seconds() - since)
+
+
+def agent_window_words(item: ProtectedItem, now: datetime) -> str:
+    """The agent-registration window for this VM, in words, before a reprotect."""
+    from core.recovery import duration
+
+    minutes = int(AGENT_REGISTRATION_WINDOW.total_seconds() // 60)
+    name = item.friendly_name or item.name
+    window = agent_window(item, now)
+    if window is None:
+        return (
+            f"When {name} booted in AVS is not known. For up to {minutes} minutes after a VM boots in AVS, ASR "
+            "refuses reprotect until its mobility agent registers; the tool then retries on its own, on a countdown "
+            "you can stop."
+        )
+    since, left = window
+    if left <= 0:
+        return (
+            f"{name} booted in AVS {duration(since)} ago: its mobility agent's {minutes}-minute registration window "
+            "is over."
+        )
+    return (
+        f"{name} booted in AVS {duration(since)} ago: its mobility agent's registration window ends in about "
+        f"{duration(left)}. Until then ASR may refuse the reprotect; the tool retries on its own, on a countdown you "
+        "can stop."
+    )
 
 
 def expected_failure(job: Job) -> str:

@@ -343,11 +343,13 @@ class MasterTarget:
     retention_volumes: tuple[RetentionVolume, ...] = ()
     datastores: tuple[Datastore, ...] = ()
     health_errors: tuple[HealthError, ...] = ()
+    # False when the answer carried no healthErrors list at all: then nothing is known of its health.
+    health_reported: bool = True
 
     @property
     def health(self) -> str:
         """Its health in ASR's words, from its health errors: Normal (none), Warning, or Critical (one at level
-        Error)."""
+        Error). Only meaningful when `health_reported`; `core.preflight.master_target_health` says both."""
         if not self.health_errors:
             return "Normal"
         if any(e.severity.lower() == "error" for e in self.health_errors):

@@ -149,6 +149,13 @@ def _same_id(a: str, b: str) -> bool:
     return bool(a) and a.strip().lower() == b.strip().lower()
 
 
+def master_target_health(mt: MasterTarget) -> str:
+    """A master target's health as its health errors say it, or "not reported": the SDK's MasterTargetServer has
+    no health field (its healthErrors are its only health), so an answer without that list is said as such, never
+    read as Normal."""
+    return mt.health if mt.health_reported else "not reported"
+
+
 def find_process_server(fabrics: Sequence[Fabric], server_id: str) -> ProcessServer | None:
     for fabric in fabrics:
         for ps in fabric.process_servers:
@@ -362,8 +369,9 @@ def check_master_target(item: ProtectedItem, fabrics: Sequence[Fabric], now: dat
             f"The master target {item.master_target_id} is not listed by any fabric of the vault.",
             "Check that the master target in AVS is running and registered with the configuration server.",
         )
-    health = mt.health  # from its health errors: ASR's master target entries carry no health field
-    level = {"normal": Level.PASS, "warning": Level.WARN, "critical": Level.FAIL}.get(health.lower(), Level.WARN)
+    health = master_target_health(mt)
+    # Not reported is not a problem of its own: the heartbeat and the retention space below still judge it.
+    level = {"normal": Level.PASS, "warning": Level.WARN, "critical": Level.FAIL}.get(health.lower(), Level.PASS)
     parts = [f"{mt.name} ({mt.ip_address or 'no IP'}): health {health}"]
     parts += [f"[{e.code}] {e.message}" if e.code else e.message for e in mt.health_errors[:3] if e.message]
     if mt.last_heartbeat is not None:

@@ -368,6 +368,7 @@ def _master_target(data: Json) -> MasterTarget:
         os_type=_str(data.get("osType")),
         last_heartbeat=parse_time(data.get("lastHeartbeat")),
         health_errors=tuple(health_error(_dict(e)) for e in _list(data.get("healthErrors"))),
+        health_reported=isinstance(data.get("healthErrors"), list),
         retention_volumes=tuple(
             RetentionVolume(
                 name=_str(v.get("volumeName")),

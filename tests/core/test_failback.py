@@ -218,3 +218,21 @@ def test_group_member_next_step_points_to_the_plan() -> None:
     member = ready_item(multi_vm_group_name="sql-tier", multi_vm_group_id="g1")
     assert next_step(member) == "Fail back its recovery plan"
     assert next_step(replace(member, allowed_operations=())) == ""
+
+
+def test_the_agent_window_is_told_from_the_last_failover_time() -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from core.failback import agent_window, agent_window_words
+    from tests.core.itemfactory import NOW, committed_item
+
+    item = replace(committed_item(), last_successful_failover_time=NOW - timedelta(minutes=3))
+    assert agent_window(item, NOW) == (180.0, 720.0)
+    words = agent_window_words(item, NOW)
+    assert "booted in AVS 3 minutes ago" in words and "window ends in about 12 minutes" in words
+    late = replace(item, last_successful_failover_time=NOW - timedelta(hours=2))
+    assert agent_window(late, NOW) == (7200.0, 0.0)
+    assert "registration window is over" in agent_window_words(late, NOW)
+    unknown = replace(item, last_successful_failover_time=None)
+    assert agent_window(unknown, NOW) is None and "is not known" in agent_window_words(unknown, NOW)

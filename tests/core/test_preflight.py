@@ -484,3 +484,18 @@ def test_a_replication_group_without_a_common_app_consistent_point_warns() -> No
     check = _warns(_plan_checks(items, points=pts), "group-common-point", "Choose Latest")
     assert "'sql-tier'" in check.detail
     assert _plan_checks(items)["group-common-point"].level is Level.PASS
+
+
+def test_a_master_target_without_a_health_field_is_not_reported_never_normal() -> None:
+    from core.model import HealthError, MasterTarget
+    from core.preflight import master_target_health
+
+    assert master_target_health(MasterTarget(id="mt", name="mt-1", health_reported=False)) == "not reported"
+    assert master_target_health(MasterTarget(id="mt", name="mt-1")) == "Normal"  # an empty list: no errors
+    warned = MasterTarget(id="mt", name="mt-1", health_errors=(HealthError("78094", "Low space", severity="Warning"),))
+    assert master_target_health(warned) == "Warning"
+    # Not reported is said, and does not count against it on its own: the heartbeat and the space still judge it.
+    check = evaluate(fabrics=fabrics(master_target=mt(health_reported=False)))["master-target"]
+    assert "health not reported" in check.detail and check.level is Level.PASS
+    stale = evaluate(fabrics=fabrics(master_target=mt(health_reported=False, last_heartbeat=NOW - timedelta(hours=2))))
+    assert stale["master-target"].level is Level.FAIL

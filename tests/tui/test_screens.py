@@ -218,3 +218,19 @@ async def test_job_history_says_when_a_state_has_no_jobs_and_dates_older_jobs(ap
     now = app.backend.now()
     assert job_time(now - timedelta(minutes=5), now, UTC).count(":") == 2
     assert job_time(now - timedelta(days=2), now, UTC).startswith((now - timedelta(days=2)).strftime("%b %d "))
+
+
+async def test_the_reprotect_dialog_says_when_the_vm_booted_and_when_the_window_ends(app) -> None:  # type: ignore[no-untyped-def]
+    from tui.dialogs.reprotect import ReprotectDialog
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        dashboard = await open_dashboard(pilot)
+        item = next(i for i in dashboard.items_table.items.values() if i.friendly_name == "wiki-01")
+        dashboard.items_table.move_cursor(row=dashboard.items_table.get_row_index(item.id))
+        await pilot.press("r")
+        dialog = await wait_screen(pilot, ReprotectDialog, "reprotect dialog")
+        note = " ".join(str(dialog.query_one("#reprotect-note").render()).split())
+        assert "wiki-01 booted in AVS 6 minutes ago" in note and "window ends in about 9 minutes" in note
+        # One truth for the master target's health: ASR reports none, and both the dialog and the preflight say so.
+        targets = dialog.query_one("#master-targets")
+        assert targets.get_row_at(0)[2] == "not reported"  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from core.failback import agent_window_words
 from core.model import Fabric, ProtectedItem
 from core.plans import PlanView
 from tui.dialogs.reprotect import ReprotectDialog
@@ -23,6 +24,9 @@ class PlanReprotectDialog(ReprotectDialog):
         super().__init__(members[0], fabrics, now)
         self.view = view
         self.members = members
+
+    def window_notes(self) -> list[str]:
+        return [agent_window_words(m, self.now) for m in self.members]
 
     def heading(self) -> ComposeResult:
         names = ", ".join(m.friendly_name or m.name for m in self.members)

@@ -9,7 +9,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, DataTable, Static
 
+from core.failback import agent_window_words
 from core.model import Fabric, MasterTarget, ProcessServer, ProtectedItem, ReprotectTarget
+from core.preflight import master_target_health
 from tui.dialogs.base import Dialog
 from tui.text import age
 from tui.widgets.buttons import ButtonRow
@@ -83,7 +85,7 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
             mt_table.add_column(label, key=key)
         for _, mt in self.targets.values():
             beat = f"{age(mt.last_heartbeat, self.now)} ago" if mt.last_heartbeat else "never"
-            mt_table.add_row(mt.name, mt.ip_address or "—", mt.health or "unknown", beat, key=mt.id)
+            mt_table.add_row(mt.name, mt.ip_address or "—", master_target_health(mt), beat, key=mt.id)
         if self.item.master_target_id in mt_table.rows:
             # One master target per replication group: keep the one the VM uses now.
             mt_table.move_cursor(row=mt_table.get_row_index(self.item.master_target_id))
@@ -122,12 +124,13 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
                 notes.append(f"Warning: {ps.friendly_name}'s heartbeat is stale; it may not move data.")
         if mt is None:
             notes.append("No master target server found.")
-        notes.append(
-            "Up to 15 minutes after the VM boots in AVS, ASR refuses reprotect until the mobility "
-            "agent registers; the tool then retries on its own, on a countdown you can stop."
-        )
+        notes.extend(self.window_notes())
         self.query_one("#reprotect-note", Static).update("\n".join(notes))
         self.query_one("#reprotect", Button).disabled = ps is None or mt is None
+
+    def window_notes(self) -> list[str]:
+        """When the VM booted in AVS and when its agent's registration window ends (a plan: each of its VMs)."""
+        return [agent_window_words(self.item, self.now)]
 
     def target(self) -> ReprotectTarget | None:
         ps, mt = self.process_server, self.master_target
