@@ -156,14 +156,35 @@ async def test_show_the_command_after_a_failover(make_app) -> None:  # type: ign
         assert "az " in text and "Start-AzRecoveryServicesAsrUnplannedFailoverJob" in text
 
 
-async def test_small_terminal_puts_the_detail_under_the_table(app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_small_terminal_is_list_first_with_the_detail_on_demand(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         dashboard = await open_dashboard(pilot)
         await pilot.pause()
-        assert dashboard.has_class("-narrow")
+        assert dashboard.has_class("-narrow") and not dashboard.detail_shown
         table, detail = dashboard.query_one("#items"), dashboard.query_one("#detail")
-        assert detail.region.y >= table.region.bottom
+        assert table.scrollable_content_region.height - 1 >= 12, "a dozen rows at 80x24, not five"
+        assert "i: detail" in str(dashboard.query_one("#status").render())
+        # The filter is a one-line prompt, and it keeps the rows in view.
+        await pilot.press("slash")
+        await pilot.pause()
+        assert dashboard.query_one("#filter").region.height == 1
+        await pilot.press("escape")
+        # i shows the detail under the table (and hides it again); the choice holds when the terminal is resized.
+        await pilot.press("i")
+        await pilot.pause()
+        assert dashboard.detail_shown and detail.region.height > 0 and detail.region.y >= table.region.bottom
+        await pilot.resize_terminal(100, 26)  # still small: the operator's i holds
+        await pilot.pause()
+        assert dashboard.detail_shown
+        await pilot.press("i")
+        await pilot.pause()
+        assert not dashboard.detail_shown
         assert "SIMULATION" in screen_text(pilot)
+    # A tall terminal shows the detail from the start.
+    async with make_app().run_test(size=(120, 36)) as pilot:
+        dashboard = await open_dashboard(pilot)
+        assert dashboard.detail_shown
 
 
 async def test_backend_is_built_in_a_worker_from_settings(clock) -> None:  # type: ignore[no-untyped-def]

@@ -52,6 +52,8 @@ AGE_REFRESH_SECONDS = 15.0
 FIRST_PAGE_GRACE_SECONDS = 0.04
 # Below this width the detail pane goes under the table: beside it, the table's columns would be cut.
 NARROW_BELOW = 150
+# Narrow and below this height, the dashboard is list first: the detail pane shows on demand (i).
+SHORT_BELOW = 30
 
 
 def _minutes_ago(seconds: float) -> str:
@@ -100,6 +102,9 @@ class DashboardScreen(PeriodicRead, Screen[None]):
             tooltip="Recovery plans: fail back, commit, reprotect a plan",
         ),
         Binding("F", "preflight", "Preflight", id="preflight", show=False, tooltip="Check before you start"),
+        Binding(
+            "i", "toggle_detail", "Detail", id="toggle-detail", show=False, tooltip="Show or hide the item's detail"
+        ),
         Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False, tooltip="Back to every item"),
         Binding("q", "app.quit", "Quit", id="quit-dashboard", show=False, tooltip="Asks first while work is running"),
         # ctrl+q still quits; at 80 columns its footer entry would push "^p palette" off the line.
@@ -119,12 +124,13 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         self._mounted = False
         self._ticked_at: datetime | None = None
         self._aged_at: datetime | None = None  # backend time the table's age cells were last redrawn for
+        self.detail_wanted: bool | None = None  # None: as the terminal's size says; else the operator's i
 
     # -- layout ---------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # Laid out for the terminal's width from the start: a class set later restyles every widget once more.
-        self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
+        # Laid out for the terminal's size from the start: a class set later restyles every widget once more.
+        self._lay_out(self.app.size.width, self.app.size.height)
         yield ModeBanner()
         yield Static("Opening the vault…", id="vault-line")
         yield Input(placeholder="Filter: name, plan, stage… (Enter keeps it, Esc clears)", id="filter")
@@ -150,7 +156,24 @@ class DashboardScreen(PeriodicRead, Screen[None]):
             self._take_first_page()
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+        self._lay_out(self.size.width, self.size.height)
+
+    def _lay_out(self, width: int, height: int) -> None:
+        narrow = width < NARROW_BELOW
+        self.set_class(narrow, "-narrow")
+        shown = self.detail_wanted if self.detail_wanted is not None else not (narrow and height < SHORT_BELOW)
+        self.set_class(not shown, "-no-detail")
+
+    @property
+    def detail_shown(self) -> bool:
+        return not self.has_class("-no-detail")
+
+    def action_toggle_detail(self) -> None:
+        """The operator's choice wins over the size from here on."""
+        self.detail_wanted = not self.detail_shown
+        self._lay_out(self.size.width, self.size.height)
+        self._show_detail()
+        self._update_status()
 
     # -- loading --------------------------------------------------------------------------------------------
 
@@ -479,6 +502,8 @@ class DashboardScreen(PeriodicRead, Screen[None]):
             parts.append(f"sorted by {label} {'descending' if table.sort_reverse else 'ascending'}")
         if self.loaded_at is not None and app.backend is not None:
             parts.append(f"data read {_minutes_ago((app.backend.now() - self.loaded_at).total_seconds())}")
+        if not self.detail_shown:
+            parts.append("i: detail")
         if self.load_error is not None:
             parts.append("last read FAILED (ctrl+r retries)")
         tracker_error = getattr(app.tracker, "last_error", None) if app.tracker is not None else None
