@@ -1631,13 +1631,15 @@ def cmd_train(ctx: _Context) -> int:
                     "plan": t.plan,
                     "expected_point": t.expected_point,
                     "ends_after": t.ends_after,
+                    "level": t.level,
+                    "minutes": t.minutes or None,
                 }
                 for t in lessons
             ]
         )
         return 0
     for t in lessons:
-        io.out(f"{t.name}  {t.title}")
+        io.out(f"{t.name}  {t.title} ({t.length})")
         io.out(f"    {t.brief}")
         for goal in t.goals:
             io.out(f"    - {goal}")

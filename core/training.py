@@ -177,6 +177,13 @@ class TrainingScenario:
     start_stage: str = "ready"  # the stage of the focus items when the lesson starts
     agent_window_minutes: float = 15.0
     source: str = ""  # the file: what Settings(scenario=...) takes to run it
+    level: str = "intermediate"  # beginner | intermediate | advanced
+    minutes: int = 0  # about how long it takes at 1×; 0 when the file does not say
+
+    @property
+    def length(self) -> str:
+        """ "beginner · about 10 min" """
+        return self.level + (f" · about {self.minutes} min" if self.minutes else "")
 
     @property
     def scenario(self) -> str:
@@ -208,6 +215,8 @@ def _from_scenario(scenario: Scenario) -> TrainingScenario:
         start_stage=stages[spec.focus[0]],
         agent_window_minutes=scenario.settings.agent_window_minutes,
         source=scenario.source,
+        level=spec.level,
+        minutes=spec.minutes,
     )
 
 
@@ -223,8 +232,17 @@ def load_training(name_or_path: str | Path) -> TrainingScenario:
 
 
 def list_training() -> list[TrainingScenario]:
-    """Every bundled lesson, validated (a broken bundled file raises ScenarioError rather than vanishing)."""
-    return [load_training(str(path)) for path in sorted(SCENARIO_DIR.glob(f"{TRAINING_PREFIX}*.json"))]
+    """Every bundled lesson, validated (a broken bundled file raises ScenarioError rather than vanishing), in the
+    order to take them: by level; within one, those that start earlier in the procedure first, and of those the
+    ones that go through the whole of it (the failback itself before a lesson that stops at the preflight)."""
+    from core.emulator.scenario import STAGES, TRAINING_ENDS, TRAINING_LEVELS
+
+    def order(lesson: TrainingScenario) -> tuple[int, int, int, str]:
+        start = STAGES.index(lesson.start_stage) if lesson.start_stage in STAGES else len(STAGES)
+        return (TRAINING_LEVELS.index(lesson.level), start, -TRAINING_ENDS.index(lesson.ends_after), lesson.name)
+
+    lessons = [load_training(str(path)) for path in sorted(SCENARIO_DIR.glob(f"{TRAINING_PREFIX}*.json"))]
+    return sorted(lessons, key=order)
 
 
 def check_file(path: str | Path) -> list[str]:
@@ -626,6 +644,18 @@ class Walkthrough:
             )
         return None
 
+    def _on_failover_requested(self, **_: Any) -> Reaction | None:
+        """The trainee asked for the failover (the point dialog is next): nudge now, before anything is sent."""
+        if self._status["preflight"] != "pending" or self.preflight_failures:
+            return None
+        return Reaction(
+            "warn",
+            "Preflight first?",
+            f"You have not read the preflight of {self._target()}. The failover checks only that nothing blocks it; "
+            f"the preflight ({self._key('preflight')}) shows every warning too. Back out (Esc) and read it, or go on "
+            "knowingly.",
+        )
+
     def _on_failover_started(self, **_: Any) -> Reaction | None:
         skipped_preflight = self._status["preflight"] == "pending"
         resent = self.failed_job
@@ -777,10 +807,10 @@ class Walkthrough:
         return None
 
     def _agent_window(self, since: float | None) -> Reaction:
+        # Explained, never counted against the trainee: reprotecting right after the commit is the procedure, and
+        # the window is ASR's, ridden out by the tool's own retries.
         ago = f" The VM booted in AVS {duration(since)} ago." if since is not None else ""
-        return self._mistake(
-            "reprotect-too-early",
-            "reprotect",
+        return Reaction(
             "explain",
             "The agent-registration window",
             "After a failback the VM boots in AVS and its Mobility agent needs up to "

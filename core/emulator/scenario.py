@@ -33,6 +33,8 @@ GROUP_TYPES = ("Shutdown", "Failover", "Boot")
 # Training: the recovery point a lesson expects, and the step after which the lesson is over.
 TRAINING_POINTS = ("latest", "app-consistent")
 TRAINING_ENDS = ("preflight", "failover", "commit", "reprotect")
+# A lesson's level, in the order the picker lists them: the first lesson a newcomer should take comes first.
+TRAINING_LEVELS = ("beginner", "intermediate", "advanced")
 ACTION_KINDS = ("manual", "script")
 
 
@@ -207,6 +209,8 @@ class TrainingSpec:
     expected_point: str = ""  # "", "latest" or "app-consistent"
     point_why: str = ""  # why that point is the right call, said to the trainee after the choice
     ends_after: str = "reprotect"  # the last step of the procedure this lesson expects the trainee to do
+    level: str = "intermediate"  # one of TRAINING_LEVELS
+    minutes: int = 0  # about how long the lesson takes a trainee at 1×; 0 when the file does not say
 
 
 @dataclass(frozen=True)
@@ -682,7 +686,9 @@ def _strings(r: _Reader, obj: Mapping[str, Any], key: str, path: str) -> tuple[s
 
 def _training(r: _Reader, top: Mapping[str, Any], item_names: set[str], plans: tuple[PlanSpec, ...]) -> TrainingSpec:
     p = "$.training"
-    t = r.obj(top["training"], p, ("goals", "focus", "plan", "expected_point", "point_why", "ends_after"))
+    t = r.obj(
+        top["training"], p, ("goals", "focus", "plan", "expected_point", "point_why", "ends_after", "level", "minutes")
+    )
     if not r.get(top, "brief", "$", str, "").strip():
         raise r.fail("$.brief", "a training scenario needs a brief: two or three sentences the trainee reads first")
     focus = _strings(r, t, "focus", p)
@@ -709,7 +715,16 @@ def _training(r: _Reader, top: Mapping[str, Any], item_names: set[str], plans: t
         expected_point=expected,
         point_why=r.get(t, "point_why", p, str, ""),
         ends_after=r.choice(t, "ends_after", p, TRAINING_ENDS, "reprotect"),
+        level=r.choice(t, "level", p, TRAINING_LEVELS, "intermediate"),
+        minutes=_minutes(r, t, p),
     )
+
+
+def _minutes(r: _Reader, t: Mapping[str, Any], p: str) -> int:
+    minutes = r.get(t, "minutes", p, int, 0)
+    if not 0 <= minutes <= 600:
+        raise r.fail(f"{p}.minutes", f"{minutes} is not a lesson's length in minutes (1 to 600)")
+    return int(minutes)
 
 
 def _resolve(name_or_path: str) -> Path:

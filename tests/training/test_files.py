@@ -12,13 +12,14 @@ from core.emulator import load_scenario
 from core.emulator.scenario import ScenarioError
 from core.training import check_file, list_training, load_training
 
+# In the order the picker lists them: by level, the whole failback of one VM first, the plan lesson last.
 BUNDLED = (
+    "train-single-vm",
+    "train-preflight",
     "train-agent-window",
-    "train-consistency-group",
     "train-failed-task",
     "train-other-operator",
-    "train-preflight",
-    "train-single-vm",
+    "train-consistency-group",
 )
 
 
@@ -179,3 +180,14 @@ def test_training_names_the_emulator_scenario_directory_without_importing_the_em
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"  # the UI can import it before its first frame
+
+
+def test_each_lesson_says_its_level_and_length_and_a_wrong_one_is_refused(tmp_path: Path) -> None:
+    lessons = list_training()
+    assert [t.level for t in lessons] == ["beginner"] * 3 + ["intermediate"] * 2 + ["advanced"]
+    assert all(t.minutes > 0 for t in lessons) and lessons[0].length == "beginner · about 10 min"
+    data: dict[str, Any] = json.loads(Path(load_training("train-single-vm").source).read_text())
+    data["training"]["level"] = "expert"
+    bad = tmp_path / "bad-level.json"
+    bad.write_text(json.dumps(data))
+    assert check_file(bad) == [f"{bad}: $.training.level: 'expert' is not one of: beginner, intermediate, advanced"]

@@ -95,11 +95,12 @@ def test_reprotect_inside_the_window_explains_the_agent_and_the_hint_says_wait()
     walk.observe("job-finished", state=JobState.SUCCEEDED, scenario="CommitFailover")
     assert walk.current().key == "reprotect"
     reaction = walk.observe("reprotect-started", since_failover_seconds=300)
-    assert reaction is not None and reaction.mistake == "reprotect-too-early"
+    # Explained, and not a mistake: reprotecting after the commit is the procedure, the window is ASR's.
+    assert reaction is not None and reaction.kind == "explain" and reaction.mistake == ""
     assert "5 minutes ago" in reaction.text and "15 minutes" in reaction.text
     walk.observe("reprotect-failed-agent")
     assert "wait for the countdown" in walk.hint()
-    assert [m.key for m in walk.mistakes] == ["reprotect-too-early"]
+    assert walk.mistakes == []
     # After the window a reprotect is no mistake at all.
     walk2, _, _ = lesson("train-agent-window")
     assert walk2.observe("reprotect-started", since_failover_seconds=20 * 60) is None
@@ -111,7 +112,8 @@ def test_a_failed_reprotect_job_with_the_agent_error_is_the_agent_window() -> No
     task = JobTask("t1", "Prereq", "Prerequisite check", JobState.FAILED, "Failed", errors=(agent,))
     job = Job("", "job-9", "SwitchReplicationGroupProtection", "Reprotect", JobState.FAILED, "Failed", tasks=(task,))
     reaction = walk.observe("job-finished", job=job)
-    assert reaction is not None and reaction.mistake == "reprotect-too-early" and walk.waiting_for_agent
+    assert reaction is not None and reaction.title == "The agent-registration window" and walk.waiting_for_agent
+    assert reaction.mistake == "" and walk.mistakes == []
 
 
 def test_ignoring_a_preflight_fail_explains_what_would_break() -> None:
@@ -219,3 +221,13 @@ def test_verification_counts_ticks_and_a_child_job_does_not_finish_the_reprotect
     assert walk.current().key == "reprotect"
     walk.observe("job-finished", state="Succeeded", scenario="SwitchReplicationGroupProtection")
     assert walk.current().key == "report"
+
+
+def test_the_preflight_nudge_comes_when_the_failover_is_asked_for_before_anything_is_sent() -> None:
+    walk, _, _ = lesson("train-single-vm")
+    walk.observe("item-selected", item="web-shop-01")
+    nudge = walk.observe("failover-requested")
+    assert nudge is not None and nudge.kind == "warn" and nudge.title == "Preflight first?"
+    assert "use 'preflight'" in nudge.text and walk.mistakes == []
+    walk.observe("preflight-run", ok=True)
+    assert walk.observe("failover-requested") is None

@@ -18,7 +18,8 @@ from tui.widgets.speed import TrainingBanner
 
 def lesson_text(lesson: TrainingScenario) -> Text:
     text = Text()
-    text.append(f"{lesson.title}\n\n", style="bold")
+    text.append(f"{lesson.title}\n", style="bold")
+    text.append(f"{lesson.length.capitalize()}\n\n")
     text.append(f"{lesson.brief}\n\n")
     text.append("You will learn to\n", style="bold")
     for goal in lesson.goals:
@@ -38,6 +39,13 @@ def short_title(lesson: TrainingScenario) -> str:
     return title[0].upper() + title[1:]
 
 
+def option_text(lesson: TrainingScenario) -> Text:
+    """The lesson's title, its level and length under it."""
+    text = Text(short_title(lesson))
+    text.append(f"\n  {lesson.length}", style="dim")
+    return text
+
+
 class TrainingPickerScreen(Screen[TrainingScenario]):
     """Dismisses with the chosen lesson."""
 
@@ -52,10 +60,12 @@ class TrainingPickerScreen(Screen[TrainingScenario]):
 
     def compose(self) -> ComposeResult:
         yield TrainingBanner()
-        yield Static("Training: choose a lesson (↑↓ to read, Enter to start)", classes="pane-title")
+        yield Static(
+            "Training: the lessons in the order to take them (↑↓ to read, Enter starts one)", classes="pane-title"
+        )
         with Horizontal(id="lesson-picker"):
             yield OptionList(
-                *[Option(short_title(lesson), id=lesson.name) for lesson in self.lessons],
+                *[Option(option_text(lesson), id=lesson.name) for lesson in self.lessons],
                 id="lessons",
             )
             with Pane(id="lesson-detail"):

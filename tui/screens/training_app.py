@@ -221,13 +221,29 @@ class TrainingApp(FailbackApp):
         if walk is None:
             return None
         reaction = walk.observe(event, **data)
-        if reaction is not None:
-            self.notify(reaction.text, title=reaction.title, severity=_SEVERITY.get(reaction.kind), timeout=20)  # type: ignore[arg-type]
+        if reaction is not None and not self._walkthrough_in_view():
+            # The pane says it when it is on screen; a notification is for when it is not (a small terminal, the
+            # job screen), and it says where the rest is.
+            hint = " (w shows the walkthrough)" if self._dashboard_in_front() else ""
+            self.notify(
+                reaction.text,
+                title=reaction.title + hint,
+                severity=_SEVERITY.get(reaction.kind),  # type: ignore[arg-type]
+                timeout=12,
+            )
         self.refresh_walkthrough()
         if walk.finished and not self.debrief_shown:
             self.debrief_shown = True
             self.call_later(self.action_debrief)
         return reaction
+
+    def _dashboard_in_front(self) -> bool:
+        from tui.screens.training_dashboard import TrainingDashboardScreen
+
+        return isinstance(self.screen, TrainingDashboardScreen)
+
+    def _walkthrough_in_view(self) -> bool:
+        return self._dashboard_in_front() and bool(self.screen.pane.display)  # type: ignore[attr-defined]
 
     def refresh_walkthrough(self) -> None:
         from tui.screens.training_dashboard import TrainingDashboardScreen

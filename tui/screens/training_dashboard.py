@@ -178,6 +178,8 @@ class TrainingDashboardScreen(DashboardScreen):
         from core.preflight import check_item
 
         backend = self.app.backend  # type: ignore[attr-defined]
+        if self._is_focus(item):
+            self._observe("failover_requested")  # the preflight nudge comes before anything is sent
 
         def checked(outcome: dict[str, Any] | None) -> None:
             if outcome is not None:
