@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -50,6 +51,7 @@ from core.recovery import (
     PointOption,
     custom_option,
     data_loss_seconds,
+    duration,
     format_time,
     group_points,
     point_options,
@@ -543,6 +545,40 @@ def _show_command(ctx: _Context, op: str, item: ProtectedItem | None, **params: 
     return True
 
 
+def _point_choices(item: ProtectedItem, points: Sequence[RecoveryPoint], now: datetime) -> str:
+    """What --point can be for this item, each with the data it gives up: said when --point is missing."""
+    options = point_options(points, now)
+    name = item.friendly_name
+    if not options:
+        return f"--point is needed, but {name} has no recovery point yet: it cannot fail back."
+    lines = [f"--point is needed. The choices for {name}:"]
+    for option in options:
+        word = "latest" if option.choice is PointChoice.LATEST else "app-consistent"
+        lines.append(f"  {word:<15} {option.headline}")
+        loss = f"loses about {duration(option.age_seconds)} of writes"
+        if option.needs_acknowledgement:
+            loss += f", {duration(option.loss_seconds)} more than latest"
+        lines.append(f"  {'':<15} {loss}")
+    lines.append(f"  {'POINT_ID':<15} another point (`avs-failback points {name}` lists them)")
+    return "\n".join(lines)
+
+
+def _plan_point_choices(view: Any, points: Any, now: datetime) -> str:
+    from core.plans import plan_loss, plan_point_summary
+
+    groups = plan_point_summary(view, points, now)
+    lines = [f"--point is needed. The choices for the plan {view.name}:"]
+    for word, choice in (("latest", PointChoice.LATEST), ("app-consistent", PointChoice.LATEST_APP_CONSISTENT)):
+        loss = plan_loss(groups, choice)
+        worst, extra = loss.worst, loss.most_extra
+        if worst is None:
+            continue
+        lines.append(f"  {word:<15} at most about {duration(worst.seconds)} of writes ({worst.name})")
+        if extra is not None and extra.extra_seconds >= 1:
+            lines.append(f"  {'':<15} up to {duration(extra.extra_seconds)} more than latest ({extra.name})")
+    return "\n".join(lines)
+
+
 def _choose_point(spec: str, points: Sequence[RecoveryPoint], now: datetime) -> tuple[PointOption, str]:
     options = point_options(points, now)
     if not options:
@@ -601,7 +637,10 @@ def _report_start(ctx: _Context, started: Started, what: str) -> None:
         _say_whole(ctx.io.out, f"Attached, nothing sent: {started.note}")
     else:
         ctx.io.out(f"{what} started: job {handle.job_name}")
-    if not getattr(ctx.args, "wait", False):
+    if getattr(ctx.args, "demo", False) and not getattr(ctx.args, "wait", False):
+        # Each --demo command runs a simulated vault of its own: another command would not find this job.
+        ctx.io.out("The demo vault lives only as long as this command: add --wait to follow the job to its end.")
+    elif not getattr(ctx.args, "wait", False):
         ctx.io.out(f"Follow it with: avs-failback job {handle.job_name} --watch")
 
 
@@ -636,6 +675,10 @@ def cmd_failover(ctx: _Context) -> int:
     _guard_read_only(ctx, "the failover")
     points = backend.list_recovery_points(item)
     now = backend.now()
+    if not args.point:
+        raise UsageError(
+            _point_choices(item, points, now), hint=f"Name one: avs-failback failover {args.item} --point latest"
+        )
     option, point_id = _choose_point(args.point, points, now)
     target = item.recovery_fabric_friendly_name or "the AVS private cloud"
     summary = [
@@ -1092,6 +1135,12 @@ def cmd_plan_failover(ctx: _Context) -> int:
 
     args, backend = ctx.args, ctx.backend
     choices = {"latest": PointChoice.LATEST, "app-consistent": PointChoice.LATEST_APP_CONSISTENT}
+    if not args.point:
+        view, points, _ = _plan_context(ctx)
+        raise UsageError(
+            _plan_point_choices(view, points, backend.now()),
+            hint=f"Name one: avs-failback plan-failover {args.plan} --point latest",
+        )
     choice = choices.get(args.point.strip().lower())
     if choice is None:
         raise UsageError("A plan fails back to --point latest or --point app-consistent.")
@@ -1508,6 +1557,13 @@ def cmd_report(ctx: _Context) -> int:
             raise UsageError(f"--since {args.since!r} is not an ISO-8601 time (e.g. 2026-11-25T02:00Z).") from None
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
+    if ctx.journal is None and getattr(args, "demo", False):
+        # The operator's journal on disk is about real vaults: never shown as if it were this demo's.
+        ctx.io.err(
+            "The demo keeps no journal: each --demo command runs a simulated vault of its own and writes nothing "
+            "to disk. Training sessions export their own report (E in `avs-failback train`)."
+        )
+        return 0
     journal = ctx.journal or Journal()
     fmt = "json" if ctx.io.json else args.format
     text = render_report(journal.entries(), fmt=fmt, since=since)
@@ -1724,7 +1780,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("failover", parents=[common], help="fail an item back from Azure to AVS")
     p.add_argument("item", metavar="ITEM")
-    p.add_argument("--point", required=True, metavar="latest|app-consistent|POINT_ID")
+    # Not required by argparse: without it the command lists the item's choices with their loss, not the usage.
+    p.add_argument("--point", metavar="latest|app-consistent|POINT_ID")
     p.add_argument("--yes", action="store_true", help="do not ask: the point's data loss is accepted")
     p.add_argument("--skip-preflight", action="store_true", help="send even when the preflight finds a problem")
     _sending_options(p)
@@ -1770,7 +1827,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan-failover", parents=[common], help="fail a whole recovery plan back to AVS")
     p.add_argument("plan", metavar="PLAN")
-    p.add_argument("--point", required=True, metavar="latest|app-consistent")
+    p.add_argument("--point", metavar="latest|app-consistent")
     p.add_argument("--yes", action="store_true")
     p.add_argument("--skip-preflight", action="store_true", help="send even when the preflight finds a problem")
     _sending_options(p)
@@ -1868,13 +1925,30 @@ def main(
     )
     try:
         code: int = run(ctx)
+        io.stdout.flush()  # here, not at exit: a reader gone away (`| head`) is answered below
         return code
+    except BrokenPipeError:
+        _stop_writing(io.stdout)
+        return 141  # as a process killed by SIGPIPE: the reader of the output stopped reading
     except FailbackError as exc:
         _print_error(io, exc)
         return exc.exit_code
     except KeyboardInterrupt:
         io.err("Interrupted. Anything already sent keeps running in ASR: see `avs-failback jobs`.")
         return 130
+
+
+def _stop_writing(stream: IO[str]) -> None:
+    """The reader of `stream` went away: point it at /dev/null, so that Python's flush at exit finds nothing to say."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 __all__ = ["build_parser", "main"]

@@ -119,3 +119,49 @@ def test_plan_failback_and_commit(demo: tuple[Any, ManualClock]) -> None:
     assert stages == {"committed"}
     code, _, err = run(demo, "plan-failover", erp["name"], "--point", "custom")
     assert code == 2
+
+
+def test_a_missing_point_lists_the_choices_with_their_loss(demo: tuple[Any, ManualClock]) -> None:
+    code, out, err = run(demo, "--demo", "failover", "dc-01")
+    assert code == 2 and out == ""
+    assert "--point is needed. The choices for dc-01:" in err
+    assert "latest Latest — crash-consistent" in err and "app-consistent Latest app-consistent" in err
+    assert "more than latest" in err and "usage:" not in err
+    code, _, err = run(demo, "--demo", "plan-failover", "rp-erp")
+    assert code == 2 and "The choices for the plan ERP" in err and "at most about" in err and "usage:" not in err
+
+
+def test_a_demo_send_says_how_to_follow_it_here_not_in_another_command(demo: tuple[Any, ManualClock]) -> None:
+    code, out, _ = run(demo, "--demo", "failover", "dc-01", "--point", "latest", "--yes", "--skip-preflight")
+    assert code == 0 and "started: job" in out
+    assert "Follow it with" not in out and "add --wait to follow the job" in out
+
+
+def test_report_under_demo_never_shows_the_journal_on_disk(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.journal import Journal
+    from core.model import VaultRef
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    real = Journal()  # the operator's journal, about a real vault
+    real.note("a real vault's session", vault=VaultRef("sub", "rg", "rsv-prod"))
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["report", "--demo"], stdin=io.StringIO(""), stdout=out, stderr=err)
+    assert code == 0 and "rsv-prod" not in out.getvalue() and "a real vault" not in out.getvalue()
+    assert "The demo keeps no journal" in err.getvalue()
+    code = main(["report"], stdin=io.StringIO(""), stdout=(plain := io.StringIO()), stderr=io.StringIO())
+    assert code == 0 and "a real vault's session" in plain.getvalue()
+
+
+def test_output_into_a_closed_pipe_ends_quietly() -> None:
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-c", "import sys; from tui.main import main; sys.exit(main())", "items", "--demo"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        # `| head -0`: the reader goes away before the first line (the start-up alone takes longer than this).
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        status = proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert status == 141
