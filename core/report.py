@@ -292,8 +292,10 @@ def _step(record: Mapping[str, Any]) -> dict[str, str]:
     elif kind == "attached":
         detail = f"following job {_s(record, 'job_name')}: {_s(record, 'reason')}"
     elif kind == "job_update":
-        what = _s(record, "friendly_name") or _s(record, "scenario_name") or "job"
-        detail = f"{what} job {_s(record, 'job_name')} {JobState.parse(_s(record, 'state')).word.lower()}"
+        # A job ASR names no kind for is "job X", not "job job X".
+        what = _s(record, "friendly_name") or _s(record, "scenario_name")
+        state = JobState.parse(_s(record, "state")).word.lower()
+        detail = f"{what + ' ' if what else ''}job {_s(record, 'job_name')} {state}"
         if record.get("duration_seconds") is not None:
             detail += f" after {human_seconds(record.get('duration_seconds'))}"
     elif kind == "note":

@@ -6,8 +6,10 @@ import argparse
 import shlex
 import socket
 import sys
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+PAGE_DIR = Path(__file__).resolve().parent / "serve_page"
 DEFAULT_PORT = 8000
 # Accepted spellings of the one address the server binds to; anything else is refused, not translated.
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost")
@@ -105,7 +107,14 @@ def main(argv: list[str] | None = None) -> int:
 
     mode = "training" if args.train else ("real vault" if args.allow_real_vault and not args.scenario else "simulation")
     print(how_to_reach(port), flush=True)
-    server = Server(command, host=host, port=port, title=f"avs-failback ({mode})", public_url=f"http://{host}:{port}")
+    server = Server(
+        command,
+        host=host,
+        port=port,
+        title=f"avs-failback ({mode})",
+        public_url=f"http://{host}:{port}",
+        templates_path=PAGE_DIR,  # our page: a title, and no font fetched from outside (offline classrooms)
+    )
     server.serve()
     return 0
 

@@ -169,5 +169,12 @@ async def test_the_served_dashboard_loads_in_chromium_and_shows_the_items(served
 
     state = await browser.send("Runtime.evaluate", expression="document.body.className")
     assert "-first-byte" in state["result"]["result"]["value"], "the page shows the terminal, not its intro"
+    title = await browser.send("Runtime.evaluate", expression="document.title")
+    assert title["result"]["result"]["value"] == "avs-failback (simulation)"
+    # Nothing from outside this server (a classroom may be offline): no web font, no script from elsewhere.
+    requested = [
+        e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"
+    ]
+    assert requested and all(url.startswith((f"http://127.0.0.1:{port}/", "data:")) for url in requested), requested
     shot = await browser.send("Page.captureScreenshot", format="png")
     assert base64.b64decode(shot["result"]["data"]).startswith(b"\x89PNG")

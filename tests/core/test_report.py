@@ -278,3 +278,19 @@ def test_an_abandoned_request_is_reported_as_not_sent(tmp_path: Path) -> None:
     md = render_report(j.entries())
     assert "| vm-05 | reprotect | — | — | — | — | Abandoned (not sent) |" in md
     assert "| not sent | vm-05 | reprotect not sent: no job on the item after the link dropped;" in md
+
+
+def test_a_job_of_no_named_kind_and_a_skipped_preflight_read_plainly_in_the_timeline() -> None:
+    from core.report import _step
+
+    update = {"kind": "job_update", "job_name": "j-1", "state": "Succeeded", "target_name": "dc-01"}
+    assert _step(update)["detail"] == "job j-1 succeeded"
+    named = {**update, "friendly_name": "Failover"}
+    assert _step(named)["detail"] == "Failover job j-1 succeeded"
+    intent = {
+        "kind": "intent",
+        "operation": "failover",
+        "target_name": "jump-01",
+        "details": {"preflight": "skipped", "preflight_reason": "CAB-4711 approved"},
+    }
+    assert "preflight FAIL overridden: CAB-4711 approved" in _step(intent)["detail"]

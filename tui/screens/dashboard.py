@@ -227,15 +227,15 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         if selected is not None and selected.id not in self.points:
             self.load_points(selected, "detail")  # rows from the early read were highlighted before the backend
 
-    def _stage_label(self, item: ProtectedItem, stage: Stage) -> str | None:
+    def _stage_label(self, item: ProtectedItem, stage: Stage) -> tuple[str, str] | None:
         """A row's stage in words that say more than the stage: a retry waiting for the agent, a ready VM that the
         preflight would stop."""
         app: Any = self.app
         glyphs = app.glyphs
         if item.id in app.session.retries:
-            return f"{glyphs.expected} Waiting for agent"
+            return f"{glyphs.expected} Waiting for agent", "busy"
         if app.backend is not None and blocking(item, self.fabrics, app.backend.now()):
-            return f"{glyphs.stage(stage)} Ready, blocked"
+            return f"{glyphs.stage(stage)} Ready, blocked", "blocked"
         return None
 
     def reload_items(self) -> None:

@@ -44,6 +44,19 @@ _HEALTH = _KEYS.index("health")
 # Ages are drawn when their line is drawn (they change with time, not with the data); "12d 23h" is the widest.
 _AGE_WIDTH = 7
 
+# Rows are coloured by what their stage asks of the operator (as k9s colours its rows); the stage's word and glyph
+# say the same, so nothing is told by colour alone, and NO_COLOR or a monochrome console lose nothing.
+TONES: dict[Stage, str] = {
+    Stage.READY: "ready",
+    Stage.FAILOVER_RUNNING: "busy",
+    Stage.COMMIT_RUNNING: "busy",
+    Stage.REPROTECT_RUNNING: "busy",
+    Stage.FAILED_OVER: "act",
+    Stage.COMMITTED: "act",
+    Stage.PROTECTED_TO_AZURE: "done",
+    Stage.NOT_READY: "done",
+}
+
 # The order stages take in the failback, for sorting by stage.
 STAGE_ORDER = {stage: index for index, stage in enumerate(Stage)}
 
@@ -95,6 +108,7 @@ class _Entry:
     cells: tuple[str, ...]  # the point column is left empty: it is drawn from the time of drawing
     haystack: str
     critical: bool
+    tone: str = "ready"  # a key of the table's items--tone-* component classes
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,15 @@ class _Rows(Mapping[RowKey, _Row]):
 class ItemsTable(ScrollView, can_focus=True):
     """Rows keyed by item id. The full list lives here; the filter decides which rows are shown."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"datatable--header", "datatable--cursor"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "datatable--header",
+        "datatable--cursor",
+        "items--tone-ready",
+        "items--tone-busy",
+        "items--tone-act",
+        "items--tone-done",
+        "items--tone-blocked",
+    }
     # DataTable's look, so the table reads the same as every other table in the app.
     DEFAULT_CSS = """
     ItemsTable {
@@ -163,6 +185,11 @@ class ItemsTable(ScrollView, can_focus=True):
             color: $block-cursor-blurred-foreground;
             text-style: $block-cursor-blurred-text-style;
         }
+        & > .items--tone-ready { color: $text-success; }
+        & > .items--tone-busy { color: $text-accent; }
+        & > .items--tone-act { color: $text-warning; }
+        & > .items--tone-done { color: $text-muted; }
+        & > .items--tone-blocked { color: $text-error; }
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -198,7 +225,8 @@ class ItemsTable(ScrollView, can_focus=True):
         self._drawn_ages: dict[int, str] = {}  # screen line → the age text drawn there
         # The screen's words for a row's stage where they say more than the stage (a retry waiting for the agent, a
         # ready VM the preflight would stop); None: the stage's own glyph and word.
-        self.labeller: Callable[[ProtectedItem, Stage], str | None] | None = None
+        # (words, tone) or None; the tone is one of TONES' values or "blocked".
+        self.labeller: Callable[[ProtectedItem, Stage], tuple[str, str] | None] | None = None
 
     # -- DataTable's vocabulary -------------------------------------------------------------------------
 
@@ -259,7 +287,8 @@ class ItemsTable(ScrollView, can_focus=True):
         glyphs = getattr(self.app, "glyphs", None)
         stage = derive_stage(item)
         stage_cell = glyphs.stage_text(stage) if glyphs else f"{stage.glyph} {stage.short}"
-        label = self.labeller(item, stage) if self.labeller is not None else None
+        labelled = self.labeller(item, stage) if self.labeller is not None else None
+        label, tone = labelled if labelled is not None else ("", TONES[stage])
         stage_cell = label or stage_cell
         health = item.replication_health or "—"
         cells = (
@@ -276,7 +305,7 @@ class ItemsTable(ScrollView, can_focus=True):
             if width > self._widths[column]:
                 self._widths[column] = width
         haystack = _haystack(item, stage) + (f" {label.lower()}" if label else "")
-        return _Entry(item, stage, cells, haystack, health.lower() == "critical")
+        return _Entry(item, stage, cells, haystack, health.lower() == "critical", tone)
 
     def _wanted(self, entry: _Entry) -> bool:
         if self.stage_filter is not None and entry.stage is not self.stage_filter:
@@ -332,6 +361,8 @@ class ItemsTable(ScrollView, can_focus=True):
             changed = [n for n, (old, new) in enumerate(zip(before.cells, entry.cells, strict=True)) if old != new]
             if before.critical != entry.critical:
                 changed.append(_HEALTH)
+            if before.tone != entry.tone:
+                changed = list(range(len(COLUMNS)))
             if self._age(before) != self._age(entry):
                 changed.append(_POINT)
             for column in changed:
@@ -518,7 +549,10 @@ class ItemsTable(ScrollView, can_focus=True):
             point = self._age(entry)
             self._drawn_ages[y] = point
             cells = [point if n == _POINT else text for n, text in enumerate(entry.cells)]
-            style = base + self.get_component_rich_style("datatable--cursor") if row == self._cursor else base
+            if row == self._cursor:
+                style = base + self.get_component_rich_style("datatable--cursor")
+            else:
+                style = base + self.get_component_rich_style(f"items--tone-{entry.tone}")
             strip = self._strip(cells, style, style + Style(bold=True) if entry.critical else style)
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
 
