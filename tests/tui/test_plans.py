@@ -180,6 +180,10 @@ async def test_erp_plan_app_consistent_failback_commit_and_reprotect(vault: Spie
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is screen, "still on the plans screen")
         assert screen.reprotect_running
+        # Quitting now would stop the loop that sends and retries: the question names it, and a jump away refuses.
+        left = app.leaving()
+        assert any("The reprotect of the plan ERP" in line for line in left.stops), left
+        assert "still sending from the plans screen" in app.leave_to(app.screen_stack[1])
         countdown_seen = False
         for _ in range(30):
             if screen.reprotect.done():
