@@ -17,8 +17,11 @@ _TRADEOFF = {
 }
 # Microsoft's failback guidance recommends Latest (the least data lost); said wherever Latest is offered.
 LATEST_RECOMMENDED = "Microsoft's recommendation"
-# A loss that grew by more than this while a dialog was open (new points arrived) is asked about again.
+# A loss that grew while a dialog was open (new points arrived) is asked about again once it has grown by more than
+# this, or by more than this share of what was accepted: a minute on six is worth asking about, a minute on an hour is
+# not (on a sped-up demo clock a minute passes every two seconds).
 LOSS_GROWTH_TOLERANCE = 60.0
+LOSS_GROWTH_SHARE = 0.25
 
 _LABEL = {
     PointChoice.LATEST: "Latest",
@@ -256,4 +259,4 @@ def recheck(
 
 def loss_grew(accepted_seconds: float, now_seconds: float) -> bool:
     """Whether a loss accepted earlier has grown enough since to be asked about again."""
-    return now_seconds > accepted_seconds + LOSS_GROWTH_TOLERANCE
+    return now_seconds > accepted_seconds + max(LOSS_GROWTH_TOLERANCE, LOSS_GROWTH_SHARE * accepted_seconds)

@@ -160,6 +160,9 @@ def test_recheck_words_the_same_choice_on_the_points_held_now() -> None:
     assert fresh_app.loss_seconds == app.loss_seconds + (16 * 60 + 38)
     assert loss_grew(app.loss_seconds, fresh_app.loss_seconds)
     assert not loss_grew(app.loss_seconds, app.loss_seconds + LOSS_GROWTH_TOLERANCE)
+    # Against an hour accepted, a few more minutes are not worth asking again; six minutes become 29 are.
+    assert not loss_grew(3600, 3600 + 600) and loss_grew(3600, 3600 + 1000)
+    assert loss_grew(6 * 60, 29 * 60)
     fresh_latest = recheck(latest, [*before, *newer], later, CET)
     assert fresh_latest is not None and fresh_latest.point is not None and fresh_latest.point.name == "crash-4"
     # A chosen point stays that point; gone from ASR's list, there is nothing to send.

@@ -148,7 +148,7 @@ async def test_a_retried_reprotect_leads_with_its_newest_attempt(make_app, clock
         # the screen says what it waits for.
         assert first.check_action("job_action", ("restart",)) is False
         flat = " ".join(screen_text(pilot).split())
-        assert "Waiting for the agent: retrying automatically" in flat
+        assert "): waiting for the agent" in flat and "Retry in" in flat
         assert "↻ Failed, as expected: the mobility agent had not registered yet" in flat
 
         # The second attempt fails too (still inside the window): one notification, not one per attempt.

@@ -158,8 +158,8 @@ class JobScreen(Screen[None]):
             when = "now" if retry.running else f"in {int(retry.seconds_left(app.backend.now()))} s"
             # The countdown leads: a notification in the corner may cover the end of the line.
             text.append(
-                f"Waiting for the agent: retrying automatically {when}, reprotect attempt {retry.attempt} of "
-                f"{retry.max_attempts}. The mobility agent has not registered yet. Press x to stop retrying."
+                f"Retry {when} (attempt {retry.attempt} of {retry.max_attempts}): waiting for the agent. The mobility "
+                "agent has not registered yet; the tool reprotects again on its own. Press x to stop retrying."
             )
         elif waiting:
             from tui.dialogs.resume import manual_text
