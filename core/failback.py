@@ -360,10 +360,7 @@ def expected_failure(job: Job) -> str:
     """
     if job.state is JobState.FAILED and is_agent_registration_failure(job):
         minutes = int(AGENT_REGISTRATION_WINDOW.total_seconds() // 60)
-        return (
-            f"the mobility agent had not registered yet: expected for up to {minutes} minutes after the VM boots in "
-            "AVS, and retried"
-        )
+        return f"the mobility agent had not registered yet (normal up to {minutes} minutes after the VM boots in AVS)"
     return ""
 
 

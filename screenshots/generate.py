@@ -174,7 +174,7 @@ async def jobs(pilot: Any, clock: ManualClock) -> None:
     from tui.screens.jobs import JobsScreen
 
     await settled(pilot)
-    await pilot.press("j")
+    await pilot.press("J")
     await wait_screen(pilot, JobsScreen)
     await pilot.pause(0.2)
 

@@ -281,7 +281,7 @@ def test_reprotect_failed_with_retry_countdown(snap_compare, make_app, clock) ->
 
 async def open_job_history(pilot: Any) -> None:
     await dashboard_ready(pilot)
-    await pilot.press("j")
+    await pilot.press("J")
     jobs = await wait_screen(pilot, JobsScreen, "jobs screen")
     await wait_for(pilot, lambda: jobs.jobs, "job history")
     await quiet(pilot)

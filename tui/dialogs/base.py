@@ -3,11 +3,12 @@ view, Esc to back out."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.widgets.banner import ModeBanner
@@ -39,6 +40,11 @@ class Dialog(ModalScreen[R]):
 
     def body(self) -> ComposeResult:
         yield from ()
+
+    def scroll_to_center(self, widget: Widget, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        # Textual centres a control it focuses; in a dialog that scrolled the heading out of view for a control that
+        # was in view already. Scroll only as far as the control needs, and no farther.
+        self.scroll_to_widget(widget, animate=False, immediate=True)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -65,6 +65,11 @@ class ChoiceSet(RadioSet):
         if moving:
             self._press_selected()
 
+    def _scroll_to_selected(self) -> None:
+        # RadioSet scrolls every ancestor to its highlighted option; in a dialog that scrolled the dialog's heading
+        # out of view for an option already on screen. The set is a few lines tall and sits at the dialog's top.
+        return
+
     def _press_selected(self) -> None:
         if self._selected is None:
             return
