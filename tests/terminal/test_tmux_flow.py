@@ -186,8 +186,7 @@ def test_fail_back_one_vm_end_to_end_at_80x24(make_terminal: Callable[[int, int]
     # The agent has not registered yet: ASR's error explained, and the countdown to the next attempt with the key
     # that stops it; one "Retrying reprotect" notice, not one per attempt.
     screen = term.wait_for(
-        lambda s: "x Stop retry" in s
-        and re.search(r"^ Retry (in \d+ s|now) \(attempt", s, re.MULTILINE),
+        lambda s: "x Stop retry" in s and re.search(r"^ Retry (in \d+ s|now) \(attempt", s, re.MULTILINE),
         "the agent-registration retry countdown",
         timeout=left(60),
     )
