@@ -40,6 +40,17 @@ def make_terminal(tmp_path: Path) -> Iterator[Callable[[int, int], Tmux]]:
             term.kill()
 
 
+def budget(started: float, what: str) -> Callable[..., float]:
+    """`left(cap)`: a step's timeout, at most `cap` seconds and never past FLOW_BUDGET since `started`."""
+
+    def left(cap: float = 30.0) -> float:
+        remaining = FLOW_BUDGET - (time.monotonic() - started)
+        assert remaining > 0, f"{what} took longer than its budget"
+        return min(cap, remaining)
+
+    return left
+
+
 def row(screen: str, name: str) -> str:
     """The items-table line of `name` (the first line that starts with it)."""
     for line in screen.splitlines():
@@ -97,14 +108,8 @@ def assert_first_screen(term: Tmux) -> str:
 
 def test_fail_back_one_vm_end_to_end_at_80x24(make_terminal: Callable[[int, int], Tmux], tmp_path: Path) -> None:
     term = make_terminal(80, 24)
-    started = time.monotonic()
+    left = budget(time.monotonic(), "the failback")
     term.start(app_argv("demo", "--speed", SPEED), app_env(tmp_path, TERM="xterm-256color"))
-
-    def left(cap: float = 30.0) -> float:
-        """A step's timeout: at most `cap` seconds, and never past the budget of the whole flow."""
-        remaining = FLOW_BUDGET - (time.monotonic() - started)
-        assert remaining > 0, "the failback took longer than its budget"
-        return min(cap, remaining)
 
     assert_first_screen(term)
 
@@ -246,13 +251,8 @@ def test_first_screen_renders(
 
 def test_fail_back_a_plan_end_to_end_at_80x24(make_terminal: Callable[[int, int], Tmux], tmp_path: Path) -> None:
     term = make_terminal(80, 24)
-    started = time.monotonic()
+    left = budget(time.monotonic(), "the plan failback")
     term.start(app_argv("demo", "--speed", SPEED), app_env(tmp_path, TERM="xterm-256color"))
-
-    def left(cap: float = 30.0) -> float:
-        remaining = FLOW_BUDGET - (time.monotonic() - started)
-        assert remaining > 0, "the plan failback took longer than its budget"
-        return min(cap, remaining)
 
     assert_first_screen(term)
     # The plans, and the last of them (G): Billing, two VMs in one boot group.

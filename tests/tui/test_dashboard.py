@@ -19,6 +19,19 @@ async def loaded(pilot) -> ItemsTable:  # type: ignore[no-untyped-def]
     return screen.items_table
 
 
+async def cycle_stages(pilot: Any, table: ItemsTable) -> list[Stage]:
+    """Press s until the filter is off again; the stages shown on the way (each with rows)."""
+    seen = []
+    for _ in range(len(Stage) + 1):
+        await pilot.press("s")
+        await pilot.pause()
+        if table.stage_filter is None:
+            break
+        seen.append(table.stage_filter)
+        assert table.row_count > 0, table.stage_filter
+    return seen
+
+
 async def test_items_load_and_show_stage_as_word_and_glyph(app) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=(120, 36)) as pilot:
         table = await loaded(pilot)
@@ -59,14 +72,7 @@ async def test_stage_filter_cycles_through_stages(app) -> None:  # type: ignore[
         assert table.stage_filter is Stage.FAILOVER_RUNNING
         assert all(derive_stage(table.items[str(k.value)]) is Stage.FAILOVER_RUNNING for k in table.rows)
         # Round the whole cycle: every stage shown has rows, and the cycle ends on every item again.
-        seen = []
-        for _ in range(len(Stage) + 1):
-            await pilot.press("s")
-            await pilot.pause()
-            if table.stage_filter is None:
-                break
-            seen.append(table.stage_filter)
-            assert table.row_count > 0, table.stage_filter
+        seen = await cycle_stages(pilot, table)
         assert table.stage_filter is None and table.row_count == len(table.items)
         present = {derive_stage(i) for i in table.items.values()}
         assert set(seen) | {Stage.READY, Stage.FAILOVER_RUNNING} == present
@@ -168,11 +174,4 @@ async def test_the_stage_filter_skips_stages_no_item_is_in(make_app) -> None:  #
         table = await loaded(pilot)
         present = {derive_stage(i) for i in table.items.values()}
         assert len(present) < len(Stage), "the lesson's vault leaves some stages empty"
-        seen = []
-        for _ in range(len(Stage) + 1):
-            await pilot.press("s")
-            await pilot.pause()
-            if table.stage_filter is None:
-                break
-            seen.append(table.stage_filter)
-        assert seen == [s for s in Stage if s in present]
+        assert await cycle_stages(pilot, table) == [s for s in Stage if s in present]

@@ -222,6 +222,19 @@ async def start_plan_failover_latest(pilot: Any, screen: PlansScreen) -> JobScre
     return await wait_screen(pilot, JobScreen, "plan job")  # type: ignore[no-any-return]
 
 
+async def run_to_manual_action(pilot: Any, clock: Any, name: str) -> None:
+    """Advance simulated time, polling, until the plan job `name` stops at a manual action."""
+    app = pilot.app
+    for _ in range(20):
+        if waiting_task(app.session.jobs.get(name)):
+            return
+        clock.advance(180)
+        now = clock.now()
+        app.schedule_poll(0.0)
+        await wait_for(pilot, lambda now=now: app.tracker.stats.last_poll == now and not app._polling, "a poll")
+    assert waiting_task(app.session.jobs.get(name)), "the plan job stops at the manual action"
+
+
 async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(vault: SpiedVault, clock: Any) -> None:
     app = vault.app(clock)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -231,18 +244,7 @@ async def test_a_manual_action_stops_the_plan_job_until_resumed_with_a_comment(v
         assert "u Resume…" not in text  # the key appears only while a manual action waits
         job_screen = await start_plan_failover_latest(pilot, screen)
         name = job_screen.job_name
-
-        def waiting() -> bool:
-            return bool(waiting_task(app.session.jobs.get(name)))
-
-        for _ in range(20):
-            if waiting():
-                break
-            clock.advance(180)
-            now = clock.now()
-            app.schedule_poll(0.0)
-            await wait_for(pilot, lambda now=now: app.tracker.stats.last_poll == now and not app._polling, "a poll")
-        assert waiting(), "the plan job stops at the manual action"
+        await run_to_manual_action(pilot, clock, name)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, "back on the plans screen")
         await wait_for(pilot, lambda: screen.check_action("resume_plan", ()) is True, "resume offered")
@@ -282,13 +284,7 @@ async def test_the_job_screen_shows_the_manual_action_and_resumes_with_the_same_
         screen = await open_plans(pilot, "rp-intranet")
         job_screen = await start_plan_failover_latest(pilot, screen)
         name = job_screen.job_name
-        for _ in range(20):
-            if waiting_task(app.session.jobs.get(name)):
-                break
-            clock.advance(180)
-            now = clock.now()
-            app.schedule_poll(0.0)
-            await wait_for(pilot, lambda now=now: app.tracker.stats.last_poll == now and not app._polling, "a poll")
+        await run_to_manual_action(pilot, clock, name)
         # On the job screen itself: what it waits for, with the plan's instructions, and how to go on.
         await wait_for(pilot, lambda: job_screen.plan is not None, "the job's plan")
         await pilot.pause()

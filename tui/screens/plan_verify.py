@@ -110,6 +110,6 @@ class PlanVerifyScreen(Screen[str]):
         self.dismiss("commit")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "commit" and self.app.read_only:  # type: ignore[attr-defined]
-            return False
-        return True
+        from tui.screens.verify import commit_allowed_here
+
+        return commit_allowed_here(self, action)

@@ -129,6 +129,9 @@ class VerifyScreen(Screen[str]):
         self.dismiss("commit")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "commit" and self.app.read_only:  # type: ignore[attr-defined]
-            return False
-        return True
+        return commit_allowed_here(self, action)
+
+
+def commit_allowed_here(screen: Screen[str], action: str) -> bool:
+    """A checklist screen offers "commit" (its caller opens the typed confirmation), never in read-only mode."""
+    return not (action == "commit" and screen.app.read_only)  # type: ignore[attr-defined]
