@@ -499,3 +499,18 @@ def test_a_master_target_without_a_health_field_is_not_reported_never_normal() -
     assert "health not reported" in check.detail and check.level is Level.PASS
     stale = evaluate(fabrics=fabrics(master_target=mt(health_reported=False, last_heartbeat=NOW - timedelta(hours=2))))
     assert stale["master-target"].level is Level.FAIL
+
+
+def test_a_master_target_answer_without_health_errors_reads_as_not_reported() -> None:
+    from core.azure import mapping
+    from core.preflight import master_target_health
+
+    def vmware_fabric(target: dict[str, Any]) -> Any:
+        doc = {"id": "/x/replicationFabrics/f", "name": "f", "properties": {"friendlyName": "cs",
+               "customDetails": {"instanceType": "VMware", "masterTargetServers": [target]}}}  # fmt: skip
+        return mapping.fabric(doc).master_targets[0]
+
+    assert master_target_health(vmware_fabric({"id": "mt", "name": "mt-1"})) == "not reported"
+    assert master_target_health(vmware_fabric({"id": "mt", "name": "mt-1", "healthErrors": []})) == "Normal"
+    errors = [{"errorCode": "78094", "errorMessage": "Low space", "errorLevel": "Warning"}]
+    assert master_target_health(vmware_fabric({"id": "mt", "name": "mt-1", "healthErrors": errors})) == "Warning"
