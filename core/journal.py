@@ -21,6 +21,7 @@ from typing import Any
 from core.clock import Clock, SystemClock
 from core.errors import FailbackError, ServiceError
 from core.model import ErrorDetail, Job, JobState, JobTask, OperationHandle, VaultRef
+from core.sanitize import JWT, mask_secrets
 
 JOURNAL_FILE = "journal.jsonl"
 APP_DIR = "avs-failback"
@@ -28,9 +29,6 @@ APP_DIR = "avs-failback"
 # Record kinds this version writes. Readers keep records of any other kind (a newer version may add some).
 KINDS = ("intent", "sent", "refused", "abandoned", "attached", "job_update", "note")
 
-# A JWT is three base64url parts; the first always starts with the encoding of '{"'. The signature may be
-# empty (unsigned tokens), and the minimum lengths keep ordinary words such as "eyJohn.doe" out.
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _SECRET_KEYS = frozenset(
     {"authorization", "access_token", "accesstoken", "refresh_token", "id_token", "client_secret", "password", "token"}
 )
@@ -63,7 +61,7 @@ def refuse_secrets(value: Any, _where: str = "record") -> None:
     if isinstance(value, str):
         if value.lstrip().lower().startswith("bearer "):
             raise ValueError(f"refusing to journal a bearer token (in {_where})")
-        if _JWT.search(value):
+        if JWT.search(value):
             raise ValueError(f"refusing to journal what looks like a JWT (in {_where})")
     elif isinstance(value, Mapping):
         for key, item in value.items():
@@ -145,14 +143,15 @@ def _duration(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def error_detail_record(detail: ErrorDetail) -> dict[str, Any]:
+    # ARM's text is kept whole, but a token an endpoint echoed back is not (refuse_secrets would refuse the record).
     return {
         "code": detail.code,
-        "message": detail.message,
-        "possible_causes": detail.possible_causes,
-        "recommended_action": detail.recommended_action,
+        "message": mask_secrets(detail.message),
+        "possible_causes": mask_secrets(detail.possible_causes),
+        "recommended_action": mask_secrets(detail.recommended_action),
         "activity_id": detail.activity_id,
         "provider_error_code": detail.provider_error_code,
-        "provider_message": detail.provider_message,
+        "provider_message": mask_secrets(detail.provider_message),
         "task_id": detail.task_id,
         "created": _opt_ts(detail.created),
     }
@@ -177,7 +176,7 @@ def _task_record(task: JobTask) -> dict[str, Any]:
 def _error_record(error: FailbackError) -> dict[str, Any]:
     record: dict[str, Any] = {
         "type": type(error).__name__,
-        "message": error.message,
+        "message": mask_secrets(error.message),
         "hint": error.hint,
         "exit_code": error.exit_code,
         "details": [error_detail_record(d) for d in error.details],
@@ -520,7 +519,7 @@ class Journal:
 def _parse_line(raw: bytes) -> dict[str, Any] | None:
     try:
         record = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested past the stack
         return None
     return record if isinstance(record, dict) else None
 
