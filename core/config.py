@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import stat
 import sys
 import time
@@ -12,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.endpoints import origin_of
 from core.errors import AuthenticationError, UsageError
 from core.model import VaultRef
+from core.sanitize import one_line
 
 if TYPE_CHECKING:
     # azure-core costs the dashboard's first frame tens of milliseconds; it loads with the backend instead.
@@ -70,6 +73,9 @@ class Settings:
     scenario: str = "demo"
     speed: float = 30.0  # demo clock: simulated seconds per real second
     profile: str | None = None
+    # What the screen must say about where the token goes, when a profile (a file) chose it rather than the
+    # operator: a non-default ARM endpoint or a private CA. Empty when nothing calls for it.
+    notices: tuple[str, ...] = ()
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -92,13 +98,68 @@ def _arg(args: argparse.Namespace | None, name: str) -> Any:
     return getattr(args, name, None) if args is not None else None
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+_TRUE = ("1", "true", "yes", "y", "on")
+_FALSE = ("0", "false", "no", "n", "off")
+
+
+def parse_switch(value: Any, source: str) -> bool:
+    """An on/off setting (a safety switch): TOML's true/false or a clear word; anything else is refused, so a
+    typo never silently means off."""
+    if isinstance(value, bool):
+        return value
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise UsageError(
+        f"{source} is {one_line(repr(value), 60)}, which is neither true nor false.",
+        hint=f"Set it to true or false (or one of {', '.join(_TRUE + _FALSE)}); the tool does not guess a "
+        "safety switch.",
+    )
+
+
+# The keys a profile may hold, each a string except read_only. Any other key is a typo (`readonly = true`
+# would otherwise leave the session read-write without a word).
+PROFILE_KEYS = ("vault_id", "tenant", "auth", "read_only", "cloud", "arm_endpoint", "ca_bundle", "credential_scope")
+
+
+def check_private(path: Path, what: str) -> None:
+    """Refuse a file that another user could have written, as ssh does with its config: the file and every
+    folder above it, up to the home folder, owned by this user (or root) and writable by no group or other.
+
+    A root-owned folder with the sticky bit (/tmp) ends the walk: no one else can replace what is in it.
+    """
+    uid = os.getuid()
+    home = Path.home()
+    current = Path(os.path.realpath(path))
+    while True:
+        try:
+            st = current.stat()
+        except OSError:
+            return  # a missing file is reported by whoever opens it, with the right words
+        sticky_root = stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX and st.st_uid == 0
+        if sticky_root:
+            return
+        if st.st_uid not in (uid, 0):
+            raise UsageError(
+                f"Refusing {what} {path}: {current} belongs to another user (uid {st.st_uid}).",
+                hint="It decides where the tool sends your token. Keep it in a folder of your own, owned by you.",
+            )
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise UsageError(
+                f"Refusing {what} {path}: {current} can be changed by other users (mode {stat.S_IMODE(st.st_mode):o}).",
+                hint=f"It decides where the tool sends your token. Run: chmod go-w {current}",
+            )
+        if current == home or current.parent == current:
+            return
+        current = current.parent
 
 
 def _load_profile(path: Path, name: str, source: str) -> dict[str, Any]:
     import tomllib  # only a profile needs it; its regular expressions cost every launch otherwise
 
+    check_private(path, "the config file")
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -107,10 +168,12 @@ def _load_profile(path: Path, name: str, source: str) -> dict[str, Any]:
             f"Profile {name!r} ({source}) needs the config file {path}, which does not exist.",
             hint=f'Create {path} with a [profiles.{name}] table (vault_id = "/subscriptions/…"), or drop the profile.',
         ) from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
+        # ValueError: TOML syntax, and bytes that are not UTF-8; RecursionError: arrays nested past the stack.
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else one_line(exc, 200)
         raise UsageError(
-            f"Cannot read the config file {path}: {exc}",
-            hint="Fix the TOML syntax (or the file's permissions), then retry.",
+            f"Cannot read the config file {path}: {reason}",
+            hint="Fix the TOML syntax (UTF-8 text; or the file's permissions), then retry.",
         ) from None
     profiles = data.get("profiles")
     if not isinstance(profiles, dict) or not isinstance(profiles.get(name), dict):
@@ -121,18 +184,58 @@ def _load_profile(path: Path, name: str, source: str) -> dict[str, Any]:
             hint=f"Add a [profiles.{name}] table to {path}, or pick one of the profiles listed.",
         )
     profile: dict[str, Any] = profiles[name]
+    unknown = sorted(str(k) for k in profile if k not in PROFILE_KEYS)
+    if unknown:
+        raise UsageError(
+            f"Profile {name!r} in {path} has unknown keys: {one_line(', '.join(unknown), 200)}.",
+            hint=f"A profile takes: {', '.join(PROFILE_KEYS)}. Fix the spelling, or remove the key.",
+        )
+    for key, value in profile.items():
+        if key != "read_only" and not isinstance(value, str):
+            raise UsageError(
+                f"Profile {name!r} in {path}: {key} must be a string, not {type(value).__name__}.",
+                hint=f'Write it in quotes: {key} = "…"',
+            )
     return profile
+
+
+_VAULT_HINT = (
+    "Copy the vault's Resource ID from the portal (vault → Properties), or use --subscription/--resource-group/--vault."
+)
+# ARM's naming rules (learn.microsoft.com, azure-resource-manager/management/resource-name-rules): a subscription
+# is a GUID; a resource group 1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.'; a Recovery
+# Services vault 2-50 letters, digits and '-', starting with a letter. Each segment goes into ARM URLs with the
+# token: a '/', '?', '#', '%', a line break or '..' would reach other paths.
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GROUP = re.compile(r"[-\w.()]{1,90}")
+_VAULT = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,49}")
+
+
+def check_vault(vault: VaultRef, source: str) -> VaultRef:
+    """The vault, once each segment of its id is what ARM allows; else a usage error naming the segment."""
+    problems = []
+    if not _GUID.fullmatch(vault.subscription_id):
+        problems.append(f"the subscription {one_line(repr(vault.subscription_id), 60)} is not a GUID")
+    group = vault.resource_group
+    if not _GROUP.fullmatch(group) or group.endswith(".") or not group.isprintable():
+        problems.append(f"the resource group {one_line(repr(group), 60)} is not a resource group name")
+    if not _VAULT.fullmatch(vault.name):
+        problems.append(f"the vault name {one_line(repr(vault.name), 60)} is not a vault name")
+    if problems:
+        raise UsageError(f"Bad vault from {source}: {'; '.join(problems)}.", hint=_VAULT_HINT)
+    return vault
 
 
 def _parse_vault(value: str, source: str) -> VaultRef:
     try:
-        return VaultRef.parse(value)
-    except ValueError as exc:
+        vault = VaultRef.parse(value)
+    except ValueError:
         raise UsageError(
-            f"Bad vault id from {source}: {exc}",
-            hint="Copy the vault's Resource ID from the portal (vault → Properties), or use "
-            "--subscription/--resource-group/--vault.",
+            f"Bad vault id from {source}: {one_line(repr(value), 200)} is not a Recovery Services vault id "
+            "(/subscriptions/<GUID>/resourceGroups/<group>/providers/Microsoft.RecoveryServices/vaults/<vault>).",
+            hint=_VAULT_HINT,
         ) from None
+    return check_vault(vault, source)
 
 
 def _vault_from_args(args: argparse.Namespace | None) -> VaultRef | None:
@@ -155,7 +258,7 @@ def _vault_from_args(args: argparse.Namespace | None) -> VaultRef | None:
                 hint="Pass all three of --subscription, --resource-group and --vault, or --vault-id.",
             )
         sub, rg, name = (str(parts[k]) for k in parts)
-        return VaultRef(sub, rg, name)
+        return check_vault(VaultRef(sub, rg, name), "--subscription/--resource-group/--vault")
     return None
 
 
@@ -178,7 +281,7 @@ def resolve_settings(
     cloud = CLOUDS.get(cloud_name)
     if cloud is None:
         raise UsageError(
-            f"Unknown cloud {cloud_name!r}; one of: {', '.join(CLOUDS)}.",
+            f"Unknown cloud {one_line(repr(cloud_name), 60)}; one of: {', '.join(CLOUDS)}.",
             hint=f"Fix 'cloud' in {profile_label} or AVS_FAILBACK_CLOUD.",
         )
 
@@ -188,40 +291,48 @@ def resolve_settings(
     if vault is None and profile.get("vault_id"):
         vault = _parse_vault(str(profile["vault_id"]), profile_label)
 
-    endpoint = str(
-        _arg(args, "arm_endpoint")
-        or env.get("AVS_FAILBACK_ARM_ENDPOINT")
-        or profile.get("arm_endpoint")
-        or cloud.arm_endpoint
-    ).rstrip("/")
-    if not endpoint.lower().startswith("https://"):
-        raise UsageError(
-            f"The ARM endpoint must use https:// (got {endpoint!r}).",
-            hint="Azure SDK bearer authentication refuses plain http; point it at an https:// URL.",
-        )
+    given_endpoint = _arg(args, "arm_endpoint") or env.get("AVS_FAILBACK_ARM_ENDPOINT")
+    endpoint = str(given_endpoint or profile.get("arm_endpoint") or cloud.arm_endpoint).rstrip("/")
+    origin_of(endpoint, "The ARM endpoint")
     scope = str(profile.get("credential_scope") or cloud.credential_scope)
-    ca_bundle = _arg(args, "ca_bundle") or env.get("AVS_FAILBACK_CA_BUNDLE") or profile.get("ca_bundle") or None
+    given_ca = _arg(args, "ca_bundle") or env.get("AVS_FAILBACK_CA_BUNDLE")
+    ca_bundle = given_ca or profile.get("ca_bundle") or None
     if ca_bundle and not Path(str(ca_bundle)).is_file():
         raise UsageError(
-            f"The CA bundle {ca_bundle} does not exist.",
+            f"The CA bundle {one_line(ca_bundle, 200)} does not exist.",
             hint="Pass the path of a PEM file with --ca-bundle (or AVS_FAILBACK_CA_BUNDLE).",
         )
+    if ca_bundle:
+        check_private(Path(str(ca_bundle)), "the CA bundle")  # whoever can add a CA to it can be the endpoint
+    notices = []
+    if not given_endpoint and profile.get("arm_endpoint") and endpoint != cloud.arm_endpoint:
+        notices.append(f"ARM endpoint {one_line(endpoint, 120)} (from {profile_label}), not {cloud.name}'s")
+    if not given_ca and profile.get("ca_bundle"):
+        notices.append(f"private CA {one_line(ca_bundle, 120)} trusted (from {profile_label})")
 
-    if _arg(args, "device_code"):
+    device_code, auth_arg = _arg(args, "device_code"), _arg(args, "auth")
+    if device_code and auth_arg and auth_arg != "device-code":
+        raise UsageError(
+            f"--device-code and --auth {one_line(auth_arg, 20)} ask for two ways of signing in.",
+            hint="Pass one of them.",
+        )
+    if device_code:
         auth = "device-code"
-    elif _arg(args, "auth"):
-        auth = str(_arg(args, "auth"))
+    elif auth_arg:
+        auth = str(auth_arg)
     elif env.get(TOKEN_ENV):
         auth = "token"
     else:
         auth = str(profile.get("auth") or "default")
     if auth not in AUTH_MODES:
-        raise UsageError(f"Unknown auth mode {auth!r}; one of: {', '.join(AUTH_MODES)}.")
+        raise UsageError(f"Unknown auth mode {one_line(repr(auth), 40)}; one of: {', '.join(AUTH_MODES)}.")
 
     tenant = _arg(args, "tenant") or env.get("AVS_FAILBACK_TENANT") or profile.get("tenant") or None
-    read_only = bool(
-        _arg(args, "read_only") or _truthy(env.get("AVS_FAILBACK_READ_ONLY")) or profile.get("read_only") is True
-    )
+    read_only = bool(_arg(args, "read_only"))
+    if env.get("AVS_FAILBACK_READ_ONLY", "").strip():
+        read_only = parse_switch(env["AVS_FAILBACK_READ_ONLY"], "AVS_FAILBACK_READ_ONLY") or read_only
+    if "read_only" in profile:
+        read_only = parse_switch(profile["read_only"], f"read_only in {profile_label}") or read_only
     speed = _arg(args, "speed")
     return Settings(
         vault=vault,
@@ -236,6 +347,7 @@ def resolve_settings(
         scenario=str(_arg(args, "scenario") or "demo"),
         speed=float(speed) if speed is not None else 30.0,
         profile=str(profile_name) if profile_name else None,
+        notices=tuple(notices),
     )
 
 
@@ -251,8 +363,17 @@ class StaticTokenCredential:
     _LIFETIME = 365 * 24 * 3600
 
     def __init__(self, token: str) -> None:
+        # Secret files and CI variables often end in a newline; anything else unprintable is refused without
+        # being echoed (it would reach a request header, and from there an error message).
+        token = token.strip()
         if not token:
             raise AuthenticationError("The access token is empty.")
+        if not token.isprintable() or any(c.isspace() for c in token):
+            raise AuthenticationError(
+                f"The access token in {TOKEN_ENV} holds spaces or control characters; it was not used.",
+                hint=f"Set {TOKEN_ENV} to the token alone, on one line (`az account get-access-token --query "
+                "accessToken -o tsv`).",
+            )
         self._token = token
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
@@ -320,7 +441,7 @@ def make_credential(
     env = os.environ if env is None else env
     if settings.auth == "token":
         token = env.get(TOKEN_ENV, "")
-        if not token:
+        if not token.strip():
             raise AuthenticationError(f"Token sign-in was chosen but {TOKEN_ENV} is empty.")
         return StaticTokenCredential(token)
 
@@ -334,7 +455,8 @@ def make_credential(
         say = prompt or _to_stderr  # stdout may carry --json output
 
         def on_code(verification_uri: str, user_code: str, expires_on: Any) -> None:
-            say(f"To sign in, open {verification_uri} and enter the code {user_code}.")
+            # both come from the sign-in service's answer
+            say(f"To sign in, open {one_line(verification_uri, 200)} and enter the code {one_line(user_code, 40)}.")
 
         record_path = _record_path(settings)
         record = None

@@ -93,6 +93,12 @@ class ConnectionLost(FailbackError):
     hint = "The connection to Azure dropped or timed out. Check the network (VPN, proxy) and retry; nothing was lost."
 
 
+class UntrustedEndpoint(FailbackError):
+    """An answer pointed somewhere other than the configured ARM endpoint (a nextLink, a redirect)."""
+
+    exit_code = 3
+
+
 class MalformedResponse(FailbackError):
     exit_code = 3
     hint = "The service sent a response the tool could not read. Retry; if it persists, report it with the activity id."

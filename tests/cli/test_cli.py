@@ -357,11 +357,14 @@ def test_show_command_sends_nothing(vault: FakeVault) -> None:
 
 
 def test_missing_token_is_an_authentication_failure(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.core.itemfactory import VAULT_ID
+    vault_id = (
+        "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-dr"
+        "/providers/Microsoft.RecoveryServices/vaults/vault-avs"
+    )
 
     monkeypatch.delenv("AVS_FAILBACK_ACCESS_TOKEN", raising=False)
     out, err = io.StringIO(), io.StringIO()
-    argv = ["items", "--vault-id", VAULT_ID, "--auth", "token"]
+    argv = ["items", "--vault-id", vault_id, "--auth", "token"]
     code = main(argv, env={}, config_path=tmp_path / "none.toml", stdout=out, stderr=err)
     assert code == 6
     assert "AVS_FAILBACK_ACCESS_TOKEN is empty" in err.getvalue()

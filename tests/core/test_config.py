@@ -16,9 +16,10 @@ from core.config import Settings, StaticTokenCredential, make_credential, resolv
 from core.errors import AuthenticationError, UsageError
 from core.model import VaultRef
 
-V1 = "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.RecoveryServices/vaults/v1"
-V2 = "/subscriptions/s2/resourceGroups/rg2/providers/Microsoft.RecoveryServices/vaults/v2"
-V3 = "/subscriptions/s3/resourceGroups/rg3/providers/Microsoft.RecoveryServices/vaults/v3"
+S1, S2, S3, S9 = (f"{n}{n}{n}{n}{n}{n}{n}{n}-0000-4000-8000-00000000000{n}" for n in (1, 2, 3, 9))
+V1 = f"/subscriptions/{S1}/resourceGroups/rg1/providers/Microsoft.RecoveryServices/vaults/v1"
+V2 = f"/subscriptions/{S2}/resourceGroups/rg2/providers/Microsoft.RecoveryServices/vaults/v2"
+V3 = f"/subscriptions/{S3}/resourceGroups/rg3/providers/Microsoft.RecoveryServices/vaults/v3"
 
 
 def ns(**kw: Any) -> argparse.Namespace:
@@ -59,8 +60,8 @@ def test_cli_beats_env_beats_profile(toml: Path) -> None:
     assert from_profile.read_only
     assert resolve_settings(ns(), env=env, config_path=toml).vault == VaultRef.parse(V2)
     assert resolve_settings(ns(vault_id=V1), env=env, config_path=toml).vault == VaultRef.parse(V1)
-    parts = ns(subscription="s9", resource_group="rg9", vault="v9")
-    assert resolve_settings(parts, env=env, config_path=toml).vault == VaultRef("s9", "rg9", "v9")
+    parts = ns(subscription=S9, resource_group="rg9", vault="v9")
+    assert resolve_settings(parts, env=env, config_path=toml).vault == VaultRef(S9, "rg9", "v9")
     cli_tenant = resolve_settings(ns(profile="prod", tenant="t-cli"), env={}, config_path=toml)
     assert cli_tenant.tenant == "t-cli"
 
@@ -238,3 +239,160 @@ def test_state_dir_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert path == tmp_path / "s" / "avs-failback"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
     assert config.config_dir({"XDG_CONFIG_HOME": "/etc/x"}) == Path("/etc/x/avs-failback")
+
+
+# -- careless and hostile configs ------------------------------------------------------------------------------
+
+
+def profile_file(tmp_path: Path, body: str, name: str = "config.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(f'[profiles.p]\nvault_id = "{V1}"\n{body}\n', encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path
+
+
+@pytest.mark.parametrize("value", ['"true"', '"yes"', "true", '"1"', '"ON"'])
+def test_read_only_spelled_as_a_word_means_read_only(tmp_path: Path, value: str) -> None:
+    path = profile_file(tmp_path, f"read_only = {value}")
+    assert resolve_settings(ns(profile="p"), env={}, config_path=path).read_only
+
+
+@pytest.mark.parametrize("value", ['"maybe"', '"treu"', "1", '""', "[true]", "{on = true}"])
+def test_read_only_that_is_neither_true_nor_false_is_refused(tmp_path: Path, value: str) -> None:
+    path = profile_file(tmp_path, f"read_only = {value}")
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert (
+        err.value.exit_code == 2 and "read_only" in err.value.message and "neither true nor false" in err.value.message
+    )
+
+
+@pytest.mark.parametrize(("value", "expected"), [("y", True), ("1", True), ("off", False), ("FALSE", False)])
+def test_read_only_from_the_environment(value: str, expected: bool) -> None:
+    assert resolve_settings(ns(), env={"AVS_FAILBACK_READ_ONLY": value}).read_only is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "enabled", "t"])
+def test_read_only_from_the_environment_fails_closed(value: str) -> None:
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(), env={"AVS_FAILBACK_READ_ONLY": value})
+    assert "AVS_FAILBACK_READ_ONLY" in err.value.message
+
+
+def test_read_only_on_the_command_line_wins_over_a_false_elsewhere(tmp_path: Path) -> None:
+    path = profile_file(tmp_path, "read_only = false")
+    settings = resolve_settings(ns(profile="p", read_only=True), env={"AVS_FAILBACK_READ_ONLY": "no"}, config_path=path)
+    assert settings.read_only
+
+
+def test_a_misspelt_key_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = profile_file(tmp_path, "readonly = true")
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert "unknown keys: readonly" in err.value.message and "read_only" in err.value.hint
+
+
+def test_a_value_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
+    path = profile_file(tmp_path, "tenant = 42")
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert "tenant must be a string" in err.value.message
+
+
+@pytest.mark.parametrize("mode", [0o620, 0o602, 0o666])
+def test_a_config_file_others_can_write_is_refused(tmp_path: Path, mode: int) -> None:
+    path = profile_file(tmp_path, 'arm_endpoint = "https://evil.example"')
+    os.chmod(path, mode)
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert "can be changed by other users" in err.value.message and "chmod go-w" in err.value.hint
+
+
+def test_a_config_folder_others_can_write_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = profile_file(folder, "")
+    os.chmod(folder, 0o777)
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert str(folder) in err.value.message
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="giving a file to another user needs root")
+def test_a_config_file_of_another_user_is_refused(tmp_path: Path) -> None:
+    path = profile_file(tmp_path, "")
+    os.chown(path, 65534, 65534)
+    os.chown(tmp_path, 0, 0)
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert "belongs to another user (uid 65534)" in err.value.message
+
+
+def test_a_ca_bundle_others_can_write_is_refused(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("pem", encoding="utf-8")
+    os.chmod(ca, 0o666)
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(ca_bundle=str(ca)), env={})
+    assert "CA bundle" in err.value.message
+
+
+def test_a_profile_that_moves_the_endpoint_is_said(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("pem", encoding="utf-8")
+    os.chmod(ca, 0o600)
+    path = profile_file(tmp_path, f'arm_endpoint = "https://arm.contoso.example"\nca_bundle = "{ca}"')
+    settings = resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert settings.arm_endpoint == "https://arm.contoso.example"
+    assert settings.notices == (
+        "ARM endpoint https://arm.contoso.example (from profile 'p'), not AzureCloud's",
+        f"private CA {ca} trusted (from profile 'p')",
+    )
+    # typed by the operator, it needs no warning
+    assert resolve_settings(ns(arm_endpoint="https://x.example"), env={}).notices == ()
+
+
+def test_a_config_file_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'[profiles.p]\ntenant = "caf\xe9"\n')
+    os.chmod(path, 0o600)
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert "Cannot read the config file" in err.value.message
+
+
+def test_a_config_file_nested_past_the_stack_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(profile="p"), env={}, config_path=path)
+    assert "nested too deeply" in err.value.message or "Cannot read the config file" in err.value.message
+
+
+def test_two_ways_of_signing_in_are_a_usage_error() -> None:
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(device_code=True, auth="cli"), env={})
+    assert "--device-code and --auth cli" in err.value.message
+    assert resolve_settings(ns(device_code=True, auth="device-code"), env={}).auth == "device-code"
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://127.0.0.1:8443", "https://", "https://user:pw@arm.example", "https://arm.example:99999"]
+)
+def test_an_endpoint_that_is_not_a_plain_https_url_is_refused(endpoint: str) -> None:
+    with pytest.raises(UsageError) as err:
+        resolve_settings(ns(arm_endpoint=endpoint), env={})
+    assert "https://" in err.value.message
+
+
+@pytest.mark.parametrize("token", ["tok\n", "  tok  ", "\ttok\r\n"])
+def test_a_token_is_stripped_of_surrounding_whitespace(token: str) -> None:
+    assert StaticTokenCredential(token).get_token("s").token == "tok"
+
+
+@pytest.mark.parametrize("token", ["to\nk", "to k", "tok\x1b[2J", "tok\x00"])
+def test_a_token_with_inner_spaces_or_controls_is_refused_unechoed(token: str) -> None:
+    with pytest.raises(AuthenticationError) as err:
+        StaticTokenCredential(token)
+    assert "tok" not in err.value.message.replace("token", "")
