@@ -64,6 +64,8 @@ class JobTracker:
         self.jobs: dict[str, Job] = {}
         self.stats = TrackerStats()
         self.last_error: FailbackError | None = None
+        # Jobs ASR no longer knows (deleted, or a name from an old journal): no longer polled, each with why.
+        self.gone: dict[str, NotFound] = {}
         self._tracked: dict[str, _Tracked] = {}
         self._backoff_until: datetime | None = None
         self._error_streak = 0
@@ -115,17 +117,10 @@ class JobTracker:
             if len(self._tracked) >= self.batch_threshold:
                 fresh = self._poll_batched(due)
             else:
-                fresh = [self._get(t.name) for t in due]
+                fresh = [job for t in due if (job := self._get_or_gone(t.name)) is not None]
             self._error_streak = 0
             self._backoff_until = None
             self.last_error = None
-        except NotFound as exc:
-            self.last_error = exc
-            # A job that no longer exists is not worth polling: say so once and stop.
-            for t in due:
-                if t.job is None:
-                    self._tracked.pop(t.name, None)
-            return []
         except FailbackError as exc:
             self._on_error(exc, now)
             return []
@@ -152,9 +147,19 @@ class JobTracker:
         for t in due:
             if t.name in by_name:
                 fresh.append(by_name[t.name])
-            else:  # finished and not listed (or never seen running): one GET for its final state, tasks and errors
-                fresh.append(self._get(t.name))
+            elif (job := self._get_or_gone(t.name)) is not None:
+                # finished and not listed (or never seen running): one GET for its final state, tasks and errors
+                fresh.append(job)
         return fresh
+
+    def _get_or_gone(self, name: str) -> Job | None:
+        """The job; None when ASR no longer knows it: it leaves the tracked jobs, and the others are read on."""
+        try:
+            return self._get(name)
+        except NotFound as exc:
+            self._tracked.pop(name, None)
+            self.gone[name] = exc
+            return None
 
     def _get(self, name: str) -> Job:
         job = self.backend.get_job(name)
@@ -222,8 +227,8 @@ class JobTracker:
                 if on_update is not None:
                     on_update(changed)
             job = self.jobs.get(job_name)
-            if job is None and job_name not in self._tracked and isinstance(self.last_error, NotFound):
-                raise self.last_error
+            if job_name in self.gone and job_name not in self._tracked:
+                raise self.gone[job_name]
             if job is not None and job.state.is_terminal:
                 if job.state in (JobState.FAILED, JobState.CANCELLED):
                     details = job.errors or tuple(e for t in job.tasks for e in t.errors)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from core.azure import mapping
 from core.clock import SIMULATION_HEADER, Clock, ServerClock
+from core.endpoints import origin_of
 from core.errors import (
     AuthenticationError,
     ConnectionLost,
@@ -41,9 +42,14 @@ from core.model import (
     ReprotectTarget,
     VaultRef,
 )
+from core.sanitize import one_line
 
 API_VERSION = "2025-08-01"
+DEFAULT_SCOPE = "https://management.azure.com/.default"
 T = TypeVar("T")
+# Pages of one list the tool reads at most (10,000 items are 200 pages of 50): a list that never ends, or whose
+# nextLink repeats itself, would otherwise read forever and throttle every operator on the subscription.
+MAX_PAGES = 5000
 
 
 def job_name_from_headers(headers: Any) -> str:
@@ -211,10 +217,44 @@ def _page_json(page: bytes | dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _read_pipeline(credential: Any, kwargs: dict[str, Any]) -> Any:
+class _LinkGuard:
+    """The nextLinks of one list: each new, and at most MAX_PAGES of them."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.seen: set[str] = set()
+
+    def check(self, link: str) -> None:
+        if link in self.seen:
+            raise MalformedResponse(
+                f"{self.what} from Azure named a page it had already sent as its next page ({one_line(link, 200)}); "
+                f"the tool stopped reading after {len(self.seen)} pages rather than loop.",
+                hint="The endpoint answered a list in a loop. Retry later; if it persists, report it with the time.",
+            )
+        if len(self.seen) >= MAX_PAGES:
+            raise MalformedResponse(
+                f"{self.what} from Azure ran past {MAX_PAGES} pages; the tool stopped reading.",
+                hint="A vault's lists are far shorter: the endpoint is misbehaving. Report it with the time.",
+            )
+        self.seen.add(link)
+
+
+def _paged(pager: Any, what: str) -> Iterator[Any]:
+    """The models of an SDK pager, its nextLinks held by _LinkGuard before each next page is requested."""
+    follow = _LinkGuard(what)
+    pages = pager.by_page()
+    for page in pages:
+        yield from page
+        link = getattr(pages, "continuation_token", None)
+        if link:
+            follow.check(str(link))
+
+
+def _read_pipeline(credential: Any, kwargs: dict[str, Any], guards: dict[str, Any]) -> Any:
     """The SDK client's policies (same retry, auth, hooks and transport), built from azure-core alone.
 
     Reads of raw JSON go through it, so the first rows wait neither for the SDK's import nor for its models.
+    `guards` are this pipeline's own redirect and retry policies (a policy instance belongs to one pipeline).
     """
     from azure.core.pipeline import Pipeline, policies
     from azure.mgmt.core.policies import (
@@ -225,7 +265,7 @@ def _read_pipeline(credential: Any, kwargs: dict[str, Any]) -> Any:
 
     options = {k: v for k, v in kwargs.items() if k not in ("transport", "credential_scopes", "polling_interval")}
     options.setdefault("sdk_moniker", "avs-failback")
-    scopes = kwargs.get("credential_scopes") or ["https://management.azure.com/.default"]
+    scopes = kwargs.get("credential_scopes") or [DEFAULT_SCOPE]
     chain: list[Any] = [
         policies.RequestIdPolicy(**options),
         policies.HeadersPolicy(**options),
@@ -233,8 +273,8 @@ def _read_pipeline(credential: Any, kwargs: dict[str, Any]) -> Any:
         policies.ProxyPolicy(**options),
         policies.ContentDecodePolicy(**options),
         ARMAutoResourceProviderRegistrationPolicy(),
-        policies.RedirectPolicy(**options),
-        policies.RetryPolicy(**options),
+        guards["redirect_policy"],
+        guards["retry_policy"],
         ARMChallengeAuthenticationPolicy(credential, *scopes, **options),
         policies.CustomHookPolicy(**options),
         policies.NetworkTraceLoggingPolicy(**options),
@@ -275,6 +315,11 @@ class AzureBackend:
         self._server_clock = ServerClock() if clock is None else None
         self.clock: Clock = clock or self._server_clock  # type: ignore[assignment]
         self.arm_endpoint = arm_endpoint.rstrip("/")
+        # Only this origin receives the token or is believed (nextLinks, redirects): core.azure.policies.
+        self._pinned = origin_of(self.arm_endpoint)
+        # Told about every wait between retries (throttling, timeouts), so that a slow vault is never silent.
+        self.on_notice: Callable[[str], None] | None = None
+        self._who: str | None = None
         kwargs: dict[str, Any] = {
             "retry_total": retry_total,
             "retry_backoff_max": 8,
@@ -304,7 +349,7 @@ class AzureBackend:
         self._client_kwargs = kwargs
         self._sdk_client: Any = None
         self._sdk_lock = threading.Lock()
-        self._reads = _read_pipeline(credential, kwargs)
+        self._reads = _read_pipeline(credential, kwargs, self._guards())
         self._plans_lock = threading.Lock()
         self._plan_membership: dict[str, tuple[str, ...]] | None = None
 
@@ -320,9 +365,39 @@ class AzureBackend:
                     from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
                     self._sdk_client = SiteRecoveryManagementClient(
-                        self._credential, self.vault.subscription_id, base_url=self.arm_endpoint, **self._client_kwargs
+                        self._credential,
+                        self.vault.subscription_id,
+                        base_url=self.arm_endpoint,
+                        **self._client_kwargs,
+                        **self._guards(),
                     )
         return self._sdk_client
+
+    def _guards(self) -> dict[str, Any]:
+        """A pipeline's redirect and retry policies: held to the ARM origin, and saying every wait."""
+        from core.azure.policies import AnnouncedRetryPolicy, PinnedRedirectPolicy
+
+        return {
+            "redirect_policy": PinnedRedirectPolicy(self._pinned, **self._client_kwargs),
+            "retry_policy": AnnouncedRetryPolicy(self._notice, **self._client_kwargs),
+        }
+
+    def _notice(self, text: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(text)
+
+    def signed_in_as(self) -> str:
+        """The signed-in identity's name as its token states it, for the journal's `who`; "" when the token is
+        not a JWT (a placeholder) or no token can be had (the first request then says why)."""
+        if self._who is None:
+            from core.identity import identity_name
+
+            scope = (self._client_kwargs.get("credential_scopes") or [DEFAULT_SCOPE])[0]
+            try:
+                self._who = one_line(identity_name(self._credential, scope), 200)
+            except FailbackError:
+                self._who = ""
+        return self._who
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -388,10 +463,14 @@ class AzureBackend:
                 f"{operation}: Azure accepted the request (HTTP {captured.get('status')}) but named no job in "
                 "Azure-AsyncOperation or Location. Look for the job in `jobs` before retrying."
             )
+        from core.azure.policies import MAX_RETRY_AFTER
+
         retry_after = _header(headers, "Retry-After")
         try:
             delay = float(retry_after) if retry_after else None
         except ValueError:
+            delay = None
+        if delay is not None and not 0 <= delay <= MAX_RETRY_AFTER:  # NaN and infinity fail this too
             delay = None
         return OperationHandle(
             operation=operation,
@@ -416,7 +495,9 @@ class AzureBackend:
         from azure.core.rest import HttpRequest
 
         next_url: str | None = url
+        follow = _LinkGuard("A list")
         while next_url:
+            follow.check(next_url)
             parsed = urllib.parse.urlsplit(next_url)
             pairs = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
             query = [(k, v) for k, v in pairs if k != "api-version"]
@@ -472,7 +553,11 @@ class AzureBackend:
             yield from (doc for doc in body.get("value", []) if isinstance(doc, dict))
 
     def _vault_url(self, suffix: str) -> str:
-        return f"{self.arm_endpoint}{self.vault.arm_id}/{suffix}"
+        vault = self.vault
+        segments = (vault.subscription_id, vault.resource_group, vault.name)
+        sub, group, name = (urllib.parse.quote(part, safe="") for part in segments)
+        path = f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.RecoveryServices/vaults/{name}"
+        return f"{self.arm_endpoint}{path}/{suffix}"
 
     def plan_membership(self, refresh: bool = False) -> dict[str, tuple[str, ...]]:
         """Item id (lower-case) → names of the recovery plans it belongs to (ASR items do not say)."""
@@ -508,7 +593,7 @@ class AzureBackend:
 
         def run() -> list[ProtectedItem]:
             pager = self._client.replication_protected_items.list(self._rg, self._name, filter=filter)
-            return [mapping.protected_item(model.as_dict()) for model in pager]
+            return [mapping.protected_item(model.as_dict()) for model in _paged(pager, "The list of items")]
 
         return self._call(run)
 
@@ -531,7 +616,7 @@ class AzureBackend:
                 self._rg, self._name, item.fabric_name, item.container_name, item.name
             )
             read, unreadable = [], []
-            for model in pager:
+            for model in _paged(pager, "The recovery points"):
                 try:
                     read.append(mapping.recovery_point(model.as_dict()))
                 except MalformedResponse as exc:
@@ -568,7 +653,12 @@ class AzureBackend:
 
         odata = job_filter_text(job_filter) or None
         ops = self._client.replication_jobs
-        return self._call(lambda: [mapping.job(m.as_dict()) for m in ops.list(self._rg, self._name, filter=odata)])
+
+        def run() -> list[Job]:
+            pager = ops.list(self._rg, self._name, filter=odata)
+            return [mapping.job(m.as_dict()) for m in _paged(pager, "The list of jobs")]
+
+        return self._call(run)
 
     def get_job(self, name: str) -> Job:
         model = self._call(lambda: self._client.replication_jobs.get(self._rg, self._name, name))
@@ -610,7 +700,8 @@ class AzureBackend:
 
         def run() -> list[tuple[str, str, str]]:
             found = []
-            for model in self._client.replication_policies.list(self._rg, self._name):
+            pager = self._client.replication_policies.list(self._rg, self._name)
+            for model in _paged(pager, "The list of replication policies"):
                 doc = model.as_dict()
                 details = (doc.get("properties") or {}).get("providerSpecificDetails") or {}
                 found.append((str(doc.get("id", "")), str(doc.get("name", "")), str(details.get("instanceType", ""))))
