@@ -7,6 +7,7 @@ from typing import Any
 from core.clock import AcceleratedClock, Clock
 from core.config import Settings, StaticTokenCredential, make_credential
 from core.errors import UsageError
+from core.sanitize import one_line
 
 # The in-process emulator answers on a host that cannot exist on any network, over https:// because the
 # SDK's bearer-token policy refuses plain http.
@@ -22,11 +23,18 @@ def build_backend(settings: Settings, *, clock: Clock | None = None, emulator: A
     from core.azure.backend import AzureBackend
 
     if settings.demo or emulator is not None:
-        from core.emulator import ArmEmulator, EmulatorTransport, load_scenario
+        from core.emulator import EmulatorTransport, ScenarioError, emulate, load_scenario
 
         if emulator is None:
             sim_clock = clock or AcceleratedClock(speed=settings.speed)
-            emulator = ArmEmulator(load_scenario(settings.scenario), sim_clock, base_url=EMULATOR_BASE_URL)
+            try:
+                emulator = emulate(load_scenario(settings.scenario), sim_clock, base_url=EMULATOR_BASE_URL)
+            except ScenarioError as exc:
+                raise UsageError(
+                    f"Cannot run the scenario: {one_line(exc, 400)}",
+                    hint="`avs-failback train --check FILE` lists what is wrong with a file; the bundled scenarios "
+                    "are listed by `avs-failback train --list` (and demo, small).",
+                ) from None
         return AzureBackend(
             emulator.vault,
             StaticTokenCredential("emulator"),

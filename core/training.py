@@ -247,10 +247,14 @@ def list_training() -> list[TrainingScenario]:
 
 def check_file(path: str | Path) -> list[str]:
     """[] when the file is a usable training scenario; else messages "FILE: $.json.path: what is wrong"."""
-    from core.emulator.scenario import ScenarioError
+    from core.clock import ManualClock
+    from core.emulator import ScenarioError, emulate, load_scenario, rehearse
 
     try:
-        load_training(path)
+        lesson = load_training(path)
+        # The checks of the format are not all a lesson needs: build the vault the lesson runs on and read it
+        # as a session would, so that a file called valid here also runs.
+        rehearse(emulate(load_scenario(lesson.source or str(path)), ManualClock()))
     except ScenarioError as exc:
         return [str(exc)]
     except OSError as exc:

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from core.emulator.arm import ArmEmulator, EmulatorResponse, RequestStats
+from core.emulator.arm import ArmEmulator, EmulatorResponse, RequestStats, emulate, rehearse
 from core.emulator.faults import Fault, FaultPlan
 from core.emulator.scenario import Scenario, ScenarioError, ScenarioInfo, list_scenarios, load_scenario
 from core.emulator.transport import EmulatorTransport
@@ -37,7 +37,9 @@ __all__ = [
     "ScenarioInfo",
     "ServerInfo",
     "generate_test_ca",
+    "emulate",
     "list_scenarios",
     "load_scenario",
+    "rehearse",
     "serve",
 ]

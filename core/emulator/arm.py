@@ -19,7 +19,7 @@ from core.emulator import faults as fk
 from core.emulator import odata, shapes
 from core.emulator.faults import Fault, FaultPlan
 from core.emulator.jobs import SimJob, guid, seeded
-from core.emulator.scenario import Scenario
+from core.emulator.scenario import Scenario, ScenarioError
 from core.emulator.vault import ArmError, SimItem, SimPlan, Vault
 from core.model import VaultRef
 
@@ -785,3 +785,51 @@ def _job_clause(clause: odata.Clause, job: SimJob) -> bool:
     else:
         return True
     return hit if clause.op != "ne" else not hit
+
+
+def emulate(
+    scenario: Scenario, clock: Clock, *, base_url: str = "https://management.azure.com", page_size: int | None = None
+) -> ArmEmulator:
+    """The emulator running `scenario`: what demo, training and `emulator serve` start.
+
+    A file that passes the scenario checks yet cannot be simulated is a ScenarioError here, with what went wrong,
+    rather than a crash at start-up.
+    """
+    try:
+        return ArmEmulator(scenario, clock, base_url=base_url, page_size=page_size)
+    except ScenarioError:
+        raise
+    except Exception as exc:  # the checks let through a combination the simulation cannot build
+        raise ScenarioError(scenario.source or scenario.name, "$", f"the emulator cannot run it: {exc}") from exc
+
+
+def rehearse(emulator: ArmEmulator) -> None:
+    """Read every list a session starts with (items, plans, fabrics, jobs, every page) and the first item's
+    recovery points, as the dashboard would; a ScenarioError when the simulation cannot answer one of them."""
+    prefix = emulator.base_url + emulator.vault.arm_id
+    lists = ("replicationProtectedItems", "replicationRecoveryPlans", "replicationFabrics", "replicationJobs")
+    first_item = ""
+    for suffix in lists:
+        url = f"{prefix}/{suffix}?api-version={LRO_API_VERSION}"
+        while url:
+            body = _rehearsed(emulator, url)
+            if suffix == "replicationProtectedItems" and not first_item and body.get("value"):
+                first_item = str(body["value"][0].get("id", ""))
+            url = str(body.get("nextLink") or "")
+    if first_item:
+        _rehearsed(emulator, f"{emulator.base_url}{first_item}/recoveryPoints?api-version={LRO_API_VERSION}")
+
+
+def _rehearsed(emulator: ArmEmulator, url: str) -> dict[str, Any]:
+    answer = emulator.handle("GET", url, {"Authorization": "Bearer rehearsal"}, None)
+    if answer.status >= 500:
+        where = urllib.parse.urlsplit(url).path.removeprefix(urllib.parse.urlsplit(emulator.base_url).path)
+        text = answer.body[:300].decode("utf-8", "replace")
+        raise ScenarioError(
+            emulator.scenario.source or emulator.scenario.name, "$", f"the emulator cannot answer {where}: {text}"
+        )
+    try:
+        body = answer.json() if answer.status == 200 and answer.body else {}
+    except ValueError:  # a malformed-json fault of the scenario answers so on purpose
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -56,6 +57,7 @@ class Fault:
     fired: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
+        self._check_values()
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of: {', '.join(sorted(KINDS))}")
         if self.kind == SERVER_ERROR and self.status not in (500, 502, 503, 504):
@@ -68,6 +70,25 @@ class Fault:
             raise ValueError("other-operator needs `operation`: failover, commit or reprotect")
         if self.kind == JOB_FAILS and not self.task:
             raise ValueError("a job-fails fault needs `task` (the task name or friendly name that fails)")
+
+    def _check_values(self) -> None:
+        """Types and ranges: a scenario file is read as JSON, where any key may hold anything."""
+        for name, kind in (("kind", str), ("method", str), ("path", str), ("item", str), ("operation", str)):
+            if not isinstance(getattr(self, name), kind):
+                raise ValueError(f"{name} must be a string")
+        for name in ("task", "error_message", "possible_causes", "recommended_action"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string")
+        limits = {"count": (1, 1e6), "page": (1, 1e6), "status": (100, 599), "error_code": (0, 2**31)}
+        for name, (low, high) in limits.items():
+            value = getattr(self, name)
+            if value is not None and (not _is_number(value, whole=True) or not low <= value <= high):
+                raise ValueError(f"{name} must be a whole number from {low:g} to {high:g}")
+        # delay: real seconds the server sleeps; retry_after: what the header says; after: simulated seconds
+        for name, (low, high) in {"delay": (0, 3600), "retry_after": (0, 1e7), "after": (-3.2e8, 3.2e8)}.items():
+            value = getattr(self, name)
+            if value is not None and (not _is_number(value) or not low <= value <= high):
+                raise ValueError(f"{name} must be a number from {low:g} to {high:g}")
 
     @property
     def exhausted(self) -> bool:
@@ -90,6 +111,12 @@ class Fault:
         if "kind" not in obj:
             raise ValueError("missing key 'kind'")
         return cls(**dict(obj))
+
+
+def _is_number(value: Any, whole: bool = False) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and (not whole or float(value).is_integer())
 
 
 class FaultPlan:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,11 @@ class ScenarioError(ValueError):
         self.path = path
         self.what = what
 
+
+# Times are offsets from the start; ten years either side is more than any drill needs, and keeps every date
+# the simulation computes inside the calendar.
+MAX_OFFSET_SECONDS = 10 * 365 * 86400
+_LARGEST = 1e12
 
 _OFFSET = re.compile(r"^(?P<sign>[-+]?)(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
 
@@ -267,6 +273,10 @@ class _Reader:
                 raise self.fail(f"{path}.{key}", "missing (required)")
             return default
         value = obj[key]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # JSON as Python reads it allows NaN, Infinity and integers of any size; no setting needs those.
+            if not math.isfinite(value) or abs(value) > _LARGEST:
+                raise self.fail(f"{path}.{key}", f"{value!r} is not a usable number (finite, at most {_LARGEST:g})")
         wants_float = kind is float or (isinstance(kind, tuple) and float in kind)
         if wants_float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
@@ -289,16 +299,24 @@ class _Reader:
         if value is None:
             return default
         if isinstance(value, (int, float)):
-            return float(value)
-        try:
-            return parse_offset(value)
-        except ValueError as exc:
-            raise self.fail(f"{path}.{key}", str(exc)) from None
+            seconds = float(value)
+        else:
+            try:
+                seconds = parse_offset(value)
+            except ValueError as exc:
+                raise self.fail(f"{path}.{key}", str(exc)) from None
+        if abs(seconds) > MAX_OFFSET_SECONDS:
+            raise self.fail(f"{path}.{key}", f"{value!r} is more than ten years away from the start")
+        return seconds
 
-    def positive(self, obj: Mapping[str, Any], key: str, path: str, default: float) -> float:
+    def positive(
+        self, obj: Mapping[str, Any], key: str, path: str, default: float, lowest: float = 0.0, highest: float = 0.0
+    ) -> float:
         value = self.get(obj, key, path, float, default)
         if value <= 0:
             raise self.fail(f"{path}.{key}", f"must be greater than 0, got {value}")
+        if value < lowest or (highest and value > highest):
+            raise self.fail(f"{path}.{key}", f"must be from {lowest:g} to {highest:g}, got {value:g}")
         return float(value)
 
     def gb_figure(self, obj: Mapping[str, Any], key: str, path: str) -> GbFigure:
@@ -313,6 +331,12 @@ class _Reader:
     def items(self, obj: Mapping[str, Any], key: str, path: str) -> list[tuple[str, Any]]:
         values = self.get(obj, key, path, list, [])
         return [(f"{path}.{key}[{i}]", v) for i, v in enumerate(values)]
+
+
+def _within(r: _Reader, seconds: int, path: str) -> int:
+    if abs(seconds) > MAX_OFFSET_SECONDS:
+        raise r.fail(path, "must be within ten years")
+    return seconds
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -452,8 +476,8 @@ def _item(r: _Reader, raw: Any, p: str) -> ItemSpec:
     if stage != "not-ready" and not_ready:
         raise r.fail(f"{p}.not_ready", f"only allowed with stage 'not-ready' (this item is {stage!r})")
     rpo = r.get(i, "rpo", p, int, 60)
-    if rpo < 0:
-        raise r.fail(f"{p}.rpo", "must be zero or more seconds")
+    if not 0 <= rpo <= MAX_OFFSET_SECONDS:
+        raise r.fail(f"{p}.rpo", "must be zero or more seconds, at most ten years")
     return ItemSpec(
         name=r.get(i, "name", p, str),
         stage=stage,
@@ -462,7 +486,7 @@ def _item(r: _Reader, raw: Any, p: str) -> ItemSpec:
         provider=r.choice(i, "provider", p, PROVIDERS, "InMage"),
         group=r.get(i, "group", p, str, ""),
         rpo_seconds=rpo,
-        app_offset_seconds=r.get(i, "app_offset", p, int, 0),
+        app_offset_seconds=_within(r, r.get(i, "app_offset", p, int, 0), f"{p}.app_offset"),
         replication_health=r.choice(i, "replication_health", p, HEALTHS, "Normal"),
         failover_health=r.choice(i, "failover_health", p, HEALTHS, "Normal"),
         health_errors=_health_errors(r, i, p),
@@ -545,12 +569,13 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
     )
     s = r.obj(r.get(top, "settings", "$", dict, {}), "$.settings", tuple(Settings.__dataclass_fields__))
     settings = Settings(
-        page_size=int(r.positive(s, "page_size", "$.settings", 50)),
+        page_size=int(r.positive(s, "page_size", "$.settings", 50, highest=1000)),
         agent_window_minutes=r.get(s, "agent_window_minutes", "$.settings", float, 15.0),
         agent_error_code=r.get(s, "agent_error_code", "$.settings", int, 95467),
-        retention_hours=r.positive(s, "retention_hours", "$.settings", 24.0),
-        crash_interval_minutes=r.positive(s, "crash_interval_minutes", "$.settings", 5.0),
-        app_interval_minutes=r.positive(s, "app_interval_minutes", "$.settings", 60.0),
+        # A day of points every minute is 1,440 points per item; finer or longer and a list would have millions.
+        retention_hours=r.positive(s, "retention_hours", "$.settings", 24.0, highest=24 * 30),
+        crash_interval_minutes=r.positive(s, "crash_interval_minutes", "$.settings", 5.0, 1.0, 24 * 60),
+        app_interval_minutes=r.positive(s, "app_interval_minutes", "$.settings", 60.0, 1.0, 24 * 60),
     )
     fabrics = tuple(_fabric(r, raw, p) for p, raw in r.items(top, "fabrics", "$"))
     if not any(f.kind == "VMware" for f in fabrics):
@@ -744,6 +769,12 @@ def load_scenario(name_or_path: str) -> Scenario:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ScenarioError(str(path), f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "$", "not a UTF-8 text file") from None
+    except RecursionError:
+        raise ScenarioError(str(path), "$", "nested too deeply to read") from None
+    except OSError as exc:
+        raise ScenarioError(str(path), "$", f"cannot be read: {exc.strerror or exc}") from None
     return parse_scenario(data, file=str(path), name=path.stem)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import AcceleratedClock, Clock
-from core.emulator.arm import ArmEmulator, EmulatorResponse
+from core.emulator.arm import ArmEmulator, EmulatorResponse, emulate
 from core.emulator.scenario import load_scenario
 
 
@@ -102,7 +102,10 @@ def _make_handler(emulator: ArmEmulator) -> type[http.server.BaseHTTPRequestHand
                 answer = emulator.handle(self.command, emulator.base_url + self.path, dict(self.headers.items()), body)
             except Exception as exc:  # a bug in the simulation must not kill a training session's connection
                 payload = {"error": {"code": "InternalServerError", "message": f"emulator fault: {exc}", "details": []}}
-                answer = EmulatorResponse(500, {"Content-Type": "application/json"}, json.dumps(payload).encode())
+                data = json.dumps(payload).encode()
+                # Without a length, a keep-alive client waits for the body's end until its read timeout.
+                headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
+                answer = EmulatorResponse(500, headers, data)
             if answer.drop:
                 self.close_connection = True
                 try:
@@ -166,7 +169,7 @@ class EmulatorServer:
         httpd = _Server((self.host, self.port), http.server.BaseHTTPRequestHandler, bind_and_activate=True)
         port = httpd.server_address[1]
         url = f"https://{self.host}:{port}"
-        self.emulator = ArmEmulator(scenario, self.clock, base_url=url)
+        self.emulator = emulate(scenario, self.clock, base_url=url)
         httpd.RequestHandlerClass = _make_handler(self.emulator)
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd

@@ -667,7 +667,18 @@ class Vault:
                     pass  # the other operator's attempt was refused as any would be; nothing changes
         for job in sorted(self.jobs.values(), key=lambda j: j.created):
             if job.running and job.operation != "enable-dr":
-                self._advance_job(job, now)
+                try:
+                    self._advance_job(job, now)
+                except Exception as exc:  # a simulation bug ends that job, visibly; it must not wedge the vault
+                    self._fault_job(job, exc, now)
+
+    def _fault_job(self, job: SimJob, exc: Exception, now: datetime) -> None:
+        if not job.tasks:
+            job.begin()
+        task = job.tasks[min(job.index, len(job.tasks) - 1)]
+        error = _error("EmulatorFault", 0, f"The emulator could not simulate this job: {type(exc).__name__}: {exc}")
+        job.fail(task, error, job.cursor or now)
+        self._finish(job)
 
     def _advance_job(self, job: SimJob, now: datetime) -> None:
         if job.state == "NotStarted":
@@ -704,10 +715,17 @@ class Vault:
                     return
                 end = child_job.end or now
                 if child_job.state != "Succeeded":
+                    # A cancelled child job has no error of its own (UNCONFIRMED what ASR reports then)
                     child_error = (
                         child_job.errors[0][1]
                         if child_job.errors
-                        else _error("EnableDr", 0, "Enable replication did not complete.")
+                        else _error(
+                            "EnableDr",
+                            0,
+                            f"Enable replication (job {child_job.name}) ended {child_job.state}.",
+                            "The child job was cancelled, or ended without completing.",
+                            "Restart the reprotect job.",
+                        )
                     )
                     job.fail(task, child_error, end)
                     self._finish(job)
@@ -940,4 +958,5 @@ def _bad_job(job: SimJob, action: str) -> ArmError:
 
 
 def _error(service_code: str, provider_code: int, message: str, causes: str = "", action: str = "") -> TaskError:
-    return TaskError(service_code, message, provider_code or int(service_code), message, causes, action)
+    code = provider_code or (int(service_code) if service_code.isdigit() else 0)
+    return TaskError(service_code, message, code, message, causes, action)
