@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
+import errno
 import os
 import sys
 import textwrap
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from core import numbers
 from core.backend import Backend
+from core.boundary import debugging, failure
 from core.clock import Clock
 from core.errors import FailbackError, NotAllowedNow, NotFound, ReadOnlyError, ServiceError, UsageError
 from core.failback import (
@@ -56,6 +59,7 @@ from core.recovery import (
     group_points,
     point_options,
 )
+from core.sanitize import MESSAGE_CHARS, block, json_text, message, one_line
 
 if TYPE_CHECKING:
     from core.plans import MemberProgress, PlanView
@@ -64,9 +68,20 @@ if TYPE_CHECKING:
 WIDTH = 80
 SHOW_HELP = "print the equivalent REST call, az and PowerShell commands; send nothing"
 AGENT_RETRY_SECONDS = 60.0  # backend-clock seconds between reprotect attempts inside the agent window
+DETAILS_SHOWN = 10  # ASR error details printed with an error; --json and the journal keep them all
 
 
 # -- plumbing ------------------------------------------------------------------------------------------------
+
+
+def _write(stream: IO[str], text: str, end: str = "\n") -> None:
+    """Write and flush; a character the stream's encoding lacks (a C locale) goes out as a backslash escape."""
+    try:
+        stream.write(text + end)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write((text + end).encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()
 
 
 @dataclass
@@ -77,16 +92,20 @@ class _Io:
     json: bool = False
     unicode: bool = True
 
+    # Every line leaves through one_line: whatever a name holds (an escape sequence, a line break), it reaches
+    # the terminal as visible text, on the line it was meant for.
     def out(self, text: str = "") -> None:
-        print(text, file=self.stdout)
-        self.stdout.flush()
+        _write(self.stdout, one_line(text))
 
     def err(self, text: str = "") -> None:
-        print(text, file=self.stderr)
-        self.stderr.flush()
+        _write(self.stderr, one_line(text))
+
+    def out_block(self, text: str) -> None:
+        """Text whose line breaks are its own (a REST call, a report): each line made inert."""
+        _write(self.stdout, block(text))
 
     def emit_json(self, data: Any) -> None:
-        self.out(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False))
+        _write(self.stdout, json_text(data, sort_keys=True, indent=2))
 
     def is_terminal(self) -> bool:
         isatty = getattr(self.stdin, "isatty", None)
@@ -94,8 +113,7 @@ class _Io:
 
     def ask(self, question: str) -> str:
         self.err(question)
-        self.stderr.write("> ")
-        self.stderr.flush()
+        _write(self.stderr, "> ", end="")
         line = self.stdin.readline()
         return line.strip()
 
@@ -115,13 +133,21 @@ class _Context:
     def backend(self) -> Backend:
         if self._backend is None:
             self._backend = self.backend_factory()
+            if not self.backend_given and hasattr(self._backend, "on_notice"):
+                # a throttled or slow vault says what the tool is waiting for, instead of going quiet
+                self._backend.on_notice = lambda text: self.io.err(f"note: {text}")
         return self._backend
 
     def the_journal(self) -> Journal | None:
         """The session journal. None for the in-process demo vault, nor for a backend handed to main() (tests,
         the TUI): those hand in their own journal when they want one, so the user's journal stays theirs."""
         if self.journal is None and not getattr(self.args, "demo", False) and not self.backend_given:
-            self.journal = Journal(clock=self.clock or getattr(self.backend, "clock", None), vault=self.backend.vault)
+            who = getattr(self.backend, "signed_in_as", None)
+            self.journal = Journal(
+                clock=self.clock or getattr(self.backend, "clock", None),
+                vault=self.backend.vault,
+                who=who() if callable(who) else "",
+            )
         return self.journal
 
     def operations(self) -> Operations:
@@ -184,7 +210,7 @@ def _say_whole(emit: Callable[[str], None], text: str) -> None:
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], caps: Sequence[int]) -> list[str]:
     """Plain columns, each at most its cap; the last column takes what is left of 80."""
-    body = [list(r) for r in rows]
+    body = [[one_line(cell) for cell in r] for r in rows]
     widths = []
     for i, header in enumerate(headers):
         natural = max([len(header)] + [len(r[i]) for r in body])
@@ -203,34 +229,42 @@ def _glyph(io: _Io, state: JobState | Stage) -> str:
 
 
 def _print_error(io: _Io, exc: FailbackError) -> None:
-    first, *rest = exc.message.splitlines() or [""]
-    _say(io.err, f"error: {first}")
+    # ARM's text can be anything a hostile or broken endpoint sends: shown capped and inert.
+    first, *rest = message(exc.message).split("\n")
+    for line in _hanging(f"error: {first}", 2):  # ids and URLs in it stay whole, to be copied
+        io.err(line)
     for line in rest:  # e.g. the candidates of an ambiguous name, already laid out
         io.err(_clip(line, WIDTH))
     if isinstance(exc, ServiceError):
-        bits = [f"code {exc.code}" if exc.code else "", f"HTTP {exc.status}" if exc.status else ""]
+        bits = [f"code {one_line(exc.code, 80)}" if exc.code else "", f"HTTP {exc.status}" if exc.status else ""]
         if any(bits):
             io.err("  " + ", ".join(b for b in bits if b))
         if exc.activity_id:
-            io.err(f"  activity id: {exc.activity_id}")
-    for detail in exc.details:
+            io.err(f"  activity id: {one_line(exc.activity_id, 80)}")
+    for detail in exc.details[:DETAILS_SHOWN]:
         for line in _detail_lines(detail):
             _say(io.err, line, "  ")
+    if len(exc.details) > DETAILS_SHOWN:
+        io.err(f"  … and {len(exc.details) - DETAILS_SHOWN} more errors (`--json` lists them all)")
     if exc.hint:
         _say(io.err, f"hint: {exc.hint}")
 
 
 def _detail_lines(detail: ErrorDetail) -> list[str]:
-    head = f"[{detail.code}] " if detail.code else ""
-    lines = [f"{head}{detail.message}".strip() or "(no message)"]
+    def shown(text: str) -> str:
+        return one_line(text, MESSAGE_CHARS)
+
+    head = f"[{shown(detail.code)}] " if detail.code else ""
+    lines = [f"{head}{shown(detail.message)}".strip() or "(no message)"]
     if detail.provider_error_code or detail.provider_message:
-        lines.append(f"  provider error {detail.provider_error_code}: {detail.provider_message}".rstrip(": "))
+        provider = f"  provider error {shown(detail.provider_error_code)}: {shown(detail.provider_message)}"
+        lines.append(provider.rstrip(": "))
     if detail.possible_causes:
-        lines.append(f"  possible causes: {detail.possible_causes}")
+        lines.append(f"  possible causes: {shown(detail.possible_causes)}")
     if detail.recommended_action:
-        lines.append(f"  recommended action: {detail.recommended_action}")
+        lines.append(f"  recommended action: {shown(detail.recommended_action)}")
     if detail.activity_id:
-        lines.append(f"  activity id: {detail.activity_id}")
+        lines.append(f"  activity id: {shown(detail.activity_id)}")
     return lines
 
 
@@ -539,7 +573,7 @@ def _show_command(ctx: _Context, op: str, item: ProtectedItem | None, **params: 
         return True
     for heading, text in (("REST", eq.rest), ("Azure CLI", eq.az), ("Azure PowerShell", eq.powershell)):
         ctx.io.out(f"# {heading}")
-        ctx.io.out(text)
+        ctx.io.out_block(text)
         ctx.io.out("")
     ctx.io.out(f"# {eq.title}: nothing was sent.")
     return True
@@ -1300,7 +1334,7 @@ def _show_plan_reprotect(ctx: _Context, view: PlanView, target: ReprotectTarget,
         io.out(f"# ---- {item.friendly_name}")
         for heading, text in (("REST", eq.rest), ("Azure CLI", eq.az), ("Azure PowerShell", eq.powershell)):
             io.out(f"# {heading}")
-            io.out(text)
+            io.out_block(text)
             io.out("")
     io.out(f"# Reprotect of {len(shown)} VMs of {view.name}, one request each: nothing was sent.")
     return 0
@@ -1575,7 +1609,7 @@ def cmd_report(ctx: _Context) -> int:
             raise UsageError(f"Cannot write the report to {path}: {exc.strerror}.") from None
         ctx.io.err(f"Report written to {path}")
     else:
-        ctx.io.stdout.write(text)
+        _write(ctx.io.stdout, block(text), end="")
     return 0
 
 
@@ -1587,7 +1621,8 @@ def cmd_resume(ctx: _Context) -> int:
 
     io, backend = ctx.io, ctx.backend
     clock = ctx.clock or getattr(backend, "clock", None)
-    journal = ctx.journal or Journal(clock=clock, vault=backend.vault)
+    who = getattr(backend, "signed_in_as", None)
+    journal = ctx.journal or Journal(clock=clock, vault=backend.vault, who=who() if callable(who) else "")
     tracker = JobTracker(backend, clock)
     results = resume(backend, journal, tracker)
     if not io.json:
@@ -1597,11 +1632,23 @@ def cmd_resume(ctx: _Context) -> int:
             _say_whole(io.out, result.text)
     ends: dict[str, Job] = {}
     failed: list[str] = []
+    gone: list[str] = []
+
+    def record_gone(job_name: str, error: NotFound) -> None:
+        # A job ASR no longer knows would be "in flight" for ever: it is recorded as gone, and the others go on.
+        gone.append(job_name)
+        journal.job_gone(job_name, error.message)
+        if not io.json:
+            _say_whole(io.out, f"Job {job_name} is no longer known to ASR ({error.message}); recorded as gone.")
+
     followed = list(dict.fromkeys(r.job_name for r in results if r.how != ABANDONED and r.job_name))
     if followed and not getattr(ctx.args, "wait", False):
         # one read, so that jobs which ended while nobody watched are recorded and leave the in-flight list
         for job in tracker.poll():
             journal.job_update(job)
+        for name in followed:
+            if name in tracker.gone:
+                record_gone(name, tracker.gone[name])
         ends = {name: tracker.jobs[name] for name in followed if name in tracker.jobs}
         if not io.json:
             for job in ends.values():
@@ -1611,6 +1658,9 @@ def cmd_resume(ctx: _Context) -> int:
         for job_name in followed:
             try:
                 ends[job_name] = _follow(ctx, tracker, journal, job_name)
+            except NotFound as exc:
+                record_gone(job_name, exc)
+                continue
             except JobFailed as exc:
                 # one failed job must not leave the others unfollowed: report it and carry on
                 failed.append(job_name)
@@ -1637,6 +1687,7 @@ def cmd_resume(ctx: _Context) -> int:
                     for r in results
                 ],
                 "failed_jobs": failed,
+                "gone_jobs": gone,
             }
         )
     return JobFailed.exit_code if failed else 0
@@ -1711,7 +1762,21 @@ def cmd_emulator(ctx: _Context) -> int:
     import core.emulator as emulator
 
     scenario = getattr(args, "scenario", None) or "demo"
-    emulator.serve(scenario, port=args.port, speed=getattr(args, "speed", None) or 30.0)
+    try:
+        emulator.serve(scenario, port=args.port, speed=getattr(args, "speed", None) or 30.0)
+    except emulator.ScenarioError as exc:
+        raise UsageError(
+            f"Cannot serve the scenario: {one_line(exc, 400)}",
+            hint="`avs-failback train --check FILE` lists what is wrong with a file; bundled: "
+            + ", ".join(s.name for s in emulator.list_scenarios()),
+        ) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        raise UsageError(
+            f"Cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}.",
+            hint="Pick another port with --port N (1024 or above needs no privileges).",
+        ) from None
     return 0
 
 
@@ -1737,7 +1802,7 @@ def _common_options() -> argparse.ArgumentParser:
     vault.add_argument("--read-only", action="store_true", help="refuse every change to the vault")
     vault.add_argument("--demo", action="store_true", help="use the built-in simulated vault (no Azure)")
     vault.add_argument("--scenario", metavar="NAME", help="emulator scenario (with --demo or emulator serve)")
-    vault.add_argument("--speed", type=float, metavar="X", help="simulated seconds per real second (demo)")
+    vault.add_argument("--speed", type=numbers.speed, metavar="X", help="simulated seconds per real second (demo)")
     common.add_argument("--json", action="store_true", help="machine-readable output (stable keys, UTC times)")
     return common
 
@@ -1745,7 +1810,9 @@ def _common_options() -> argparse.ArgumentParser:
 def _sending_options(p: argparse.ArgumentParser, wait_help: str = "follow the job to its end") -> None:
     """What every command that sends an action takes: follow it, for how long, and show its equivalents."""
     p.add_argument("--wait", action="store_true", help=wait_help)
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --wait: give up waiting after this long")
+    p.add_argument(
+        "--timeout", type=numbers.seconds, metavar="SECONDS", help="with --wait: give up waiting after this long"
+    )
     p.add_argument("--show-command", action="store_true", help=SHOW_HELP)
 
 
@@ -1774,7 +1841,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("points", parents=[common], help="recovery points of an item and what each loses")
     p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
-    p.add_argument("--limit", type=int, default=12, metavar="N", help="list the newest N points (default 12)")
+    p.add_argument("--limit", type=numbers.count, default=12, metavar="N", help="list the newest N points (default 12)")
     p.add_argument("--all", action="store_true", help="list every point")
     p.set_defaults(run=cmd_points)
 
@@ -1815,7 +1882,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--comment", metavar="TEXT", help="with --resume: what was done by hand")
     p.add_argument("--yes", action="store_true", help="with an action: do not ask")
     p.add_argument("--wait", action="store_true", help="with an action: follow the job it starts")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--timeout", type=numbers.seconds, metavar="SECONDS")
     p.set_defaults(run=cmd_job)
 
     p = sub.add_parser("plans", parents=[common], help="list the recovery plans and their members' stages")
@@ -1855,7 +1922,9 @@ def build_parser() -> argparse.ArgumentParser:
         "resume", parents=[common], help="after a dropped session: follow again what the journal left in flight"
     )
     p.add_argument("--wait", action="store_true", help="follow the jobs found to their end")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up waiting on a job after this long")
+    p.add_argument(
+        "--timeout", type=numbers.seconds, metavar="SECONDS", help="give up waiting on a job after this long"
+    )
     p.set_defaults(run=cmd_resume)
 
     p = sub.add_parser("report", parents=[common], help="the session journal as an incident timeline")
@@ -1873,8 +1942,8 @@ def build_parser() -> argparse.ArgumentParser:
     emu = p.add_subparsers(dest="emulator_command", metavar="serve")
     serve = emu.add_parser("serve", help="serve the emulator over HTTPS on loopback")
     serve.add_argument("--scenario", default="demo", metavar="NAME")
-    serve.add_argument("--port", type=int, default=8443, metavar="N")
-    serve.add_argument("--speed", type=float, default=30.0, metavar="X")
+    serve.add_argument("--port", type=numbers.port, default=8443, metavar="N")
+    serve.add_argument("--speed", type=numbers.speed, default=30.0, metavar="X")
     p.set_defaults(run=cmd_emulator)
     return parser
 
@@ -1917,6 +1986,8 @@ def main(
         from core.config import resolve_settings
 
         settings = resolve_settings(args, env=env, config_path=config_path)
+        for notice in settings.notices:
+            io.err(f"note: {notice}")
         built: Backend = build_backend(settings, clock=clock)
         return built
 
@@ -1930,12 +2001,28 @@ def main(
     except BrokenPipeError:
         _stop_writing(io.stdout)
         return 141  # as a process killed by SIGPIPE: the reader of the output stopped reading
-    except FailbackError as exc:
-        _print_error(io, exc)
-        return exc.exit_code
     except KeyboardInterrupt:
         io.err("Interrupted. Anything already sent keeps running in ASR: see `avs-failback jobs`.")
         return 130
+    except Exception as exc:  # the boundary: every failure leaves as a documented code and clear words
+        error = failure(exc)
+        if debugging() and not isinstance(exc, FailbackError):
+            for line in traceback.format_exception(exc):
+                io.err(line.rstrip("\n"))
+        _print_error(io, error)
+        _keep_whole(ctx, error)
+        return error.exit_code
+
+
+def _keep_whole(ctx: _Context, error: FailbackError) -> None:
+    """An error too long for the screen (ARM's text can be megabytes) goes whole into this run's journal."""
+    if message(error.message) == block(error.message) or ctx.journal is None:
+        return
+    try:
+        ctx.journal.note(f"Error, in full: {error.message}", error_type=type(error).__name__)
+    except (OSError, ValueError):
+        return  # the journal refuses or cannot take it: the screen already said what matters
+    ctx.io.err("  (the whole message is in the journal: `avs-failback report`)")
 
 
 def _stop_writing(stream: IO[str]) -> None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from core.errors import UsageError
 from core.model import JobFilter, PointChoice, ProtectedItem, RecoveryPlan, ReprotectTarget, VaultRef
+from core.sanitize import one_line
 
 API_VERSION = "2025-08-01"
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+# What an ARM path keeps unquoted (RFC 3986 pchar less '%'): the ids ARM hands out print as they are.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,12 @@ def job_filter_text(job_filter: JobFilter | None) -> str:
     return " and ".join(parts)
 
 
+# PowerShell ends a single-quoted string at any of these, not only at the ASCII quote: each is doubled.
+_PS_QUOTES = "'\u2018\u2019\u201a\u201b"
+
+
 def _ps(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
 
 
 def _sh(value: str) -> str:
@@ -133,7 +140,8 @@ class _Builder:
 
     def url(self, path: str, query: str = "") -> str:
         extra = f"&{query}" if query else ""
-        return f"{self.endpoint}{path}?api-version={API_VERSION}{extra}"
+        # An id or name with a space, a line break or a '?' stays one path in the printed request.
+        return f"{self.endpoint}{quote(path, safe=_PATH_SAFE)}?api-version={API_VERSION}{extra}"
 
     def rest(self, method: str, path: str, body: dict[str, Any] | None = None, query: str = "") -> str:
         lines = [f"{method} {self.url(path, query)}", "Authorization: Bearer <token>"]
@@ -476,4 +484,6 @@ def equivalents(op: str, *, vault: VaultRef, item: ProtectedItem | None = None, 
         raise UsageError(f"No command equivalent for {op!r}; one of: {', '.join(OPERATIONS)}.")
     endpoint = str(params.pop("arm_endpoint", "") or DEFAULT_ARM_ENDPOINT)
     result: Equivalent = build(_Builder(vault, item, endpoint), params)
-    return result
+    # The title names the item as vCenter does; it is printed after a '#', where a line break would end the
+    # comment and run whatever follows when the block is pasted into a shell.
+    return replace(result, title=one_line(result.title))

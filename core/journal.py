@@ -27,7 +27,7 @@ JOURNAL_FILE = "journal.jsonl"
 APP_DIR = "avs-failback"
 
 # Record kinds this version writes. Readers keep records of any other kind (a newer version may add some).
-KINDS = ("intent", "sent", "refused", "abandoned", "attached", "job_update", "note")
+KINDS = ("intent", "sent", "refused", "abandoned", "attached", "job_update", "job_gone", "note")
 
 _SECRET_KEYS = frozenset(
     {"authorization", "access_token", "accesstoken", "refresh_token", "id_token", "client_secret", "password", "token"}
@@ -367,6 +367,10 @@ class Journal:
 
         self._append("job_update", self._vault_for(job.id or job.target_object_id, None), fields(), unless=seen)
 
+    def job_gone(self, job_name: str, reason: str) -> None:
+        """ASR no longer knows the job (deleted with its item, or aged out): it is no longer in flight."""
+        self._append("job_gone", self.vault, {"job_name": job_name, "reason": mask_secrets(reason)})
+
     def note(self, text: str, **fields: Any) -> None:
         """Free text for the timeline (a checklist ticked, a decision taken), with optional fields."""
         vault = fields.pop("vault", None)
@@ -568,7 +572,7 @@ def _in_flight(records: list[dict[str, Any]]) -> list[InFlight]:
         str(r.get("job_name"))
         for _, r in _records_of(records, "job_update")
         if r.get("terminal") is True or JobState.parse(str(r.get("state") or "")).is_terminal
-    }
+    } | {str(r.get("job_name")) for _, r in _records_of(records, "job_gone")}
     closed = {str(r.get("intent")) for kind in ("refused", "abandoned") for _, r in _records_of(records, kind)}
     sent = {str(r.get("intent")): r for _, r in _records_of(records, "sent")}
 

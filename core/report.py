@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,9 +10,10 @@ from typing import Any
 from core.errors import UsageError
 from core.journal import parse_ts
 from core.model import JobState
+from core.sanitize import json_text, markdown, markdown_code, one_line
 
 FORMATS = ("md", "json")
-STEP_LABELS = {"job_update": "job", "abandoned": "not sent"}
+STEP_LABELS = {"job_update": "job", "abandoned": "not sent", "job_gone": "job gone"}
 
 
 def render_report(
@@ -32,7 +32,7 @@ def render_report(
     records = [dict(r) for r in entries if since is None or _after(r, since)]
     timeline = _Timeline.build(records)
     if fmt == "json":
-        return json.dumps(timeline.as_json(title, since), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        return json_text(timeline.as_json(title, since), sort_keys=True, indent=2) + "\n"
     return _Markdown(timeline, title, since).render()
 
 
@@ -41,9 +41,30 @@ def _after(record: Mapping[str, Any], since: datetime) -> bool:
     return moment is not None and moment >= since
 
 
-def _s(record: Mapping[str, Any], key: str) -> str:
-    value = record.get(key)
+def _s(record: Any, key: str) -> str:
+    value = record.get(key) if isinstance(record, Mapping) else None
     return "" if value is None else str(value)
+
+
+# A journal is a file: any record may hold any JSON in any field. These read a field as the shape it should have.
+def _m(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _l(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, (list, tuple)) else []
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """A raw field for the JSON report, nested at most _DEPTH deep (json.dumps recurses as deep as it goes)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()} if depth < _DEPTH else "…"
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, depth + 1) for v in value] if depth < _DEPTH else "…"
+    return value
+
+
+_DEPTH = 32
 
 
 # ---- the model of a session, built from the records ------------------------------------------------------------
@@ -210,7 +231,7 @@ class _Timeline:
             "jobs": [self._job_json(job) for job in self.jobs.values()],
             "steps": [_step(r) | {"ts": _s(r, "ts"), "who": _actor(r)} for r in self.records],
             "notes": [
-                {"ts": _s(r, "ts"), "who": _actor(r), "text": _s(r, "text"), "fields": r.get("fields") or {}}
+                {"ts": _s(r, "ts"), "who": _actor(r), "text": _s(r, "text"), "fields": _plain(_m(r.get("fields")))}
                 for r in self.records
                 if r.get("kind") == "note"
             ],
@@ -231,11 +252,11 @@ class _Timeline:
             "recovery_point_time": intent.get("recovery_point_time"),
             "data_loss_seconds": intent.get("data_loss_seconds"),
             "acknowledged_loss": bool(intent.get("acknowledged_loss")),
-            "details": intent.get("details") or {},
+            "details": _plain(_m(intent.get("details"))),
             "sent_at": _s(attempt.sent, "ts") if attempt.sent else None,
             "request_id": _s(attempt.sent, "request_id") if attempt.sent else "",
             "job_name": attempt.job_name,
-            "refused": (attempt.refused or {}).get("error"),
+            "refused": _plain(_m(attempt.refused).get("error")),
             "abandoned_reason": _s(attempt.abandoned, "reason") if attempt.abandoned else None,
             "attached": [{"ts": _s(a, "ts"), "who": _actor(a), "reason": _s(a, "reason")} for a in attempt.attached],
             "outcome": self.outcome(attempt),
@@ -256,8 +277,8 @@ class _Timeline:
             "start_time": latest.get("start_time"),
             "end_time": latest.get("end_time"),
             "duration_seconds": latest.get("duration_seconds"),
-            "tasks": latest.get("tasks") or [],
-            "errors": latest.get("errors") or [],
+            "tasks": _plain(_l(latest.get("tasks"))),
+            "errors": _plain(_l(latest.get("errors"))),
             "states_seen": [{"state": s, "ts": ts} for s, ts in job.states],
         }
 
@@ -285,8 +306,7 @@ def _step(record: Mapping[str, Any]) -> dict[str, str]:
     elif kind == "sent":
         detail = f"{_s(record, 'operation')} accepted: job {_s(record, 'job_name')}"
     elif kind == "refused":
-        error = record.get("error") or {}
-        detail = f"{_s(record, 'operation')} refused: {_error_line(error)}"
+        detail = f"{_s(record, 'operation')} refused: {_error_line(_m(record.get('error')))}"
     elif kind == "abandoned":
         detail = f"{_s(record, 'operation')} not sent: {_s(record, 'reason')}"
     elif kind == "attached":
@@ -298,9 +318,11 @@ def _step(record: Mapping[str, Any]) -> dict[str, str]:
         detail = f"{what + ' ' if what else ''}job {_s(record, 'job_name')} {state}"
         if record.get("duration_seconds") is not None:
             detail += f" after {human_seconds(record.get('duration_seconds'))}"
+    elif kind == "job_gone":
+        detail = f"job {_s(record, 'job_name')} is no longer known to ASR: {_s(record, 'reason')}"
     elif kind == "note":
-        fields = record.get("fields") or {}
-        extra = ", ".join(f"{k}={v}" for k, v in sorted(fields.items())) if isinstance(fields, Mapping) else ""
+        fields = _m(record.get("fields"))
+        extra = ", ".join(f"{k}={v}" for k, v in sorted(fields.items(), key=lambda kv: str(kv[0])))
         detail = _s(record, "text") + (f" ({extra})" if extra else "")
     else:
         detail = ""
@@ -333,7 +355,10 @@ def _utc(moment: datetime | None) -> str:
     # ASR writes 0001-01-01 (skipped tasks) or 1753-01-01 (idle) where there is no time: show none.
     if moment is None or moment.year < 1900:
         return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError):  # a year-9999 time with an offset leaves the calendar in UTC
+        return ""
 
 
 def human_seconds(value: Any) -> str:
@@ -342,8 +367,8 @@ def human_seconds(value: Any) -> str:
         return "unknown"
     try:
         total = int(round(float(value)))
-    except (TypeError, ValueError):
-        return str(value)
+    except (TypeError, ValueError, OverflowError):  # not a number, NaN, infinite
+        return one_line(value, 40)
     sign, total = ("-", -total) if total < 0 else ("", total)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
@@ -362,9 +387,18 @@ def human_seconds(value: Any) -> str:
 # ---- Markdown ----------------------------------------------------------------------------------------------------
 
 
+class _Md(str):
+    """Markdown already made inert (a code span): a table cell takes it as it is."""
+
+
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return " ".join(text.split()).replace("|", "\\|") or "—"
+    if isinstance(value, _Md):
+        return value.replace("|", "\\|") or "—"
+    return markdown(" ".join(_text(value).split())) or "—"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def _yes_no(value: Any) -> str:
@@ -385,7 +419,7 @@ class _Markdown:
         self.out: list[str] = []
 
     def render(self) -> str:
-        self.out.append(f"# {' '.join(self.title.split())}")
+        self.out.append(f"# {markdown(' '.join(self.title.split()))}")
         self.out.append("")
         self._summary()
         if self.t.records:
@@ -409,7 +443,7 @@ class _Markdown:
             lines.append(f"- Period: {_utc(min(known))} UTC to {_utc(max(known))} UTC")
         if self.since is not None:
             lines.append(f"- Records since {_utc(self.since)} UTC only")
-        lines += [f"- Vault: `{v}`" for v in self.t.vaults()]
+        lines += [f"- Vault: {markdown_code(v)}" for v in self.t.vaults()]
         lines.append(f"- Journal records: {len(records)}")
         self.out += lines + [""]
         if not records:
@@ -448,7 +482,7 @@ class _Markdown:
                         _point(intent) if intent.get("recovery_point") else "",
                         human_seconds(loss) if loss is not None else "",
                         _yes_no(intent.get("acknowledged_loss")) if intent.get("recovery_point") or loss else "",
-                        f"`{attempt.job_name}`" if attempt.job_name else "",
+                        _Md(markdown_code(attempt.job_name)),
                         self.t.outcome(attempt),
                     )
                 )
@@ -472,11 +506,11 @@ class _Markdown:
         self.out += ["## Jobs", ""]
         for job in self.t.jobs.values():
             latest = job.latest
-            what = _s(latest, "friendly_name") or _s(latest, "scenario_name") or "Job"
-            target = _s(latest, "target_name") or _last_segment(_s(latest, "target_id"))
+            what = markdown(_s(latest, "friendly_name") or _s(latest, "scenario_name") or "Job")
+            target = markdown(_s(latest, "target_name") or _last_segment(_s(latest, "target_id")))
             heading = f"### {what}: {target}" if target else f"### {what}"
             self.out += [f"{heading} ({JobState.parse(job.state).word})", ""]
-            self.out.append(f"- Job name: `{job.name}`")
+            self.out.append(f"- Job name: {markdown_code(job.name)}")
             if latest.get("start_time"):
                 self.out.append(f"- Started: {self._ts(latest.get('start_time'))} UTC")
             if latest.get("end_time"):
@@ -484,7 +518,7 @@ class _Markdown:
             if latest.get("duration_seconds") is not None:
                 self.out.append(f"- Took: {human_seconds(latest.get('duration_seconds'))}")
             self.out.append("")
-            tasks = latest.get("tasks") or []
+            tasks = _l(latest.get("tasks"))
             if tasks:
                 rows: list[tuple[Any, ...]] = []
                 for task, depth in _walk_tasks(tasks):
@@ -503,9 +537,9 @@ class _Markdown:
                     )
                 self.out += _table(("task", "state", "started (UTC)", "ended (UTC)", "duration"), rows)
                 self.out.append("")
-            errors = list(latest.get("errors") or [])
+            errors = _l(latest.get("errors"))
             for task, _ in _walk_tasks(tasks):
-                errors += [e for e in task.get("errors") or [] if e not in errors]
+                errors += [e for e in _l(task.get("errors")) if e not in errors]
             if errors:
                 self.out += ["Errors:", ""]
                 self._errors(errors)
@@ -513,7 +547,7 @@ class _Markdown:
     def _errors(self, errors: Sequence[Mapping[str, Any]]) -> None:
         for error in errors:
             code = _s(error, "code") or _s(error, "provider_error_code") or "error"
-            self.out.append(f"- **{code}**: {' '.join(_s(error, 'message').split())}")
+            self.out.append(f"- **{markdown(code)}**: {markdown(' '.join(_s(error, 'message').split()))}")
             for label, key in (
                 ("Provider error", "provider_error_code"),
                 ("Provider message", "provider_message"),
@@ -523,7 +557,7 @@ class _Markdown:
             ):
                 value = " ".join(_s(error, key).split())
                 if value and not (key == "provider_error_code" and value == code):
-                    self.out.append(f"  - {label}: {value}")
+                    self.out.append(f"  - {label}: {markdown(value)}")
         self.out.append("")
 
     def _refusals(self) -> None:
@@ -533,17 +567,17 @@ class _Markdown:
         self.out += ["## Refused requests", ""]
         for attempt in refused:
             record = attempt.refused or {}
-            error = record.get("error") or {}
-            self.out.append(f"### {attempt.operation}: {attempt.target_name}")
+            error = _m(record.get("error"))
+            self.out.append(f"### {markdown(attempt.operation)}: {markdown(attempt.target_name)}")
             self.out.append("")
             self.out.append(f"- At: {self._ts(record.get('ts'))} UTC")
-            self.out.append(f"- Error: {_error_line(error)}")
+            self.out.append(f"- Error: {markdown(_error_line(error))}")
             if error.get("activity_id"):
-                self.out.append(f"- Activity id: {_s(error, 'activity_id')}")
+                self.out.append(f"- Activity id: {markdown(_s(error, 'activity_id'))}")
             if error.get("hint"):
-                self.out.append(f"- What to do: {_s(error, 'hint')}")
+                self.out.append(f"- What to do: {markdown(_s(error, 'hint'))}")
             self.out.append("")
-            details = error.get("details") or []
+            details = _l(error.get("details"))
             if details:
                 self._errors(details)
 
@@ -553,7 +587,8 @@ class _Markdown:
             return
         self.out += ["## Notes", ""]
         for note in notes:
-            self.out.append(f"- {self._ts(note.get('ts'))} UTC, {_actor(note) or 'unknown'}: {_step(note)['detail']}")
+            who = markdown(_actor(note)) or "unknown"
+            self.out.append(f"- {self._ts(note.get('ts'))} UTC, {who}: {markdown(_step(note)['detail'])}")
         self.out.append("")
 
 
@@ -563,5 +598,6 @@ def _walk_tasks(tasks: Sequence[Mapping[str, Any]], depth: int = 0) -> list[tupl
         if not isinstance(task, Mapping):
             continue
         found.append((task, depth))
-        found += _walk_tasks(task.get("child_tasks") or [], depth + 1)
+        if depth < _DEPTH:
+            found += _walk_tasks(_l(task.get("child_tasks")), depth + 1)
     return found

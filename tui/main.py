@@ -7,6 +7,8 @@ import gc
 import sys
 import threading
 
+from core import numbers
+
 TUI_COMMANDS = (None, "demo", "tui", "train")
 
 
@@ -32,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true")
     parser.add_argument("--demo", action="store_true", help="the dashboard on the in-process emulator")
     parser.add_argument("--scenario", help="emulator scenario for demo (default: demo)")
-    parser.add_argument("--speed", type=float, help="demo clock: simulated seconds per real second (default 30)")
+    parser.add_argument(
+        "--speed", type=numbers.speed, help="demo clock: simulated seconds per real second (default 30)"
+    )
     parser.add_argument("--ascii", action="store_true", help="ASCII glyphs only (consoles without Unicode fonts)")
     return parser
 

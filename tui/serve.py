@@ -8,6 +8,8 @@ import socket
 import sys
 from pathlib import Path
 
+from core import numbers
+
 LOOPBACK = "127.0.0.1"
 PAGE_DIR = Path(__file__).resolve().parent / "serve_page"
 DEFAULT_PORT = 8000
@@ -25,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve the dashboard to a browser on this machine's loopback address (reach it over an SSH "
         "tunnel). Emulated vaults only, unless --allow-real-vault is given.",
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"loopback port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=numbers.port, default=DEFAULT_PORT, help=f"loopback port (default {DEFAULT_PORT})"
+    )
     parser.add_argument("--host", default=LOOPBACK, help="only 127.0.0.1 is accepted: the server never listens outside")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--scenario", help="the demo dashboard on this emulator scenario")
@@ -36,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve the dashboard on a real vault (vault options follow); every browser session can act on it",
     )
-    parser.add_argument("--speed", type=float, help="demo clock: simulated seconds per real second")
+    parser.add_argument("--speed", type=numbers.speed, help="demo clock: simulated seconds per real second")
     return parser
 
 
