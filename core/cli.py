@@ -230,11 +230,10 @@ def _glyph(io: _Io, state: JobState | Stage) -> str:
 
 def _print_error(io: _Io, exc: FailbackError) -> None:
     # ARM's text can be anything a hostile or broken endpoint sends: shown capped and inert.
-    first, *rest = message(exc.message).split("\n")
-    for line in _hanging(f"error: {first}", 2):  # ids and URLs in it stay whole, to be copied
+    for line in _hanging(f"error: {message(exc.message)}", 2):  # ids and URLs in it stay whole, to be copied
         io.err(line)
-    for line in rest:  # e.g. the candidates of an ambiguous name, already laid out
-        io.err(_clip(line, WIDTH))
+    for line in exc.listing:  # e.g. the candidates of an ambiguous name, one per line
+        io.err(_clip(f"  {one_line(line)}", WIDTH))
     if isinstance(exc, ServiceError):
         bits = [f"code {one_line(exc.code, 80)}" if exc.code else "", f"HTTP {exc.status}" if exc.status else ""]
         if any(bits):
@@ -2016,7 +2015,7 @@ def main(
 
 def _keep_whole(ctx: _Context, error: FailbackError) -> None:
     """An error too long for the screen (ARM's text can be megabytes) goes whole into this run's journal."""
-    if message(error.message) == block(error.message) or ctx.journal is None:
+    if message(error.message) == one_line(error.message) or ctx.journal is None:
         return
     try:
         ctx.journal.note(f"Error, in full: {error.message}", error_type=type(error).__name__)

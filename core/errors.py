@@ -11,12 +11,16 @@ class FailbackError(Exception):
     exit_code = 1
     hint = ""
 
-    def __init__(self, message: str, *, hint: str = "", details: tuple[ErrorDetail, ...] = ()) -> None:
+    def __init__(
+        self, message: str, *, hint: str = "", details: tuple[ErrorDetail, ...] = (), listing: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         if hint:
             self.hint = hint
         self.details = details
+        # Lines laid out under the message (the candidates of an ambiguous name): the message stays one line.
+        self.listing = listing
 
     def __str__(self) -> str:
         return self.message

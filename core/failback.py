@@ -378,9 +378,9 @@ def resolve_item(items: Iterable[ProtectedItem], ref: str) -> ProtectedItem:
     if len(unique) == 1:
         return next(iter(unique.values()))
     if len(unique) > 1:
-        listed = "\n".join(f"  {i.friendly_name}  {i.id}" for i in unique.values())
         raise UsageError(
-            f"{ref!r} matches {len(unique)} items:\n{listed}",
+            f"{ref!r} matches {len(unique)} items:",
+            listing=tuple(f"{i.friendly_name}  {i.id}" for i in unique.values()),
             hint="Name the item by its ARM id (shown above) to pick one.",
         )
     raise NotFound(f"No replicated item named {ref!r} in this vault.")

@@ -21,7 +21,7 @@ from typing import Any
 from core.clock import Clock, SystemClock
 from core.errors import FailbackError, ServiceError
 from core.model import ErrorDetail, Job, JobState, JobTask, OperationHandle, VaultRef
-from core.sanitize import JWT, mask_secrets
+from core.sanitize import JWT, json_text, mask_secrets
 
 JOURNAL_FILE = "journal.jsonl"
 APP_DIR = "avs-failback"
@@ -435,7 +435,8 @@ class Journal:
         }
         record.update(fields)
         refuse_secrets(record)
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        # json_text: a lone surrogate (valid JSON from ARM, not encodable as UTF-8) is written as its escape
+        line = json_text(record, separators=(",", ":"), default=str) + "\n"
         if "\n" in line[:-1]:  # json.dumps escapes newlines; this guards the one-line invariant regardless
             raise ValueError("a journal record must be one line")
         data = line.encode("utf-8")

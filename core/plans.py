@@ -488,9 +488,9 @@ def resolve_plan(plans: Iterable[RecoveryPlan], ref: str) -> RecoveryPlan:
     if len(matches) == 1:
         return next(iter(matches.values()))
     if len(matches) > 1:
-        listed = "\n".join(f"  {p.friendly_name}  ({p.name})" for p in matches.values())
         raise UsageError(
-            f"{ref!r} matches {len(matches)} recovery plans:\n{listed}",
+            f"{ref!r} matches {len(matches)} recovery plans:",
+            listing=tuple(f"{p.friendly_name}  ({p.name})" for p in matches.values()),
             hint="Name the plan by its name (in brackets above) to pick one.",
         )
     known = ", ".join(sorted((p.friendly_name or p.name for p in pool), key=str.lower)) or "none"

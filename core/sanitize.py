@@ -8,7 +8,8 @@ written to a terminal, a report or a command line, it goes through here:
   spaces, the BOM), line and paragraph separators and lone surrogates become visible escapes (`\\x1b`,
   `\\u202e`), so no escape sequence, window-title or clipboard write (OSC 52), screen clear or spoofed line
   can come out of a name; a tab becomes a space; bearer tokens and JWTs are masked.
-- `block`: the same for text that may keep its line breaks (an ARM message), capped in lines and characters.
+- `block`: the same for text that keeps its line breaks (a REST call, a report), optionally capped.
+- `message`: an error message on one line, capped at MESSAGE_CHARS characters.
 - `json_text`: JSON for a terminal: the characters above escaped as JSON escapes (still valid JSON, the
   same value once parsed).
 - `markdown` / `markdown_code`: a value as inert Markdown text (no heading, list, link, emphasis or raw HTML
@@ -41,7 +42,6 @@ _BEARER = re.compile(r"(?i)\b(bearer)(\s+|%20|\\[nrt]|\\x[0-9a-f]{2})+[^\s\"',;<
 HIDDEN = "<hidden>"
 
 # What a message may show on a terminal; the rest stays where it was recorded (the journal keeps it whole).
-MESSAGE_LINES = 20
 MESSAGE_CHARS = 2000
 
 
@@ -102,8 +102,12 @@ def block(value: Any, max_lines: int = 0, max_chars: int = 0) -> str:
 
 
 def message(value: Any) -> str:
-    """An outside message for a terminal: inert, at most MESSAGE_LINES lines and MESSAGE_CHARS characters."""
-    return block(value, MESSAGE_LINES, MESSAGE_CHARS)
+    """An error message for a terminal: one inert line (a line break in it, from a name or from ARM, cannot start
+    a line of its own), at most MESSAGE_CHARS characters, and how much was left out."""
+    text = one_line(value)
+    if len(text) <= MESSAGE_CHARS:
+        return text
+    return f"{text[:MESSAGE_CHARS]}… ({len(text) - MESSAGE_CHARS} more characters not shown)"
 
 
 def _json_escape(char: str) -> str:
@@ -152,7 +156,6 @@ __all__ = [
     "HIDDEN",
     "JWT",
     "MESSAGE_CHARS",
-    "MESSAGE_LINES",
     "block",
     "json_text",
     "lines_of",

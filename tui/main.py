@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             settings = resolve_settings(args)
     except FailbackError as exc:
-        print(f"avs-failback: {exc.message}", file=sys.stderr)
+        from core.sanitize import message
+
+        print(f"avs-failback: {message(exc.message)}", file=sys.stderr)
         if exc.hint:
             print(f"  {exc.hint}", file=sys.stderr)
         return exc.exit_code
@@ -134,7 +136,9 @@ def _train(args: argparse.Namespace) -> int:
         try:
             lesson = load_training(args.scenario)
         except (ScenarioError, OSError) as exc:
-            print(f"avs-failback train: {exc}", file=sys.stderr)
+            from core.sanitize import message
+
+            print(f"avs-failback train: {message(exc)}", file=sys.stderr)
             return 2
     speed = args.speed if args.speed is not None else 1.0
     app = TrainingApp(lesson, speed=speed, ascii_glyphs=True if args.ascii else None)

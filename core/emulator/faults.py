@@ -79,7 +79,8 @@ class Fault:
         for name in ("task", "error_message", "possible_causes", "recommended_action"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be a string")
-        limits = {"count": (1, 1e6), "page": (1, 1e6), "status": (100, 599), "error_code": (0, 2**31)}
+        limits: dict[str, tuple[float, float]] = {"count": (1, 1e6), "page": (1, 1e6), "status": (100, 599)}
+        limits["error_code"] = (0, 2**31)
         for name, (low, high) in limits.items():
             value = getattr(self, name)
             if value is not None and (not _is_number(value, whole=True) or not low <= value <= high):

@@ -199,7 +199,8 @@ def test_resolve_item_by_friendly_name_name_or_id() -> None:
     twin = ready_item("rpi-c", "web01")
     with pytest.raises(UsageError) as err:
         resolve_item([a, b, twin], "web01")
-    assert "rpi-a" in str(err.value) and "rpi-c" in str(err.value)
+    listed = " ".join(err.value.listing)
+    assert "rpi-a" in listed and "rpi-c" in listed
     assert err.value.exit_code == 2
 
 

@@ -39,7 +39,7 @@ def test_bearer_tokens_and_jwts_are_masked() -> None:
 def test_a_long_message_is_capped_and_says_so() -> None:
     huge = "\n".join(f"line {n}" for n in range(65000))
     shown = message(huge)
-    assert shown.count("\n") <= 21
+    assert "\n" not in shown and len(shown) < 2100
     assert shown.endswith("more characters not shown)")
     assert len(block("x" * 10, max_chars=4)) < 60
 
