@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -14,6 +13,7 @@ from core.clock import Clock
 from core.failback import is_agent_registration_failure
 from core.model import Job, JobState, PointChoice
 from core.recovery import duration
+from core.sanitize import json_text, markdown, markdown_code
 
 if TYPE_CHECKING:
     from core.emulator.scenario import Scenario
@@ -904,7 +904,7 @@ def _utc(moment: datetime) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown(" ".join(text.split()))
 
 
 def debrief_json(debrief: Debrief) -> dict[str, Any]:
@@ -921,13 +921,15 @@ def debrief_json(debrief: Debrief) -> dict[str, Any]:
 def render_debrief(debrief: Debrief, fmt: str = "md") -> str:
     """The debrief as Markdown (to export or show) or JSON."""
     if fmt == "json":
-        return json.dumps(debrief_json(debrief), indent=2, ensure_ascii=False) + "\n"
+        return json_text(debrief_json(debrief), indent=2) + "\n"
     if fmt not in ("md", "markdown"):
         raise ValueError(f"unknown debrief format {fmt!r}: md or json")
     lines = [
-        f"# Training debrief: {debrief.title}",
+        # The lesson file's words (title, goals) and the names in it are made inert Markdown: a title cannot
+        # open a heading, a goal cannot hold raw HTML.
+        f"# Training debrief: {markdown(debrief.title)}",
         "",
-        f"SIMULATION — scenario `{debrief.scenario}`; no Azure resource was touched.",
+        f"SIMULATION — scenario {markdown_code(debrief.scenario)}; no Azure resource was touched.",
         "",
         f"- Result: {'completed' if debrief.completed else 'not completed'}, "
         f"{debrief.steps_done} of {debrief.steps_expected} steps done",
@@ -942,7 +944,7 @@ def render_debrief(debrief: Debrief, fmt: str = "md") -> str:
         lines.append("No recovery point was chosen in this session.")
     else:
         lines.append(
-            f"{debrief.point}: about {duration(debrief.data_loss_seconds)} of writes given up "
+            f"{markdown(debrief.point)}: about {duration(debrief.data_loss_seconds)} of writes given up "
             f"({debrief.data_loss_seconds:.0f} s)."
         )
     lines += ["", "## Choices", ""]
@@ -959,14 +961,15 @@ def render_debrief(debrief: Debrief, fmt: str = "md") -> str:
     if debrief.mistakes:
         for n, m in enumerate(debrief.mistakes, 1):
             step = _STEP[m.step].title if m.step in _STEP else m.step
-            lines.append(f"{n}. **{m.title}** ({step}, {m.at.strftime('%H:%M:%S')}): {m.text}")
+            when = m.at.strftime("%H:%M:%S")
+            lines.append(f"{n}. **{markdown(m.title)}** ({markdown(step)}, {when}): {markdown(m.text)}")
     else:
         lines.append("None: every step was taken in order and every choice matched the lesson.")
     lines += ["", "## Steps", "", "| Step | Status |", "|---|---|"]
-    lines += [f"| {s.title} | {s.status} |" for s in debrief.steps]
+    lines += [f"| {_cell(s.title)} | {_cell(s.status)} |" for s in debrief.steps]
     if debrief.praise:
-        lines += ["", "## Done well", ""] + [f"- {p}" for p in debrief.praise]
-    lines += ["", "## Learning goals", ""] + [f"- {g}" for g in debrief.goals]
+        lines += ["", "## Done well", ""] + [f"- {markdown(p)}" for p in debrief.praise]
+    lines += ["", "## Learning goals", ""] + [f"- {markdown(g)}" for g in debrief.goals]
     return "\n".join(lines) + "\n"
 
 

@@ -11,12 +11,14 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from core.errors import FailbackError
 from core.model import ReprotectTarget
 from core.recovery import PointOption
+from core.sanitize import block, one_line
 from tui.controller import Controller
 from tui.glyphs import Glyphs, wants_ansi_theme, wants_ascii
 from tui.messages import BackendFailed, BackendReady, SessionResumed
@@ -103,6 +105,19 @@ class FailbackApp(Controller, App[None]):
         if self.backend is not None:
             return bool(getattr(self.backend, "read_only", False))
         return bool(getattr(self.settings, "read_only", False))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (screens and widgets notify through here): its words as content, never markup. A toast
+        names items, jobs and ARM's reasons, and none of the app's toasts uses markup."""
+        super().notify(block(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
 
     def backend_now(self) -> datetime | None:
         return self.backend.now() if self.backend is not None else None

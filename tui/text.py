@@ -1,13 +1,41 @@
-"""Short texts the screens share: compact ages, durations and error renderings."""
+"""Short texts the screens share: compact ages, durations, error renderings, and outside text made content.
+
+Text from outside (names from Azure and vCenter, ARM's error text, lesson files) reaches a widget only through
+`plain` / `lines` (a Rich Text, never parsed as markup) or `clean` (for an f-string that becomes such a Text):
+core.sanitize makes it inert first, so neither an escape sequence nor Textual markup (`web-02[/]`, `[@click=…]`)
+can come out of it.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from rich.markup import escape
 from rich.text import Text
 
 from core.errors import FailbackError
 from core.model import ErrorDetail, HealthError
+from core.sanitize import block, message, one_line
+
+
+def clean(value: object) -> str:
+    """Outside text for one line of a Text being built: inert, one line (still to be shown as content)."""
+    return one_line(value)
+
+
+def plain(value: object) -> Text:
+    """One line as content: inert and never markup. For a widget's text made of outside words."""
+    return Text(one_line(value))
+
+
+def lines(value: object) -> Text:
+    """Text that keeps its own line breaks (a REST call, a lesson's brief) as content, each line inert."""
+    return Text(block(value))
+
+
+def markup_safe(value: object) -> str:
+    """Outside text inside a markup string, where one cannot be avoided: inert and escaped."""
+    return escape(one_line(value))
 
 
 def compact_duration(seconds: float | None) -> str:
@@ -53,39 +81,41 @@ def job_time(dt: datetime, now: datetime, tz: tzinfo | None) -> str:
 
 
 def _detail_lines(text: Text, detail: ErrorDetail | HealthError, indent: str = "  ") -> None:
-    code = f"[{detail.code}] " if detail.code else ""
-    text.append(f"{indent}{code}{detail.message}\n", style="bold")
+    code = f"[{clean(detail.code)}] " if detail.code else ""
+    text.append(f"{indent}{code}{message(detail.message)}\n", style="bold")
     provider = getattr(detail, "provider_error_code", "")
     provider_message = getattr(detail, "provider_message", "")
     if provider or provider_message:
-        text.append(f"{indent}  Provider: {provider} {provider_message}".rstrip() + "\n")
+        text.append(f"{indent}  Provider: {clean(provider)} {message(provider_message)}".rstrip() + "\n")
     if detail.possible_causes:
         text.append(f"{indent}  Possible causes: ", style="italic")
-        text.append(detail.possible_causes + "\n")
+        text.append(message(detail.possible_causes) + "\n")
     if detail.recommended_action:
         text.append(f"{indent}  Recommended action: ", style="italic")
-        text.append(detail.recommended_action + "\n")
+        text.append(message(detail.recommended_action) + "\n")
     activity = getattr(detail, "activity_id", "")
     if activity:
-        text.append(f"{indent}  Activity id: {activity}\n", style="dim")
+        text.append(f"{indent}  Activity id: {clean(activity)}\n", style="dim")
 
 
 def error_text(error: FailbackError | BaseException, *, heading: str = "") -> Text:
     """Message, ASR details (causes, recommended action, activity id) and the hint: what 3 a.m. needs."""
     text = Text()
     if heading:
-        text.append(heading + "\n", style="bold")
-    message = getattr(error, "message", None) or str(error) or type(error).__name__
-    text.append(f"Error: {message}\n", style="bold")
+        text.append(clean(heading) + "\n", style="bold")
+    said = getattr(error, "message", None) or str(error) or type(error).__name__
+    text.append(f"Error: {message(said)}\n", style="bold")
+    for line in getattr(error, "listing", ()) or ():
+        text.append(f"  {clean(line)}\n")
     for detail in getattr(error, "details", ()) or ():
         _detail_lines(text, detail)
     activity = getattr(error, "activity_id", "")
     if activity:
-        text.append(f"Activity id: {activity}\n", style="dim")
+        text.append(f"Activity id: {clean(activity)}\n", style="dim")
     hint = getattr(error, "hint", "")
     if hint:
         text.append("What to do: ", style="bold")
-        text.append(hint + "\n")
+        text.append(clean(hint) + "\n")
     text.rstrip()
     return text
 

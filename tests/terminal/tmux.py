@@ -51,6 +51,10 @@ class Tmux:
         self._tmux("set-option", "-t", "app", "window-size", "manual", check=False)
         self._tmux("resize-window", "-t", "app", "-x", str(self.width), "-y", str(self.height), check=False)
 
+    def record(self, path: Path) -> None:
+        """From now on, every byte the pane's program writes is appended to `path`, raw, as the terminal gets it."""
+        self._tmux("pipe-pane", "-o", "-t", "app", f"cat >> {shlex.quote(str(path))}")
+
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "app").stdout
 

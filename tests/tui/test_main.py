@@ -48,7 +48,10 @@ def test_demo_takes_speed_scenario_and_read_only(captured: dict[str, Any]) -> No
 
 
 def test_no_subcommand_runs_the_dashboard_on_the_configured_vault(captured: dict[str, Any]) -> None:
-    vault = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
+    vault = (
+        "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg"
+        "/providers/Microsoft.RecoveryServices/vaults/v1"
+    )
     assert entry.main(["--vault-id", vault, "--read-only"]) == 0
     settings = captured["settings"]
     assert not settings.demo and settings.read_only

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Static
 
 from tui.dialogs.base import Dialog
+from tui.text import lines, plain
 from tui.widgets.buttons import ButtonRow
 
 
@@ -22,8 +23,8 @@ class ConfirmDialog(Dialog[bool]):
         self.confirm_label = confirm_label
 
     def body(self) -> ComposeResult:
-        yield Static(Text(self.title_text), classes="dialog-title")
-        yield Static(self.text if isinstance(self.text, Text) else Text(self.text), id="confirm-text")
+        yield Static(plain(self.title_text), classes="dialog-title")
+        yield Static(self.text if isinstance(self.text, Text) else lines(self.text), id="confirm-text")
         with ButtonRow():
             yield Button(self.BACK_LABEL, id="back")
             yield Button(self.confirm_label, id="confirm", variant="warning")

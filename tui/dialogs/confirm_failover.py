@@ -10,19 +10,20 @@ from textual.widgets import Button, Static
 from core.model import ProtectedItem
 from core.recovery import PointOption, format_time, point_label, reworded
 from tui.dialogs.base import Dialog
+from tui.text import clean, lines
 from tui.widgets.buttons import ButtonRow
 
 
 def failover_summary(item: ProtectedItem, option: PointOption, now: datetime, tz: tzinfo | None) -> str:
-    name = item.friendly_name or item.name
-    cloud = item.recovery_fabric_friendly_name or "(its recovery site)"
+    shown = clean(item.friendly_name or item.name)
+    cloud = clean(item.recovery_fabric_friendly_name or "(its recovery site)")
     # Every age below is told as of one `now`: the option was worded when the point dialog opened.
     option = reworded(option, now, tz)
     point = option.point
     when = format_time(point.time, now, tz) if point is not None else "the latest point"
     label = point_label(option.choice, point) if point is not None else option.headline
     return (
-        f"Fail {name} back from Azure to the AVS private cloud {cloud}.\n\n"
+        f"Fail {shown} back from Azure to the AVS private cloud {cloud}.\n\n"
         f"Recovery point: {label}\n"
         f"  {when}\n"
         f"  {option.tradeoff}\n\n"
@@ -46,7 +47,7 @@ class ConfirmFailoverDialog(Dialog[bool]):
 
     def body(self) -> ComposeResult:
         yield Static("Confirm the failback", classes="dialog-title")
-        yield Static(failover_summary(self.item, self.option, self.now, self.tz), id="summary")
+        yield Static(lines(failover_summary(self.item, self.option, self.now, self.tz)), id="summary")
         with ButtonRow():
             yield Button("Back", id="back")
             yield Button("Start failover", id="start", variant="error")

@@ -11,6 +11,7 @@ from textual.widgets import Button, Markdown, Static
 
 from core.training import Debrief, render_debrief
 from tui.dialogs.base import Dialog
+from tui.text import plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.speed import TrainingBanner
@@ -59,7 +60,7 @@ class DebriefDialog(Dialog[Path]):
     def body(self) -> ComposeResult:
         d = self.debrief
         state = "Lesson complete" if d.completed else "Lesson not complete yet"
-        yield Static(f"Debrief: {d.title} ({state})", classes="dialog-title")
+        yield Static(plain(f"Debrief: {d.title} ({state})"), classes="dialog-title")
         with Vertical(classes="dialog-section", id="debrief-scroll"):
             yield Markdown(render_debrief(d, "md"), id="debrief-text")
         yield Static("E exports the debrief as Markdown.", id="export-path")
@@ -75,10 +76,10 @@ class DebriefDialog(Dialog[Path]):
         try:
             write_private(path, render_debrief(self.debrief, "md"))
         except OSError as exc:
-            self.query_one("#export-path", Static).update(f"Could not write {path}: {exc.strerror or exc}")
+            self.query_one("#export-path", Static).update(plain(f"Could not write {path}: {exc.strerror or exc}"))
             return
         self.exported = path
-        self.query_one("#export-path", Static).update(f"Saved to {path}")
+        self.query_one("#export-path", Static).update(plain(f"Saved to {path}"))
         self.notify(str(path), title="Debrief exported", timeout=15)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Static
@@ -10,6 +9,7 @@ from textual.widgets import Button, Input, Static
 from core.plans import PlanView
 from tui.dialogs.base import Dialog
 from tui.session import MANUAL_CHECKS
+from tui.text import clean, lines, plain
 from tui.widgets.buttons import ButtonRow
 
 
@@ -22,28 +22,29 @@ class PlanCommitDialog(Dialog[bool]):
     @property
     def accepted(self) -> set[str]:
         """The plan's name or its friendly name, as shown in the plans list."""
-        return {n for n in (self.view.plan.name, self.view.plan.friendly_name) if n}
+        names = {n for n in (self.view.plan.name, self.view.plan.friendly_name) if n}
+        return names | {clean(n) for n in names}  # as shown, for a name with a character that cannot be typed
 
     def typed_ok(self, value: str) -> bool:
         return value.strip() in self.accepted
 
     def body(self) -> ComposeResult:
         plan = self.view.plan
-        yield Static(f"Commit the failover of the plan {self.view.name}", classes="dialog-title")
-        vms = ", ".join(m.name for m in self.view.members)
+        yield Static(plain(f"Commit the failover of the plan {self.view.name}"), classes="dialog-title")
+        vms = ", ".join(clean(m.name) for m in self.view.members)
         text = (
             f"Commit deletes the failed-over Azure VMs of all {len(self.view.members)} VMs of the plan: {vms}.\n"
             "It cannot be undone: after it, the only way back to Azure is to reprotect and fail over again.\n\n"
         )
-        unchecked = [name for name, ticked in self.verified if ticked < len(MANUAL_CHECKS)]
+        unchecked = [clean(name) for name, ticked in self.verified if ticked < len(MANUAL_CHECKS)]
         if unchecked:
             text += (
                 f"Not every check is ticked for {', '.join(unchecked)} (v on the plans screen). Commit only once "
                 "every VM works in AVS.\n\n"
             )
-        text += f"Type {plan.name} to commit."
-        yield Static(Text(text), id="plan-commit-text")
-        yield Input(placeholder=plan.name, id="plan-typed-name")
+        text += f"Type {clean(plan.name)} to commit."
+        yield Static(lines(text), id="plan-commit-text")
+        yield Input(placeholder=clean(plan.name), id="plan-typed-name")
         with ButtonRow():
             yield Button("Back", id="back")
             yield Button("Commit plan", id="commit", variant="error", disabled=True)

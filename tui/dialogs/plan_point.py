@@ -16,7 +16,7 @@ from core.model import PointChoice, RecoveryPoint
 from core.plans import GROUP_RULE, PlanLoss, PlanView, plan_loss, plan_point_summary
 from core.recovery import LATEST_RECOMMENDED, GroupPoints, duration, format_time
 from tui.dialogs.base import Dialog
-from tui.text import compact_duration
+from tui.text import clean, compact_duration, plain
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.toggles import ChoiceSet, MarkedCheckbox, MarkedRadioButton
 
@@ -77,9 +77,9 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
         return self.choice is PointChoice.LATEST_APP_CONSISTENT
 
     def body(self) -> ComposeResult:
-        yield Static(Text(f"Recovery point for the plan {self.view.name}"), classes="dialog-title")
+        yield Static(plain(f"Recovery point for the plan {self.view.name}"), classes="dialog-title")
         if self.note:
-            yield Static(Text(self.note, style="bold"), id="plan-point-note")
+            yield Static(Text(clean(self.note), style="bold"), id="plan-point-note")
         app = self.choice is PointChoice.LATEST_APP_CONSISTENT
         with ChoiceSet(id="plan-choices"):
             yield MarkedRadioButton(
@@ -110,13 +110,13 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
         for group in self.groups:
             named = group.group in self.view.consistency_groups
             if named:
-                text.append(f"Replication group {group.group}", style="bold")
+                text.append(f"Replication group {clean(group.group)}", style="bold")
                 if group.common_time is not None:
                     text.append(f": common app-consistent point {format_time(group.common_time, self.now, self.tz)}")
                 else:
                     text.append(": no app-consistent point common to all its VMs")
             else:
-                text.append(f"{group.group}", style="bold")
+                text.append(clean(group.group), style="bold")
                 text.append(" (in no replication group)")
             text.append("\n")
             for row in group.members:
@@ -127,13 +127,13 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
                 arrow = getattr(self.app, "glyphs", None)
                 pointer = f"{arrow.arrow} " if arrow is not None else "> "
                 mark = pointer if app_chosen and row.common_point else "  "
-                text.append(f"  {row.item_name:<16} latest {latest} (loss {_loss(row.latest_loss_seconds)})\n")
+                text.append(f"  {clean(row.item_name):<16} latest {latest} (loss {_loss(row.latest_loss_seconds)})\n")
                 text.append(
                     f"  {mark}{'':<14} app-consistent {common} (loss {_loss(row.common_loss_seconds)})\n",
                     style="bold" if app_chosen else "",
                 )
             if group.explanation:
-                text.append(f"  {group.explanation}\n", style="italic")
+                text.append(f"  {clean(group.explanation)}\n", style="italic")
         text.rstrip()
         return text
 

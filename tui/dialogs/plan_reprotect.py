@@ -11,6 +11,7 @@ from core.failback import agent_window_words
 from core.model import Fabric, ProtectedItem
 from core.plans import PlanView
 from tui.dialogs.reprotect import ReprotectDialog
+from tui.text import plain
 
 
 class PlanReprotectDialog(ReprotectDialog):
@@ -30,5 +31,6 @@ class PlanReprotectDialog(ReprotectDialog):
 
     def heading(self) -> ComposeResult:
         names = ", ".join(m.friendly_name or m.name for m in self.members)
-        yield Static(f"Reprotect the plan {self.view.name} from AVS to Azure", classes="dialog-title")
-        yield Static(f"{len(self.members)} VMs, each through the same servers: {names}.", id="plan-reprotect-members")
+        yield Static(plain(f"Reprotect the plan {self.view.name} from AVS to Azure"), classes="dialog-title")
+        shown = plain(f"{len(self.members)} VMs, each through the same servers: {names}.")
+        yield Static(shown, id="plan-reprotect-members")

@@ -21,7 +21,7 @@ from core.recovery import (
     point_options,
 )
 from tui.dialogs.base import Dialog
-from tui.text import compact_duration
+from tui.text import clean, compact_duration, plain
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.table import FreshTable
 from tui.widgets.toggles import ChoiceSet, MarkedCheckbox, MarkedRadioButton
@@ -55,9 +55,9 @@ class PointDialog(Dialog[PointOption]):
 
     def body(self) -> ComposeResult:
         name = self.item.friendly_name or self.item.name
-        yield Static(Text(f"Recovery point for {name}"), classes="dialog-title")
+        yield Static(plain(f"Recovery point for {name}"), classes="dialog-title")
         if self.note:
-            yield Static(Text(self.note, style="bold"), id="point-note")
+            yield Static(Text(clean(self.note), style="bold"), id="point-note")
         chosen = self.chosen.choice if self.chosen is not None else PointChoice.LATEST
         with ChoiceSet(id="choices"):
             for option in self.options:

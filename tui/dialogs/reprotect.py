@@ -13,7 +13,7 @@ from core.failback import agent_window_words
 from core.model import Fabric, MasterTarget, ProcessServer, ProtectedItem, ReprotectTarget
 from core.preflight import master_target_health
 from tui.dialogs.base import Dialog
-from tui.text import age
+from tui.text import age, clean, lines, plain
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.table import FreshTable
 
@@ -46,7 +46,8 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
 
     def heading(self) -> ComposeResult:
         """What is reprotected, above the tables."""
-        yield Static(f"Reprotect {self.item.friendly_name or self.item.name} from AVS to Azure", classes="dialog-title")
+        what = self.item.friendly_name or self.item.name
+        yield Static(plain(f"Reprotect {what} from AVS to Azure"), classes="dialog-title")
 
     def body(self) -> ComposeResult:
         yield from self.heading()
@@ -125,7 +126,7 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
         if mt is None:
             notes.append("No master target server found.")
         notes.extend(self.window_notes())
-        self.query_one("#reprotect-note", Static).update("\n".join(notes))
+        self.query_one("#reprotect-note", Static).update(lines("\n".join(clean(n) for n in notes)))
         self.query_one("#reprotect", Button).disabled = ps is None or mt is None
 
     def window_notes(self) -> list[str]:

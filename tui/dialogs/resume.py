@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 from core.model import Job, PlanAction
 from tui.dialogs.base import Dialog
+from tui.text import clean, plain
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.toggles import MarkedCheckbox
 
@@ -25,12 +26,12 @@ def manual_text(actions: Sequence[tuple[str, PlanAction]], waiting: str) -> Text
     """What the job waits for and each pending manual action with its instructions (the job screen shows it too)."""
     text = Text()
     text.append("Waiting for you: ", style="bold")
-    text.append(f"{waiting or 'a manual action'}.\n")
+    text.append(f"{clean(waiting) or 'a manual action'}.\n")
     for where, action in actions:
-        text.append(f"  {where}: ", style="bold")
-        text.append(action.name + "\n")
+        text.append(f"  {clean(where)}: ", style="bold")
+        text.append(clean(action.name) + "\n")
         if action.instructions:
-            text.append(f"      {action.instructions}\n", style="italic")
+            text.append(f"      {clean(action.instructions)}\n", style="italic")
     text.append("Do it, then u: tick each action and say what was done; the job goes on from there.")
     return text
 
@@ -51,16 +52,16 @@ class ResumeDialog(Dialog[str]):
         self.waiting = waiting
 
     def body(self) -> ComposeResult:
-        yield Static(Text(f"Resume the job of {self.target_name}"), classes="dialog-title")
+        yield Static(plain(f"Resume the job of {self.target_name}"), classes="dialog-title")
         head = f"Job {self.job.name} waits for a manual action"
         head += f": {self.waiting}." if self.waiting else "."
         if not self.actions:
             head += " ASR's job does not say which one: read the plan's actions in the portal."
-        yield Static(Text(head + " Do it first, tick it, then say what was done."), id="resume-text")
+        yield Static(plain(head + " Do it first, tick it, then say what was done."), id="resume-text")
         with Vertical(classes="dialog-section"):
             for index, (where, action) in enumerate(self.actions):
                 label = f"{where}: {action.name}" + (f" — {action.instructions}" if action.instructions else "")
-                yield MarkedCheckbox(label, id=f"manual-{index}", classes="manual-action")
+                yield MarkedCheckbox(plain(label), id=f"manual-{index}", classes="manual-action")
         yield Input(placeholder="Comment, e.g. what was done and by whom", id="resume-comment")
         with ButtonRow():
             yield Button("Back", id="back")

@@ -11,23 +11,24 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.session import ActionRecord
+from tui.text import clean, lines
 from tui.widgets.banner import ModeBanner
 from tui.widgets.pane import Pane
 
 
 def record_text(record: ActionRecord) -> Text:
     text = Text()
-    text.append(f"{record.time:%Y-%m-%d %H:%M:%S} UTC · {record.title}", style="bold")
+    text.append(f"{record.time:%Y-%m-%d %H:%M:%S} UTC · {clean(record.title)}", style="bold")
     if record.job_name:
-        text.append(f" · job {record.job_name}")
+        text.append(f" · job {clean(record.job_name)}")
     text.append("\n")
     eq: Any = record.equivalent
     if eq is None or isinstance(eq, str):
-        text.append(f"{eq or 'No equivalent recorded.'}\n")
+        text.append(lines(eq or "No equivalent recorded.") + "\n")
         return text
     for label, body in (("REST", eq.rest), ("az", eq.az), ("PowerShell", eq.powershell)):
         text.append(f"{label}\n", style="underline")
-        text.append(f"{body.rstrip()}\n\n")
+        text.append(lines(body.rstrip()) + "\n\n")
     return text
 
 

@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,7 +36,7 @@ from tui.messages import (
 )
 from tui.screens.refresh import PeriodicRead
 from tui.session import job_targets
-from tui.text import compact_duration
+from tui.text import compact_duration, plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.item_detail import DetailContext, ItemDetail
 from tui.widgets.items_table import COLUMNS, ItemsTable
@@ -66,8 +67,8 @@ def _minutes_ago(seconds: float) -> str:
     return f"{compact_duration(seconds)} ago"
 
 
-def _vault_line(vault: Any) -> str:
-    return f"Vault {vault.name} · resource group {vault.resource_group} · subscription {vault.subscription_id}"
+def _vault_line(vault: Any) -> Text:
+    return plain(f"Vault {vault.name} · resource group {vault.resource_group} · subscription {vault.subscription_id}")
 
 
 class DashboardScreen(PeriodicRead, Screen[None]):
@@ -513,7 +514,7 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         if text != self._status_text:
             # Over SSH every byte counts: the line is sent again only when what it says changes.
             self._status_text = text
-            self.query_one("#status", Static).update(text, layout=False)
+            self.query_one("#status", Static).update(plain(text), layout=False)
 
     # -- filter and sort ------------------------------------------------------------------------------------
 

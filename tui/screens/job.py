@@ -20,6 +20,7 @@ from core.model import Job, JobState, RecoveryPlan
 from core.operations import scenario_operation
 from core.plans import pending_actions, plan_of_job, waiting_task
 from tui.messages import JobUpdated, OperationStarted, RetryChanged
+from tui.text import plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.job_progress import JobProgress
 
@@ -86,7 +87,7 @@ class JobScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ModeBanner()
-        yield Static(f"Job {self.job_name}", id="job-title", classes="pane-title")
+        yield Static(plain(f"Job {self.job_name}"), id="job-title", classes="pane-title")
         yield JobProgress(id="progress")
         yield Static("", id="job-retry")
         yield Footer()
@@ -148,7 +149,7 @@ class JobScreen(Screen[None]):
         job = self.job
         self._shown_at = now or (app.backend.now() if app.backend is not None else None)
         if job is not None and app.backend is not None:
-            self.query_one("#job-title", Static).update(job.title)
+            self.query_one("#job-title", Static).update(plain(job.title))
             self.query_one(JobProgress).show(job, now or app.backend.now(), app.tz, app.glyphs)
         retry = self._retry()
         line = self.query_one("#job-retry", Static)

@@ -39,7 +39,7 @@ from tui.glyphs import Glyphs
 from tui.messages import BackendReady, JobUpdated, OperationStarted
 from tui.screens.refresh import PeriodicRead, read_interval
 from tui.session import ActionRecord
-from tui.text import compact_duration
+from tui.text import clean, compact_duration
 from tui.widgets.banner import ModeBanner
 from tui.widgets.pane import Pane
 from tui.widgets.table import FreshTable
@@ -295,34 +295,35 @@ class PlansScreen(PeriodicRead, Screen[None]):
         glyphs: Glyphs = app.glyphs
         job = self.plan_job(view)
         text = Text()
-        text.append(f"{view.name}", style="bold")
-        text.append(f"  ({view.plan.name})\n{view.stage_summary}\n")
+        text.append(clean(view.name), style="bold")
+        text.append(f"  ({clean(view.plan.name)})\n{clean(view.stage_summary)}\n")
         action, step = plan_next_step(view)
         key = {"fail_back": "f", "verify": "v", "reprotect": "r"}.get(action, "")
         text.append("Next: ", style="bold")
-        text.append(f"{step}" + (f" ({key})" if key else "") + "\n")
+        text.append(f"{clean(step)}" + (f" ({key})" if key else "") + "\n")
         if job is not None:
-            text.append(f"Job: {glyphs.job_state(job)} · {job.title} · {job.name}\n")
+            text.append(f"Job: {glyphs.job_state(job)} · {clean(job.title)} · {clean(job.name)}\n")
             waiting = waiting_task(job)
             if waiting:
-                text.append(f"Waiting for the operator: {waiting}. Do it, then u to resume.\n", style="bold")
+                text.append(f"Waiting for the operator: {clean(waiting)}. Do it, then u to resume.\n", style="bold")
         else:
             text.append("No job on this plan in this session.\n")
         done_actions = {a.name for _, a in manual_actions(view.plan) if action_done(job, a.name)}
         for group in view.groups:
-            text.append(f"\n{group.label}", style="bold")
+            text.append(f"\n{clean(group.label)}", style="bold")
             text.append(f" (boots {'first' if group.index == 0 else f'after group {group.index}'})\n")
             for action in group.start_actions:
                 self._action_line(text, "before boot", action, action.name in done_actions, glyphs)
             for member in group.members:
-                consistency = f"  [group {member.item.consistency_group}]" if member.item.consistency_group else ""
-                text.append(f"  {glyphs.stage_text(member.stage):<18} {member.name}{consistency}\n")
+                group_name = member.item.consistency_group
+                consistency = f"  [group {clean(group_name)}]" if group_name else ""
+                text.append(f"  {glyphs.stage_text(member.stage):<18} {clean(member.name)}{consistency}\n")
             for action in group.end_actions:
                 self._action_line(text, "after boot", action, action.name in done_actions, glyphs)
         if view.consistency_groups:
             text.append("\nReplication groups (recover together, on one common point)\n", style="bold")
-            for name, members in view.consistency_groups.items():
-                text.append(f"  {name}: {', '.join(members)}\n")
+            for group_name, members in view.consistency_groups.items():
+                text.append(f"  {clean(group_name)}: {clean(', '.join(members))}\n")
         if view.missing_item_ids:
             text.append(f"\nListed by the plan but not in the vault: {len(view.missing_item_ids)} item(s)\n")
         text.rstrip()
@@ -334,9 +335,9 @@ class PlansScreen(PeriodicRead, Screen[None]):
         kind = (
             "manual" if "manual" in action.kind.lower() else "script" if "script" in action.kind.lower() else "action"
         )
-        text.append(f"  {box} {kind}, {where}: {action.name}\n")
+        text.append(f"  {box} {kind}, {where}: {clean(action.name)}\n")
         if action.instructions:
-            text.append(f"      {action.instructions}\n", style="italic")
+            text.append(f"      {clean(action.instructions)}\n", style="italic")
 
     def _show(self) -> None:
         if not self._mounted:
@@ -533,14 +534,14 @@ class PlansScreen(PeriodicRead, Screen[None]):
             if choice.choice is PointChoice.LATEST
             else "each replication group to its common app-consistent point (accepted)"
         )
-        lines = [f"Fail the plan {view.name} back from Azure to the AVS private cloud, {point}."]
+        lines = [f"Fail the plan {clean(view.name)} back from Azure to the AVS private cloud, {point}."]
         if choice.loss is not None:
             lines.append(f"Writes given up: {choice.loss.words()}.")
-            each = ", ".join(f"{v.name} {compact_duration(v.seconds)}" for v in choice.loss.per_vm)
+            each = ", ".join(f"{clean(v.name)} {compact_duration(v.seconds)}" for v in choice.loss.per_vm)
             lines.append(f"  Each VM: {each}.")
         lines.append("ASR shuts the Azure VMs down first, then starts the VMs in AVS, boot group by boot group:")
         for group in view.groups:
-            lines.append(f"  {group.label}: {', '.join(m.name for m in group.members)}")
+            lines.append(f"  {clean(group.label)}: {clean(', '.join(m.name for m in group.members))}")
         if any(g.manual_actions for g in view.groups):
             lines.append("The job stops at each manual action until you resume it (u on this screen).")
         return "\n".join(lines)
@@ -851,22 +852,23 @@ class PlansScreen(PeriodicRead, Screen[None]):
         state = (
             "stopped" if self.reprotect_stopped else "done" if self.reprotect and self.reprotect.done() else "running"
         )
-        text.append(f"Reprotect of the plan {self.reprotect_plan} AVS {glyphs.arrow} Azure: {state}", style="bold")
+        plan = clean(self.reprotect_plan)
+        text.append(f"Reprotect of the plan {plan} AVS {glyphs.arrow} Azure: {state}", style="bold")
         if self.reprotect_running:
             text.append(" (x stops sending)")
         text.append("\n")
         for p in self.reprotect_progress:
             glyph = glyphs.job(MEMBER_GLYPH_STATE[p.state])
-            line = f"  {glyph} {p.item_name:<18} {p.word}"
+            line = f"  {glyph} {clean(p.item_name):<18} {p.word}"
             if p.job_name:
-                line += f" · job {p.job_name}"
+                line += f" · job {clean(p.job_name)}"
             if p.attempts > 1:
                 line += f" · attempt {p.attempts}"
             if p.state is MemberState.WAITING_FOR_AGENT and p.next_retry_at is not None:
                 seconds = max(0, int((p.next_retry_at - now).total_seconds()))
                 line += f" · agent not registered yet, next try in {seconds} s"
             elif p.last_error and p.state in (MemberState.FAILED, MemberState.BLOCKED):
-                line += f" · {p.last_error}"
+                line += f" · {clean(p.last_error)}"
             text.append(line + "\n")
         text.rstrip()
         return text

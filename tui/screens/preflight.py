@@ -21,6 +21,7 @@ from core.preflight import SKIP_REASON_MIN, Level, PreflightReport, decision
 from tui.dialogs.base import Dialog
 from tui.glyphs import Glyphs
 from tui.messages import BackendReady
+from tui.text import clean, lines, plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.pane import Pane
@@ -44,16 +45,16 @@ def report_text(
 ) -> Text:
     """Every check as glyph + word, its detail, and what to do when it is not a pass; the worst come first."""
     text = Text()
-    text.append(f"{level_text(report.worst, glyphs)}  {report.summary}\n", style="bold")
+    text.append(f"{level_text(report.worst, glyphs)}  {clean(report.summary)}\n", style="bold")
     for check in sorted(report.checks, key=lambda c: -c.level.rank):
         if (only_problems and check.level is Level.PASS) or check.key in skip:
             continue
         style = "bold" if check.level is Level.FAIL else ""
         text.append(f"  {level_text(check.level, glyphs):<7}", style=style)
-        text.append(f"{check.title}: ", style="bold")
-        text.append(f"{check.detail}\n")
+        text.append(f"{clean(check.title)}: ", style="bold")
+        text.append(f"{clean(check.detail)}\n")
         if check.remedy and check.level is not Level.PASS:
-            text.append(f"          What to do {glyphs.arrow} {check.remedy}\n", style="italic")
+            text.append(f"          What to do {glyphs.arrow} {clean(check.remedy)}\n", style="italic")
     text.rstrip()
     return text
 
@@ -82,7 +83,7 @@ class PreflightGate(Dialog[dict[str, Any]]):
         self.show_warnings = show_warnings
 
     def body(self) -> ComposeResult:
-        yield Static(Text(f"Before you start: {self.what}"), classes="dialog-title")
+        yield Static(plain(f"Before you start: {self.what}"), classes="dialog-title")
         with Vertical(classes="dialog-section"):
             yield Static("Checking (reads only)…", id="gate-report")
             yield Input(placeholder="Why go on despite the FAIL? (written to the journal)", id="skip-reason")
@@ -113,7 +114,7 @@ class PreflightGate(Dialog[dict[str, Any]]):
     def on_preflight_read(self, message: PreflightRead) -> None:
         if message.error is not None:
             self.query_one("#gate-report", Static).update(
-                Text(f"The check could not read the vault: {message.error}\nNothing was sent. Try again.")
+                lines(f"The check could not read the vault: {clean(message.error)}\nNothing was sent. Try again.")
             )
             return
         self._show(message.reports[0])
@@ -245,7 +246,7 @@ class PreflightScreen(Screen[None]):
             return
         self.errors.clear()
         if self.target_name:
-            self.query_one("#preflight-target", Static).update(f"Checking {self.target_name}…")
+            self.query_one("#preflight-target", Static).update(plain(f"Checking {self.target_name}…"))
             self._check_target()
         self.query_one("#preflight-vault", Static).update("Checking the whole vault…")
         self._check_vault()
@@ -296,12 +297,12 @@ class PreflightScreen(Screen[None]):
         glyphs: Glyphs = self.app.glyphs  # type: ignore[attr-defined]
         target = self.query_one("#preflight-target", Static)
         if "target" in self.errors:
-            target.update(Text(f"Could not check {self.target_name}: {self.errors['target']} (ctrl+r to try again)"))
+            target.update(plain(f"Could not check {self.target_name}: {self.errors['target']} (ctrl+r to try again)"))
         elif self.target_report is not None:
             target.update(report_text(self.target_report, glyphs))
         vault = self.query_one("#preflight-vault", Static)
         if "vault" in self.errors:
-            vault.update(Text(f"Could not check the vault: {self.errors['vault']} (ctrl+r to try again)"))
+            vault.update(plain(f"Could not check the vault: {self.errors['vault']} (ctrl+r to try again)"))
             return
         if self.vault_reports is None:
             return

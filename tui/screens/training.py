@@ -12,24 +12,27 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.training import TrainingScenario
+from tui.text import clean, lines, plain
 from tui.widgets.pane import Pane
 from tui.widgets.speed import TrainingBanner
 
 
 def lesson_text(lesson: TrainingScenario) -> Text:
+    # A lesson is a file anyone may write: its words are content, made inert.
     text = Text()
-    text.append(f"{lesson.title}\n", style="bold")
-    text.append(f"{lesson.length.capitalize()}\n\n")
-    text.append(f"{lesson.brief}\n\n")
+    text.append(f"{clean(lesson.title)}\n", style="bold")
+    text.append(f"{clean(lesson.length).capitalize()}\n\n")
+    text.append_text(lines(lesson.brief))
+    text.append("\n\n")
     text.append("You will learn to\n", style="bold")
     for goal in lesson.goals:
-        text.append(f"  • {goal}\n")
+        text.append(f"  • {clean(goal)}\n")
     text.append("\n")
     target = f"the recovery plan {lesson.plan}" if lesson.plan else ", ".join(lesson.focus_items)
     text.append("Works on: ", style="bold")
-    text.append(f"{target}\n")
+    text.append(f"{clean(target)}\n")
     text.append("Scenario: ", style="bold")
-    text.append(lesson.name)
+    text.append(clean(lesson.name))
     return text
 
 
@@ -41,8 +44,8 @@ def short_title(lesson: TrainingScenario) -> str:
 
 def option_text(lesson: TrainingScenario) -> Text:
     """The lesson's title, its level and length under it."""
-    text = Text(short_title(lesson))
-    text.append(f"\n  {lesson.length}", style="dim")
+    text = plain(short_title(lesson))
+    text.append(f"\n  {clean(lesson.length)}", style="dim")
     return text
 
 

@@ -28,6 +28,7 @@ from tui.messages import (
     JobsPolled,
     ReprotectStarted,
 )
+from tui.text import clean
 from tui.widgets.speed import SimulatedTime
 
 # The keys the walkthrough names in its hints (the dashboard's bindings, and the ones added here).
@@ -163,7 +164,7 @@ class TrainingApp(FailbackApp):
         # trainees may start the same lesson in the same second (one process per browser tab): a random suffix.
         name = f"journal-{lesson.name}-{stamp}-{uuid.uuid4().hex[:8]}.jsonl"
         self.journal = Journal(self.export_dir / name, clock=self.clock)
-        self.sub_title = lesson.title
+        self.sub_title = clean(lesson.title)
         self.push_screen(TrainingDashboardScreen())
         if self._given_backend is not None:
             self.post_message(BackendReady(self._given_backend))

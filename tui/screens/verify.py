@@ -14,6 +14,7 @@ from core.errors import FailbackError
 from core.model import Job, JobFilter, JobState, ProtectedItem
 from tui.messages import JobsListed, LoadFailed
 from tui.session import MANUAL_CHECKS, job_targets
+from tui.text import plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.pane import Pane
 from tui.widgets.toggles import MarkedCheckbox
@@ -68,7 +69,7 @@ class VerifyScreen(Screen[str]):
         ticked = self.app.session.ticked.get(self.item.id, set())  # type: ignore[attr-defined]
         yield ModeBanner()
         with Pane(id="verify"):
-            yield Static(f"Verify {name} before committing", classes="dialog-title")
+            yield Static(plain(f"Verify {name} before committing"), classes="dialog-title")
             yield Static("Read from ASR", classes="pane-title")
             yield Static("Looking for the failover job…", id="azure-off")
             yield Static("Checked by you (Space ticks)", classes="pane-title")
@@ -103,7 +104,7 @@ class VerifyScreen(Screen[str]):
         self._show(message.jobs[0] if message.jobs else None)
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#azure-off", Static).update(f"Could not read the failover job: {message.error}")
+        self.query_one("#azure-off", Static).update(plain(f"Could not read the failover job: {message.error}"))
 
     def _show(self, job: Job | None) -> None:
         self.job = job
@@ -111,7 +112,7 @@ class VerifyScreen(Screen[str]):
         verdict, why = shutdown_evidence(self.item, job)
         mark = {True: glyphs.check, False: "✗" if not glyphs.ascii_only else "[!]", None: "?"}[verdict]
         word = {True: "Azure VM is off", False: "Azure VM may still run", None: "Azure VM state unknown"}[verdict]
-        self.query_one("#azure-off", Static).update(f"{mark} {word}: {why}")
+        self.query_one("#azure-off", Static).update(plain(f"{mark} {word}: {why}"))
 
     @on(Checkbox.Changed)
     def _ticked(self, event: Checkbox.Changed) -> None:

@@ -1,8 +1,10 @@
-"""The mode banner: SIMULATION and READ-ONLY, shown on every screen and dialog."""
+"""The mode banner: SIMULATION, READ-ONLY, and where a profile sends the token, on every screen and dialog."""
 
 from __future__ import annotations
 
 from textual.widgets import Static
+
+from tui.text import plain
 
 
 class ModeBanner(Static):
@@ -21,7 +23,11 @@ class ModeBanner(Static):
             parts.append("SIMULATION — emulated vault, nothing in Azure is touched")
         if read_only:
             parts.append("READ-ONLY — browsing only, no action can be sent")
+        # A profile (a file) that moves the ARM endpoint or trusts a private CA: the operator did not type it.
+        notices = tuple(getattr(getattr(self.app, "settings", None), "notices", ()) or ())
+        parts.extend(f"NOTE: {notice}" for notice in notices)
+        self.set_class(bool(notices), "-notice")
         self.display = bool(parts)
         self.set_class(simulated, "-simulated")
         self.set_class(read_only, "-read-only")
-        self.update("  ·  ".join(parts))
+        self.update(plain("  ·  ".join(parts)))

@@ -10,11 +10,11 @@ from textual.widgets import Static
 
 from core.failback import derive_stage, next_step, stage_reason
 from core.model import Fabric, Job, MasterTarget, PointKind, ProcessServer, ProtectedItem, RecoveryPoint, Stage
-from core.preflight import READY_BLOCKED, Check
+from core.preflight import READY_BLOCKED, Check, master_target_health
 from core.units import NOT_REPORTED, bytes_text, gb_text, space_text
 from tui.glyphs import Glyphs
 from tui.session import MANUAL_CHECKS, AgentRetry
-from tui.text import age, clock_time, compact_duration, details_text
+from tui.text import age, clean, clock_time, compact_duration, details_text, plain
 from tui.widgets.pane import Pane
 
 
@@ -55,7 +55,8 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
     g = ctx.glyphs
     stage = derive_stage(item)
     text = Text()
-    text.append(f"{item.friendly_name or item.name}\n", style="bold")
+    # Every value below but our own words comes from ASR (names from vCenter): made inert by clean().
+    text.append(f"{clean(item.friendly_name or item.name)}\n", style="bold")
     if ctx.retry is not None:
         r = ctx.retry
         when = "now" if r.running else f"in {int(r.seconds_left(ctx.now))} s"
@@ -68,25 +69,27 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
         text.append(f"{g.stage(stage)} {READY_BLOCKED}\n", style="bold")
         for check in ctx.blocked:
             glyph = check.level.ascii_glyph if g.ascii_only else check.level.glyph
-            text.append(f"  {glyph} {check.level.word} {check.title}: {check.detail}\n")
+            text.append(f"  {glyph} {check.level.word} {check.title}: {clean(check.detail)}\n")
         text.append("Next: ", style="bold")
         text.append("fix what fails (F shows every check and what to do); f asks for a reason to go on anyway\n")
     else:
         text.append(f"{g.stage(stage)} {stage.label}\n", style="bold")
         reason = stage_reason(item)
         if reason:
-            text.append(f"{reason}\n")
+            text.append(f"{clean(reason)}\n")
         step = next_step(item)
         if step:
             text.append("Next: ", style="bold")
-            text.append(f"{step}\n")
+            text.append(f"{clean(step)}\n")
 
     text.append("\nReplication\n", style="bold underline")
-    text.append(f"  Health {item.replication_health or '—'} · failover health {item.failover_health or '—'}\n")
-    text.append(f"  Provider {item.provider.value} ({item.instance_type or 'unknown'})\n")
-    text.append(f"  State {item.protection_state_description or item.protection_state or '—'}\n")
+    health, failover = clean(item.replication_health or "—"), clean(item.failover_health or "—")
+    text.append(f"  Health {health} · failover health {failover}\n")
+    text.append(f"  Provider {item.provider.value} ({clean(item.instance_type or 'unknown')})\n")
+    text.append(f"  State {clean(item.protection_state_description or item.protection_state or '—')}\n")
     if item.recovery_plans or item.consistency_group:
-        text.append(f"  Plan {', '.join(item.recovery_plans) or '—'} · group {item.consistency_group or '—'}\n")
+        plans, group = clean(", ".join(item.recovery_plans) or "—"), clean(item.consistency_group or "—")
+        text.append(f"  Plan {plans} · group {group}\n")
     if item.health_errors:
         text.append("\nHealth errors\n", style="bold underline")
         text.append(details_text(item.health_errors))
@@ -118,22 +121,27 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
         text.append("\nServers\n", style="bold underline")
         if ps is not None:
             beat = _beat(ps.last_heartbeat, ctx.now)
-            text.append(f"  Process server {ps.friendly_name} · health {ps.health or 'unknown'} · heartbeat {beat}\n")
+            text.append(
+                f"  Process server {clean(ps.friendly_name)} · health {clean(ps.health or 'unknown')} · heartbeat "
+                f"{beat}\n"
+            )
         if mt is not None:
             beat = _beat(mt.last_heartbeat, ctx.now)
-            text.append(f"  Master target {mt.name} · health {mt.health or 'unknown'} · heartbeat {beat}\n")
+            mt_health = clean(master_target_health(mt))
+            text.append(f"  Master target {clean(mt.name)} · health {mt_health} · heartbeat {beat}\n")
             for vol in mt.retention_volumes:
-                text.append(f"    Retention {vol.name} {space_text(vol.free_bytes, vol.capacity_bytes, bytes_text)}\n")
+                space = space_text(vol.free_bytes, vol.capacity_bytes, bytes_text)
+                text.append(f"    Retention {clean(vol.name)} {space}\n")
             for ds in mt.datastores:
-                text.append(f"    Datastore {ds.name} {space_text(ds.free_gb, ds.capacity_gb, gb_text)}\n")
+                text.append(f"    Datastore {clean(ds.name)} {space_text(ds.free_gb, ds.capacity_gb, gb_text)}\n")
 
     if ctx.job is not None:
         job = ctx.job
         text.append("\nJob\n", style="bold underline")
-        text.append(f"  {g.job(job.state)} {job.title} · {job.state.word}\n")
+        text.append(f"  {g.job(job.state)} {clean(job.title)} · {job.state.word}\n")
         task = current_task(job)
         if task:
-            text.append(f"  Task: {task}\n")
+            text.append(f"  Task: {clean(task)}\n")
         if job.start_time:
             end = job.end_time or ctx.now
             text.append(f"  Started {clock_time(job.start_time, ctx.tz)}, ran {age(job.start_time, end)}\n")
@@ -172,7 +180,7 @@ class ItemDetail(Pane):
 
     def say(self, text: str) -> None:
         """A line in place of the detail, while there is none to show."""
-        self._put(Text(text))
+        self._put(plain(text))
 
     def _put(self, shown: Text) -> None:
         body = self.query_one("#detail-body", Static)

@@ -27,6 +27,7 @@ from textual.widgets.data_table import RowDoesNotExist, RowKey
 
 from core.failback import derive_stage
 from core.model import ProtectedItem, Stage
+from core.sanitize import one_line
 from tui.text import age
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -291,14 +292,16 @@ class ItemsTable(ScrollView, can_focus=True):
         label, tone = labelled if labelled is not None else ("", TONES[stage])
         stage_cell = label or stage_cell
         health = item.replication_health or "—"
+        # Drawn as segments, straight to the terminal: every value from ASR is made inert here, once per version
+        # of the item (one_line costs one C-level check for an ordinary name).
         cells = (
-            item.friendly_name or item.name,
+            one_line(item.friendly_name or item.name),
             stage_cell,
-            health,
+            one_line(health),
             "",
-            plan_text(item),
+            one_line(plan_text(item)),
             item.provider.value,
-            location_text(item),
+            one_line(location_text(item)),
         )
         for column, text in enumerate(cells):
             width = cell_len(text)

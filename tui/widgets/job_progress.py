@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 
 from core.model import Job, JobTask
 from tui.glyphs import Glyphs
-from tui.text import clock_time, compact_duration, details_text
+from tui.text import clean, clock_time, compact_duration, details_text
 from tui.widgets.pane import Pane
 from tui.widgets.table import FreshTable
 
@@ -45,8 +45,8 @@ def header_text(job: Job, now: datetime, tz: tzinfo | None, glyphs: Glyphs) -> T
         text.append(f"{glyphs.job(job.state)} {job.state.word}")
     described = job.state_description.replace(" ", "").lower()
     if described and described not in (job.state.word.replace(" ", "").lower(), job.state.value.lower()):
-        text.append(f" ({job.state_description})")
-    text.append(f" · job {job.name}\n")
+        text.append(f" ({clean(job.state_description)})")
+    text.append(f" · job {clean(job.name)}\n")
     if job.start_time:
         verb = "ran for" if job.end_time else "running for"
         text.append(f"Started {clock_time(job.start_time, tz)} · {verb} {duration(job, now)}")
@@ -54,7 +54,7 @@ def header_text(job: Job, now: datetime, tz: tzinfo | None, glyphs: Glyphs) -> T
             text.append(f" · ended {clock_time(job.end_time, tz)}")
         text.append("\n")
     if job.allowed_actions:
-        text.append(f"ASR allows: {', '.join(job.allowed_actions)}\n", style="dim")
+        text.append(f"ASR allows: {clean(', '.join(job.allowed_actions))}\n", style="dim")
     text.rstrip()
     return text
 
@@ -70,7 +70,7 @@ def errors_text(job: Job) -> Text:
         # ASR repeats the failing task's errors at job level: show each once, under the job.
         fresh = tuple(e for e in task.errors if (e.code, e.message) not in shown)
         if fresh:
-            text.append(f"Task “{task.friendly_name or task.name}” failed\n", style="bold")
+            text.append(f"Task “{clean(task.friendly_name or task.name)}” failed\n", style="bold")
             text.append(details_text(fresh))
             text.append("\n")
     text.rstrip()

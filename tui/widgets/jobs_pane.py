@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -12,7 +13,7 @@ from textual.widgets import Static
 from core.model import Job
 from tui.glyphs import Glyphs
 from tui.session import AgentRetry
-from tui.text import age
+from tui.text import age, clean
 from tui.widgets.table import FreshTable
 
 JOB_COLUMNS = (("state", "State"), ("job", "Job"), ("started", "Started"), ("task", "Task"))
@@ -96,10 +97,10 @@ class JobsPane(Vertical):
                     f"{int(r.seconds_left(now))} s (x stops it)"
                 )
         retries_widget = self.query_one("#retries", Static)
-        text = "\n".join(lines)
+        text = "\n".join(clean(line) for line in lines)
         # Unchanged text is not sent again: an update re-lays-out the screen and repaints the footer.
         if retries_widget.display != bool(lines):
             retries_widget.display = bool(lines)
         if text != self._retries_text:
             self._retries_text = text
-            retries_widget.update(text)
+            retries_widget.update(Text(text))

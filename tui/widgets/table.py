@@ -1,13 +1,23 @@
-"""A DataTable that redraws its rows when its columns widen, and the keys every list shares (j/k, g/G)."""
+"""A DataTable that redraws its rows when its columns widen, shows its cells as content (never as markup), and
+has the keys every list shares (j/k, g/G)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
+
+from core.sanitize import one_line
+
+
+def _content(value: Any) -> Any:
+    # DataTable parses a str cell as markup: a VM named `web-02[/]` would raise, `SQL-02 [PROD]` lose its tag.
+    return Text(one_line(value), no_wrap=True) if isinstance(value, str) else value
+
 
 # A k9s or vim user's list keys, beside the arrows, Home and End. The ids are shared by every list (the items
 # table too), so F1 lists them once and a keymap moves them everywhere at once.
@@ -25,6 +35,14 @@ class FreshTable(DataTable[Any]):
     render caches after each measurement costs one redraw of the visible rows."""
 
     BINDINGS: ClassVar[list[BindingType]] = LIST_BINDINGS
+
+    def add_row(self, *cells: CellType, height: int | None = 1, key: str | None = None, label: Any = None) -> RowKey:
+        return super().add_row(*(_content(cell) for cell in cells), height=height, key=key, label=label)
+
+    def update_cell(
+        self, row_key: RowKey | str, column_key: ColumnKey | str, value: CellType, *, update_width: bool = False
+    ) -> None:
+        super().update_cell(row_key, column_key, _content(value), update_width=update_width)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         super()._update_dimensions(new_rows)

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from core.training import STEPS, Reaction, Walkthrough
+from tui.text import clean, lines
 from tui.widgets.pane import Pane
 
 # How many reactions stay in view: the newest matter, the rest are in the debrief.
@@ -53,8 +54,9 @@ def step_lines(walk: Walkthrough, ascii_only: bool = False) -> Text:
 def reaction_text(reaction: Reaction, ascii_only: bool = False) -> Text:
     glyph, plain, word = _REACTION_MARKS.get(reaction.kind, _REACTION_MARKS["explain"])
     text = Text()
-    text.append(f"{plain if ascii_only else glyph} {word}: {reaction.title}\n", style="bold")
-    text.append(reaction.text)
+    # A reaction names the trainee's items, and a lesson file may carry its own words: content, made inert.
+    text.append(f"{plain if ascii_only else glyph} {word}: {clean(reaction.title)}\n", style="bold")
+    text.append_text(lines(reaction.text))
     return text
 
 
@@ -82,7 +84,7 @@ class WalkthroughPane(Pane):
 
         hint = Text()
         hint.append("Next: ", style="bold")
-        hint.append(walk.hint())
+        hint.append(clean(walk.hint()))
         self.query_one("#wt-hint", Static).update(hint)
 
         recent = list(reversed(walk.reactions[-SHOWN_REACTIONS:]))
@@ -103,7 +105,7 @@ class WalkthroughPane(Pane):
             ("What can go wrong", step.can_go_wrong),
         ):
             detail.append(f"{label}: ", style="bold")
-            detail.append(body + "\n")
+            detail.append(clean(body) + "\n")
         detail.rstrip()
         self.query_one("#wt-step", Static).update(detail)
         self.query_one("#wt-steps", Static).update(step_lines(walk, ascii_only))
