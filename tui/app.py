@@ -21,7 +21,7 @@ from core.recovery import PointOption
 from core.sanitize import block, one_line
 from tui.controller import Controller
 from tui.glyphs import Glyphs, wants_ansi_theme, wants_ascii
-from tui.messages import BackendFailed, BackendReady, SessionResumed
+from tui.messages import BackendFailed, BackendNotice, BackendReady, SessionResumed
 from tui.session import Session
 
 
@@ -144,6 +144,9 @@ class FailbackApp(Controller, App[None]):
         except FailbackError as exc:
             self.post_message(BackendFailed(exc))
             return
+        who = getattr(backend, "signed_in_as", None)
+        if callable(who) and not backend.simulated:
+            who()  # the journal's `who` needs a token: asked for here, off the UI thread (it is kept)
         self.post_message(BackendReady(backend))
 
     def on_backend_ready(self, message: BackendReady) -> None:
@@ -151,6 +154,9 @@ class FailbackApp(Controller, App[None]):
         from core.tracker import JobTracker
 
         self.backend = message.backend
+        if hasattr(self.backend, "on_notice"):
+            # Retries and waits happen in workers: the notice crosses to the UI as a message.
+            self.backend.on_notice = lambda text: self.post_message(BackendNotice(text))
         if self.first_page_reader is not None:
             self.first_page_reader.close()  # the dashboard reads the vault itself from here on
         clock = self.clock or getattr(self.backend, "clock", None)
@@ -159,7 +165,8 @@ class FailbackApp(Controller, App[None]):
             from core.journal import Journal
 
             # Real vaults only: the demo's simulated jobs have no business in the operator's journal.
-            self.journal = Journal(clock=clock, vault=self.backend.vault)
+            who = getattr(self.backend, "signed_in_as", None)
+            self.journal = Journal(clock=clock, vault=self.backend.vault, who=who() if callable(who) else "")
         self.operations = Operations(self.backend, self.journal, clock=clock)
         self.broadcast(lambda: BackendReady(message.backend))
         if self.journal is not None:
@@ -187,6 +194,9 @@ class FailbackApp(Controller, App[None]):
         if message.error is not None:
             self.show_error(message.error, heading="Could not read the journal of earlier sessions")
         self.schedule_poll(0.0)
+
+    def on_backend_notice(self, message: BackendNotice) -> None:
+        self.notify(message.text, title="Waiting for Azure", timeout=10)
 
     def on_backend_failed(self, message: BackendFailed) -> None:
         if self.first_page_reader is not None:

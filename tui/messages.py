@@ -153,3 +153,10 @@ class SessionResumed(Message, bubble=False):
 
     results: list[Any]
     error: BaseException | None = None
+
+
+@dataclass(eq=False)
+class BackendNotice(Message, bubble=False):
+    """The backend is waiting on Azure (throttled, no answer) and says why; posted from whichever thread waits."""
+
+    text: str

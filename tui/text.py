@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from rich.markup import escape
 from rich.text import Text
 
 from core.errors import FailbackError
@@ -31,11 +30,6 @@ def plain(value: object) -> Text:
 def lines(value: object) -> Text:
     """Text that keeps its own line breaks (a REST call, a lesson's brief) as content, each line inert."""
     return Text(block(value))
-
-
-def markup_safe(value: object) -> str:
-    """Outside text inside a markup string, where one cannot be avoided: inert and escaped."""
-    return escape(one_line(value))
 
 
 def compact_duration(seconds: float | None) -> str:
