@@ -1,18 +1,30 @@
-"""`avs-failback serve`: the dashboard in a browser through textual-serve, on loopback only, reached over SSH."""
+"""`avs-failback serve`: the dashboard in a browser through textual-serve, on loopback only, reached over SSH.
+
+A browser session can read the dashboard and type into it (with --allow-real-vault, send a failover with the
+operator's token). So beyond the loopback address: every URL carries a random secret made for this run (printed
+to the operator only, never in the command the sessions run), the Host header must name the served address (a
+DNS-rebinding page names its own), the WebSocket's Origin must be the served page's, and only so many sessions
+may be open at once. The page is sent with no-referrer, no-store and no framing.
+"""
 
 from __future__ import annotations
 
 import argparse
+import hmac
+import secrets
 import shlex
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from core import numbers
 
 LOOPBACK = "127.0.0.1"
 PAGE_DIR = Path(__file__).resolve().parent / "serve_page"
 DEFAULT_PORT = 8000
+DEFAULT_SESSIONS = 2  # the operator's tab, and the same tab reloaded while the old socket closes
+MOST_SESSIONS = 16
 # Accepted spellings of the one address the server binds to; anything else is refused, not translated.
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 
@@ -41,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
         help="serve the dashboard on a real vault (vault options follow); every browser session can act on it",
     )
     parser.add_argument("--speed", type=numbers.speed, help="demo clock: simulated seconds per real second")
+    parser.add_argument(
+        "--max-sessions",
+        type=numbers.count,
+        default=DEFAULT_SESSIONS,
+        metavar="N",
+        help=f"browser sessions open at once (default {DEFAULT_SESSIONS}, at most {MOST_SESSIONS}); more are refused",
+    )
     return parser
 
 
@@ -86,38 +105,106 @@ def check_port(port: int) -> int:
     return port
 
 
-def how_to_reach(port: int) -> str:
+def new_secret() -> str:
+    """The secret of one run: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def page_url(port: int, secret: str) -> str:
+    return f"http://{LOOPBACK}:{port}/{secret}/"
+
+
+def how_to_reach(port: int, secret: str) -> str:
     return (
-        f"Serving on http://{LOOPBACK}:{port} (this machine only).\n"
+        f"Serving on {page_url(port, secret)} (this machine only).\n"
         f"From your own machine: ssh -L {port}:{LOOPBACK}:{port} <user>@<this host>\n"
-        f"then open http://{LOOPBACK}:{port} in a browser. Keep the same port on both ends: the page connects "
-        "back to the address it was served from. Ctrl+C stops the server."
+        f"then open {page_url(port, secret)} in a browser. The address holds this run's secret: keep it to "
+        "yourself (anyone with it can drive the dashboard); it changes each time serve starts. Keep the same port "
+        "on both ends: the page connects back to the address it was served from. Ctrl+C stops the server."
+    )
+
+
+def make_server(command: str, *, port: int, title: str, secret: str, max_sessions: int) -> Any:
+    """textual-serve's Server behind the secret, the Host and Origin checks and the session cap."""
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    allowed_hosts = {f"{LOOPBACK}:{port}", f"localhost:{port}"}
+    allowed_origins = {f"http://{host}" for host in allowed_hosts}
+    prefix = f"/{secret}/"
+
+    def refused(status: int, text: str) -> Any:
+        return web.Response(status=status, text=text + "\n", headers={"Cache-Control": "no-store"})
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Any) -> Any:
+        if request.host not in allowed_hosts:
+            return refused(421, f"This server answers for {LOOPBACK}:{port} only.")
+        given = request.path[1 : 1 + len(secret)] if request.path.startswith("/") else ""
+        if not hmac.compare_digest(given.encode(), secret.encode()) or not request.path.startswith(prefix):
+            return refused(404, "Not found. Open the address that `avs-failback serve` printed.")
+        response = await handler(request)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        return response
+
+    class GuardedServer(Server):  # type: ignore[misc]
+        sessions = 0
+
+        async def _make_app(self) -> web.Application:
+            # textual-serve's own routes (page, websocket, static files, downloads), mounted under the secret.
+            inner = await super()._make_app()
+            root = web.Application(middlewares=[guard])
+            root.add_subapp(prefix, inner)
+            return root
+
+        async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+            # A page elsewhere (another site, a rebinding name) may open a WebSocket here: browsers send its origin.
+            if request.headers.get("Origin", "") not in allowed_origins:
+                return refused(403, "Refused: this session did not come from the served page.")
+            if GuardedServer.sessions >= max_sessions:
+                return refused(503, f"Refused: {max_sessions} sessions are open already (--max-sessions).")
+            GuardedServer.sessions += 1
+            try:
+                response: web.StreamResponse = await super().handle_websocket(request)
+                return response
+            finally:
+                GuardedServer.sessions -= 1
+
+    return GuardedServer(
+        command,
+        host=LOOPBACK,
+        port=port,
+        title=title,
+        public_url=f"http://{LOOPBACK}:{port}",
+        templates_path=PAGE_DIR,  # our page: a title, and no font fetched from outside (offline classrooms)
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, passthrough = _parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
     try:
-        host = check_host(args.host)
+        args, passthrough = _parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # argparse has said what is wrong
+        return 0 if exc.code in (0, None) else ServeError.exit_code
+    try:
+        check_host(args.host)
         if args.lesson and not args.train:
             raise ServeError("--lesson goes with --train")
         command = build_command(args, passthrough)
         port = check_port(args.port)
+        if args.max_sessions > MOST_SESSIONS:
+            raise ServeError(f"--max-sessions {args.max_sessions}: at most {MOST_SESSIONS}")
     except ServeError as exc:
         print(f"avs-failback serve: {exc}", file=sys.stderr)
         return exc.exit_code
 
-    from textual_serve.server import Server
-
     mode = "training" if args.train else ("real vault" if args.allow_real_vault and not args.scenario else "simulation")
-    print(how_to_reach(port), flush=True)
-    server = Server(
-        command,
-        host=host,
-        port=port,
-        title=f"avs-failback ({mode})",
-        public_url=f"http://{host}:{port}",
-        templates_path=PAGE_DIR,  # our page: a title, and no font fetched from outside (offline classrooms)
+    secret = new_secret()
+    print(how_to_reach(port, secret), flush=True)
+    server = make_server(
+        command, port=port, title=f"avs-failback ({mode})", secret=secret, max_sessions=args.max_sessions
     )
     server.serve()
     return 0

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -47,6 +48,15 @@ async def until(condition: Any, what: str, timeout: float = 30.0) -> Any:
 def accepts(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def printed_url(proc: subprocess.Popen[str]) -> str:
+    """The page's address as serve prints it for the operator: with this run's secret in it."""
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    match = re.search(r"Serving on (http://\S+/)", first)
+    assert match, first
+    return match.group(1)
 
 
 @pytest.fixture
@@ -156,7 +166,8 @@ async def test_the_served_dashboard_loads_in_chromium_and_shows_the_items(served
 
     await browser.send("Network.enable")
     await browser.send("Page.enable")
-    await browser.send("Page.navigate", url=f"http://127.0.0.1:{port}/")
+    url = printed_url(server)
+    await browser.send("Page.navigate", url=url)
 
     async def items_arrived() -> None:
         # A frame reaches the page in several websocket messages: the rows may come before the banner above them.
@@ -165,7 +176,8 @@ async def test_the_served_dashboard_loads_in_chromium_and_shows_the_items(served
 
     await asyncio.wait_for(items_arrived(), timeout=45)
     sockets = [e["params"]["url"] for e in browser.events if e.get("method") == "Network.webSocketCreated"]
-    assert any(url.startswith(f"ws://127.0.0.1:{port}/ws") for url in sockets)
+    secret = url.rstrip("/").rsplit("/", 1)[-1]
+    assert any(ws.startswith(f"ws://127.0.0.1:{port}/{secret}/ws") for ws in sockets)
 
     state = await browser.send("Runtime.evaluate", expression="document.body.className")
     assert "-first-byte" in state["result"]["result"]["value"], "the page shows the terminal, not its intro"

@@ -51,5 +51,5 @@ def test_a_port_in_use_is_refused_before_serving(capsys: Any) -> None:
 
 
 def test_how_to_reach_names_the_tunnel() -> None:
-    text = serve.how_to_reach(8123)
-    assert "http://127.0.0.1:8123" in text and "ssh -L 8123:127.0.0.1:8123" in text
+    text = serve.how_to_reach(8123, "s3cret")
+    assert "http://127.0.0.1:8123/s3cret/" in text and "ssh -L 8123:127.0.0.1:8123" in text
