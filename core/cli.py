@@ -1829,7 +1829,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="avs-failback",
         parents=[common],
         description="Fail VMware VMs back from Azure to Azure VMware Solution with Azure Site Recovery.",
-        epilog="Exit codes: 0 done, 2 usage, 3 operation failed, 4 not allowed now, 5 not found, 6 sign-in.",
+        epilog="Exit codes: 0 done, 1 unexpected error (a bug), 2 usage, 3 operation failed, 4 not allowed now, "
+        "5 not found, 6 sign-in, 130 interrupted.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -5,18 +5,18 @@
 `Hostile.other` is a second origin on another port with the same test CA, so that only the client's pinning —
 not TLS — can keep the token from it: it records what it is sent and answers a plausible page of a planted VM.
 
-Bounds: each server answers at most MAX_REQUESTS requests (then drops connections, so a client that loops fails
-instead of spinning), reads at most MAX_BODY bytes of a request, and every socket times out after TIMEOUT s.
+Both are served by the emulator's own HTTPS handler (core.emulator.server), so the wire is the same as `emulator
+serve`'s. Bounds: each server answers at most MAX_REQUESTS requests (then drops connections, so a client that
+loops fails instead of spinning), hands a rewrite at most MAX_BODY bytes of a request body, waits at most TIMEOUT
+seconds on a socket and delays no answer longer than that.
 """
 
 from __future__ import annotations
 
 import http.server
 import json
-import socket
 import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from typing import Any
 
 from core.clock import ManualClock
 from core.emulator import ArmEmulator, EmulatorResponse, load_scenario
-from core.emulator.server import generate_test_ca
+from core.emulator.server import _make_handler, generate_test_ca
 
 MAX_REQUESTS = 300
 MAX_BODY = 1 << 20
@@ -80,41 +80,23 @@ def planted_page(path: str) -> EmulatorResponse:
 Answer = Callable[[Request], EmulatorResponse]
 
 
-def _handler(origin: _Origin, answer: Answer) -> type[http.server.BaseHTTPRequestHandler]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = TIMEOUT
+class _Answerer:
+    """What the emulator's own HTTPS handler serves from: records each request, and answers through `answer`."""
 
-        def _serve(self) -> None:
-            if len(origin.seen) >= MAX_REQUESTS:
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
-            body = self.rfile.read(length) if length else None
-            origin.seen.append(Seen(self.command, self.path, self.headers.get("Authorization", "")))
-            request = Request(self.command, self.path, dict(self.headers.items()), body, len(origin.seen))
-            response = answer(request)
-            if response.delay:
-                time.sleep(min(response.delay, TIMEOUT))
-            if response.drop:
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.send_response_only(response.status)
-            headers = dict(response.headers)
-            headers["Content-Length"] = str(len(response.body))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(response.body)
+    def __init__(self, origin: _Origin, answer: Answer) -> None:
+        self.origin = origin
+        self.answer = answer
+        self.base_url = origin.url
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    return Handler
+    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> EmulatorResponse:
+        path = url.removeprefix(self.base_url)
+        if len(self.origin.seen) >= MAX_REQUESTS:  # a client in a loop: it fails instead of spinning on
+            return EmulatorResponse(503, {}, b"", drop=True)
+        self.origin.seen.append(Seen(method, path, headers.get("Authorization", "")))
+        body = body[:MAX_BODY] if body else body
+        response = self.answer(Request(method, path, headers, body, len(self.origin.seen)))
+        response.delay = min(response.delay, TIMEOUT)
+        return response
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -151,7 +133,9 @@ class Hostile:
 
 
 def _start(origin: _Origin, context: ssl.SSLContext, answer: Answer) -> None:
-    origin.httpd.RequestHandlerClass = _handler(origin, answer)
+    handler = _make_handler(_Answerer(origin, answer))  # type: ignore[arg-type]  # it needs handle and base_url
+    handler.timeout = TIMEOUT
+    origin.httpd.RequestHandlerClass = handler
     origin.httpd.socket = context.wrap_socket(origin.httpd.socket, server_side=True)
     origin.thread = threading.Thread(target=origin.httpd.serve_forever, name="hostile", daemon=True)
     origin.thread.start()
