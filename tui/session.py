@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.model import Job, OperationHandle, ProtectedItem, ReprotectTarget
+from core.sanitize import one_line
 
 # The agent usually registers within minutes; a retry every minute of backend time is what the
 # portal's guidance amounts to ("wait a few minutes and retry").
@@ -163,7 +164,7 @@ def exit_note(left: Leaving, *, simulated: bool) -> str:
             "them again."
         )
     if left.stops and not simulated:
-        lines.append("Stopped with the dashboard: " + "; ".join(left.stops) + ".")
+        lines.append("Stopped with the dashboard: " + "; ".join(one_line(stop) for stop in left.stops) + ".")
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ every widget that shows outside text gives back inert text whatever it is fed.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,25 @@ def builders(text: str) -> list[Any]:
     option = point_options([point(3, PointKind.CRASH_CONSISTENT)], NOW)[0]
     check = Check(text, text, Level.WARN, text, text)
     report = PreflightReport(text, (check,))
+    from core.model import Datastore, Fabric, MasterTarget, PlanAction, ProcessServer, RetentionVolume
+    from tui.dialogs.confirm import leaving_text
+    from tui.dialogs.resume import manual_text
+    from tui.session import Leaving, exit_note
+
+    served = replace(item, process_server_id="ps-1", master_target_id="mt-1")
+    fabric = Fabric(
+        "f", text, text, text,
+        process_servers=(ProcessServer("ps-1", text, text, health=text),),
+        master_targets=(
+            MasterTarget("mt-1", text, text, retention_volumes=(RetentionVolume(text),), datastores=(Datastore(text),)),
+        ),
+    )  # fmt: skip
+    leaving = Leaving(jobs=(text,), stops=(text,))
     return [
+        render_detail(served, DetailContext(now=NOW, tz=UTC, glyphs=GLYPHS, fabrics=[fabric], blocked=(check,))),
+        leaving_text(leaving, simulated=False),
+        exit_note(leaving, simulated=False),
+        manual_text([(text, PlanAction(text, "ManualActionDetails", text))], text),
         render_detail(item, DetailContext(now=NOW, tz=UTC, glyphs=GLYPHS, job=job)),
         header_text(job, NOW, UTC, GLYPHS),
         errors_text(job),

@@ -12,6 +12,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
 from tui import jumps
+from tui.text import plain
 
 
 def usage_text() -> Text:
@@ -66,7 +67,7 @@ class CommandLine(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-box"):
-            help_line = Text(self.error) if self.error else usage_text()
+            help_line = plain(self.error) if self.error else usage_text()
             yield Static(help_line, id="command-help")
             with Horizontal(id="command-row"):
                 yield Static(":", id="command-prompt")

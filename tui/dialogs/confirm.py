@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Static
 
 from tui.dialogs.base import Dialog
-from tui.text import lines, plain
+from tui.text import clean, lines, plain
 from tui.widgets.buttons import ButtonRow
 
 
@@ -49,11 +49,11 @@ def leaving_text(left: Any, *, simulated: bool) -> Text:
                 style="bold",
             )
         for line in left.jobs:
-            text.append(f"  • {line}\n")
+            text.append(f"  • {clean(line)}\n")
     if left.stops:
         text.append("Stops when the dashboard closes:\n", style="bold")
         for line in left.stops:
-            text.append(f"  • {line}\n")
+            text.append(f"  • {clean(line)}\n")
     text.rstrip()
     return text
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 from core.failback import derive_stage
 from core.plans import PlanView
 from tui.session import MANUAL_CHECKS
+from tui.text import plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.table import FreshTable
 
@@ -40,7 +40,7 @@ class PlanVerifyScreen(Screen[str]):
 
     def compose(self) -> ComposeResult:
         yield ModeBanner()
-        yield Static(Text(f"Verify the plan {self.view.name} before committing it"), classes="pane-title")
+        yield Static(plain(f"Verify the plan {self.view.name} before committing it"), classes="pane-title")
         yield Static(
             "Commit deletes every failed-over Azure VM of the plan: check each VM in AVS first. Enter or v opens a "
             "VM's checklist.",

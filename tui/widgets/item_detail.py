@@ -69,7 +69,7 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
         text.append(f"{g.stage(stage)} {READY_BLOCKED}\n", style="bold")
         for check in ctx.blocked:
             glyph = check.level.ascii_glyph if g.ascii_only else check.level.glyph
-            text.append(f"  {glyph} {check.level.word} {check.title}: {clean(check.detail)}\n")
+            text.append(f"  {glyph} {check.level.word} {clean(check.title)}: {clean(check.detail)}\n")
         text.append("Next: ", style="bold")
         text.append("fix what fails (F shows every check and what to do); f asks for a reason to go on anyway\n")
     else:
