@@ -142,6 +142,15 @@ class ArmEmulator:
                 raise KeyError(f"no item {name!r} in the simulated vault")
             return self._sim.item_id(item)
 
+    def documents(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Every item and job as a GET of each answers now: what Resource Graph indexes of this vault."""
+        with self._lock:
+            now = self.clock.now()
+            self._sim.advance(now)
+            items = [shapes.item(self._sim, it, now) for it in self._sim.items.values()]
+            jobs = [shapes.job(self._sim, job, now) for job in self._sim.jobs.values()]
+        return items, jobs
+
     # -- the HTTP surface ----------------------------------------------------------------------------------
 
     def handle(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> EmulatorResponse:

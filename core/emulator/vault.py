@@ -122,6 +122,7 @@ class Vault:
         # Job names come from a generator seeded by the vault id: the same steps on the same scenario and clock
         # give the same job names, which keeps journals, exports and screenshots comparable between runs.
         self._ids = seeded(f"vault/{self.prefix.lower()}")
+        self._host_ids: dict[tuple[str, str], str] = {}
         self.items: dict[str, SimItem] = {}  # by RPI name (lower-case key)
         self.jobs: dict[str, SimJob] = {}
         self.plans: dict[str, SimPlan] = {p.name.lower(): SimPlan(p) for p in scenario.plans}
@@ -157,7 +158,12 @@ class Vault:
         return f"{self.prefix}/replicationRecoveryPlans/{plan.name}"
 
     def host_id(self, kind: str, name: str) -> str:
-        return str(uuid.uuid5(_NS, f"{self.prefix}/{kind}/{name}")).upper()
+        key = (kind, name)
+        found = self._host_ids.get(key)
+        if found is None:
+            # Every item names the same few servers: each id is hashed once.
+            found = self._host_ids[key] = str(uuid.uuid5(_NS, f"{self.prefix}/{kind}/{name}")).upper()
+        return found
 
     def find_item(self, ref: str) -> SimItem | None:
         """By RPI name, friendly name or ARM id, case-insensitively."""
@@ -210,8 +216,8 @@ class Vault:
             item.failover_finished = since
             item.last_failover_time = since
             item.frozen_at = since - timedelta(minutes=8)
-            points = self.points(item, now)
-            item.failover_point_id = f"{self.item_id(item)}/recoveryPoints/{points[0].name}" if points else ""
+            newest = self.newest_point(item, now)
+            item.failover_point_id = f"{self.item_id(item)}/recoveryPoints/{newest.name}" if newest else ""
         elif stage == "protected-to-azure":
             item.provider = "InMageAzureV2"
             item.repl_start = since
@@ -317,6 +323,14 @@ class Vault:
                 found[(when, "a")] = Point(_point_name(t, True), when, "ApplicationConsistent", bool(item.group_id))
             t -= app
         return sorted(found.values(), key=lambda p: (p.time, p.kind == "CrashConsistent"), reverse=True)
+
+    def newest_point(self, item: SimItem, now: datetime) -> Point | None:
+        """points(item, now)[0], without listing the day of points before it (a fleet builds thousands)."""
+        span = self._span(item, now)
+        if span is None:
+            return None
+        newest = span[0]
+        return Point(_point_name(newest.timestamp(), False), newest, "CrashConsistent", False)
 
     def retention_window(self, item: SimItem, now: datetime) -> tuple[datetime | None, datetime | None]:
         """(oldest, newest) point times, computed without listing every point (item lists call this a lot)."""
