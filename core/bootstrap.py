@@ -65,3 +65,65 @@ def build_backend(settings: Settings, *, clock: Clock | None = None, emulator: A
         read_only=settings.read_only,
         simulated=False,
     )
+
+
+def build_fleet(settings: Settings, *, clock: Clock | None = None, emulator: Any = None) -> Any:
+    """A core.fleet.FleetReader: Resource Graph over the fleet, and a way to open each vault over ARM.
+
+    With settings.demo the emulated fleet settings.fleet runs on `clock`; no real credential is ever constructed.
+    Otherwise the credential of the settings serves Resource Graph and every vault opened from it.
+    """
+    from core.azure.backend import AzureBackend
+    from core.azure.graph import ResourceGraphReader
+    from core.fleet import FleetReader
+    from core.model import VaultRef
+
+    if settings.demo or emulator is not None:
+        from core.emulator import EmulatorTransport
+        from core.emulator.fleet import FleetEmulator, load_fleet
+
+        if emulator is None:
+            sim_clock = clock or AcceleratedClock(speed=settings.speed)
+            emulator = FleetEmulator(load_fleet(settings.fleet), sim_clock, base_url=EMULATOR_BASE_URL)
+        fake = StaticTokenCredential("emulator")
+        graph = ResourceGraphReader(
+            fake, arm_endpoint=emulator.base_url, transport=EmulatorTransport(emulator), clock=emulator.clock
+        )
+
+        def open_emulated(ref: VaultRef) -> Any:
+            return AzureBackend(
+                ref,
+                fake,
+                arm_endpoint=emulator.base_url,
+                transport=graph.transport,
+                clock=emulator.clock,
+                read_only=settings.read_only,
+                simulated=True,
+            )
+
+        return FleetReader(
+            graph, open_emulated, subscriptions=settings.subscriptions, simulated=True, read_only=settings.read_only
+        )
+    credential = make_credential(settings)
+    scopes = [settings.credential_scope]
+    graph = ResourceGraphReader(
+        credential,
+        arm_endpoint=settings.arm_endpoint,
+        credential_scopes=scopes,
+        ca_bundle=settings.ca_bundle,
+        clock=clock,
+    )
+
+    def open_azure(ref: VaultRef) -> Any:
+        return AzureBackend(
+            ref,
+            credential,
+            arm_endpoint=settings.arm_endpoint,
+            credential_scopes=scopes,
+            ca_bundle=settings.ca_bundle,
+            transport=graph.transport,
+            clock=clock,
+            read_only=settings.read_only,
+        )
+
+    return FleetReader(graph, open_azure, subscriptions=settings.subscriptions, read_only=settings.read_only)

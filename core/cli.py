@@ -1761,8 +1761,9 @@ def cmd_emulator(ctx: _Context) -> int:
     import core.emulator as emulator
 
     scenario = getattr(args, "scenario", None) or "demo"
+    fleet = getattr(args, "fleet", None)
     try:
-        emulator.serve(scenario, port=args.port, speed=getattr(args, "speed", None) or 30.0)
+        emulator.serve(scenario, port=args.port, speed=getattr(args, "speed", None) or 30.0, fleet=fleet)
     except emulator.ScenarioError as exc:
         raise UsageError(
             f"Cannot serve the scenario: {one_line(exc, 400)}",
@@ -1944,6 +1945,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--scenario", default="demo", metavar="NAME")
     serve.add_argument("--port", type=numbers.port, default=8443, metavar="N")
     serve.add_argument("--speed", type=numbers.speed, default=30.0, metavar="X")
+    serve.add_argument("--fleet", metavar="NAME", help="serve a fleet of vaults (with Resource Graph) instead")
     p.set_defaults(run=cmd_emulator)
     return parser
 

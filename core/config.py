@@ -76,6 +76,8 @@ class Settings:
     # What the screen must say about where the token goes, when a profile (a file) chose it rather than the
     # operator: a non-default ARM endpoint or a private CA. Empty when nothing calls for it.
     notices: tuple[str, ...] = ()
+    fleet: str = "demo"  # the emulated fleet (core/emulator/fleets/NAME.json) of `fleet --demo` and `demo --fleet`
+    subscriptions: tuple[str, ...] = ()  # the fleet's scope; empty: every subscription the identity can read
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -85,6 +85,29 @@ def _header(headers: Any, name: str) -> str:
     return str(value)
 
 
+def follow_server(headers: Any, server_clock: ServerClock | None) -> bool:
+    """Move `server_clock` to the answer's Date (at the emulator's speed, when it states one); True when the answer
+    says it comes from the emulator."""
+    marker = _header(headers, SIMULATION_HEADER)
+    if server_clock is None:
+        return bool(marker)
+    stamp = _header(headers, "Date")
+    if not stamp:
+        return bool(marker)
+    try:
+        when = email.utils.parsedate_to_datetime(stamp)
+    except (TypeError, ValueError):
+        return bool(marker)
+    speed = 1.0
+    if marker.startswith("speed="):
+        try:
+            speed = float(marker.split("=", 1)[1])
+        except ValueError:
+            speed = 1.0
+    server_clock.observe(when, speed)
+    return bool(marker)
+
+
 def translate_error(exc: BaseException) -> FailbackError:
     """Any azure-core / azure-identity / transport exception to one of our types, ASR details kept."""
     from azure.core import exceptions as az
@@ -256,7 +279,63 @@ def _read_pipeline(credential: Any, kwargs: dict[str, Any], guards: dict[str, An
     Reads of raw JSON go through it, so the first rows wait neither for the SDK's import nor for its models.
     `guards` are this pipeline's own redirect and retry policies (a policy instance belongs to one pipeline).
     """
-    from azure.core.pipeline import Pipeline, policies
+    from azure.core.pipeline import Pipeline
+
+    return Pipeline(kwargs["transport"], read_policies(credential, kwargs, guards))
+
+
+def guards_for(pinned: Any, notice: Callable[[str], None], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline's redirect and retry policies: held to the ARM origin, and saying every wait. New ones for each
+    pipeline (a policy instance belongs to one)."""
+    from core.azure.policies import AnnouncedRetryPolicy, PinnedRedirectPolicy
+
+    return {
+        "redirect_policy": PinnedRedirectPolicy(pinned, **kwargs),
+        "retry_policy": AnnouncedRetryPolicy(notice, **kwargs),
+    }
+
+
+def pipeline_kwargs(
+    *,
+    credential_scopes: list[str] | None = None,
+    ca_bundle: str | None = None,
+    transport: Any = None,
+    retry_total: int = 3,
+    observe: Callable[[Any], None] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The azure-core options of every client here (timeouts, retries, CA, transport, the answer hook)."""
+    kwargs: dict[str, Any] = {
+        "retry_total": retry_total,
+        "retry_backoff_max": 8,
+        "connection_timeout": 10,
+        "read_timeout": 30,
+        "polling_interval": 0,
+        # Bodies are read whole (a page of items is ~300 KB): 4 KB blocks cost a Python round per block.
+        "connection_data_block_size": 1 << 20,
+    }
+    if credential_scopes:
+        kwargs["credential_scopes"] = credential_scopes
+    if ca_bundle:
+        kwargs["connection_verify"] = ca_bundle
+    if transport is not None:
+        kwargs["transport"] = transport
+    if observe is not None:
+        kwargs["raw_response_hook"] = observe
+    kwargs.update(extra or {})
+    if "transport" not in kwargs:
+        from azure.core.pipeline.transport import RequestsTransport
+
+        # One connection pool for the raw reads and the SDK client.
+        kwargs["transport"] = RequestsTransport(**kwargs)
+    return kwargs
+
+
+def read_policies(credential: Any, kwargs: dict[str, Any], guards: dict[str, Any]) -> list[Any]:
+    """The policies every read goes through, in the SDK clients' order; the Resource Graph client runs on them
+    too, so the fleet and each vault share one way of signing, retrying and observing requests. `guards` holds
+    the pipeline's own redirect and retry policies (`guards_for`)."""
+    from azure.core.pipeline import policies
     from azure.mgmt.core.policies import (
         ARMAutoResourceProviderRegistrationPolicy,
         ARMChallengeAuthenticationPolicy,
@@ -282,7 +361,7 @@ def _read_pipeline(credential: Any, kwargs: dict[str, Any], guards: dict[str, An
         policies.SensitiveHeaderCleanupPolicy(**options),
         ARMHttpLoggingPolicy(**options),
     ]
-    return Pipeline(kwargs["transport"], chain)
+    return chain
 
 
 class AzureBackend:
@@ -320,31 +399,17 @@ class AzureBackend:
         # Told about every wait between retries (throttling, timeouts), so that a slow vault is never silent.
         self.on_notice: Callable[[str], None] | None = None
         self._who: str | None = None
-        kwargs: dict[str, Any] = {
-            "retry_total": retry_total,
-            "retry_backoff_max": 8,
-            "connection_timeout": 10,
-            "read_timeout": 30,
-            "polling_interval": 0,
-            # Bodies are read whole (a page of items is ~300 KB): 4 KB blocks cost a Python round per block.
-            "connection_data_block_size": 1 << 20,
-        }
-        if credential_scopes:
-            kwargs["credential_scopes"] = credential_scopes
-        if ca_bundle:
-            kwargs["connection_verify"] = ca_bundle
-        if transport is not None:
-            kwargs["transport"] = transport
-        kwargs["raw_response_hook"] = self._observe
-        kwargs.update(client_kwargs or {})
         # Over the network the page reader waits for each answer: parsing a page then overlaps that wait. A
         # transport handed in (the in-process emulator) answers on the reader's own time, with no wait to overlap.
-        self._parse_while_waiting = "transport" not in kwargs
-        if "transport" not in kwargs:
-            from azure.core.pipeline.transport import RequestsTransport
-
-            # One connection pool for the raw reads and the SDK client.
-            kwargs["transport"] = RequestsTransport(**kwargs)
+        self._parse_while_waiting = transport is None and "transport" not in (client_kwargs or {})
+        kwargs = pipeline_kwargs(
+            credential_scopes=credential_scopes,
+            ca_bundle=ca_bundle,
+            transport=transport,
+            retry_total=retry_total,
+            observe=self._observe,
+            extra=client_kwargs,
+        )
         self._credential = credential
         self._client_kwargs = kwargs
         self._sdk_client: Any = None
@@ -374,13 +439,7 @@ class AzureBackend:
         return self._sdk_client
 
     def _guards(self) -> dict[str, Any]:
-        """A pipeline's redirect and retry policies: held to the ARM origin, and saying every wait."""
-        from core.azure.policies import AnnouncedRetryPolicy, PinnedRedirectPolicy
-
-        return {
-            "redirect_policy": PinnedRedirectPolicy(self._pinned, **self._client_kwargs),
-            "retry_policy": AnnouncedRetryPolicy(self._notice, **self._client_kwargs),
-        }
+        return guards_for(self._pinned, self._notice, self._client_kwargs)
 
     def _notice(self, text: str) -> None:
         if self.on_notice is not None:
@@ -404,26 +463,8 @@ class AzureBackend:
 
     def _observe(self, pipeline_response: Any) -> None:
         """Every answer: follow the server's clock, and notice an emulator (it says so in a header)."""
-        headers = pipeline_response.http_response.headers
-        marker = _header(headers, SIMULATION_HEADER)
-        if marker:
+        if follow_server(pipeline_response.http_response.headers, self._server_clock):
             self.simulated = True
-        if self._server_clock is None:
-            return
-        stamp = _header(headers, "Date")
-        if not stamp:
-            return
-        try:
-            when = email.utils.parsedate_to_datetime(stamp)
-        except (TypeError, ValueError):
-            return
-        speed = 1.0
-        if marker.startswith("speed="):
-            try:
-                speed = float(marker.split("=", 1)[1])
-            except ValueError:
-                speed = 1.0
-        self._server_clock.observe(when, speed)
 
     @property
     def _rg(self) -> str:

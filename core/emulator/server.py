@@ -14,11 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clock import AcceleratedClock, Clock
 from core.emulator.arm import ArmEmulator, EmulatorResponse, emulate
 from core.emulator.scenario import load_scenario
+
+if TYPE_CHECKING:
+    from core.emulator.transport import Answering
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def generate_test_ca(dir: Path) -> tuple[Path, Path, Path]:
     return ca_pem, cert_pem, key_pem
 
 
-def _make_handler(emulator: ArmEmulator) -> type[http.server.BaseHTTPRequestHandler]:
+def _make_handler(emulator: Answering) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "avs-failback-emulator"
@@ -149,13 +152,15 @@ class EmulatorServer:
         speed: float = 30.0,
         state_dir: Path | None = None,
         clock: Clock | None = None,
+        fleet: str | None = None,
     ) -> None:
         self.scenario_name = scenario
+        self.fleet_name = fleet
         self.host = host
         self.port = port
         self.clock = clock or AcceleratedClock(speed)
         self.state_dir = state_dir or default_state_dir()
-        self.emulator: ArmEmulator | None = None
+        self.emulator: Answering | None = None
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -164,16 +169,26 @@ class EmulatorServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(cert_pem, key_pem)
-        scenario = load_scenario(self.scenario_name)
+        scenario = load_scenario(self.scenario_name) if self.fleet_name is None else None
         # Bind first: the emulator's absolute URLs must carry the real port (port 0 picks a free one).
         httpd = _Server((self.host, self.port), http.server.BaseHTTPRequestHandler, bind_and_activate=True)
         port = httpd.server_address[1]
         url = f"https://{self.host}:{port}"
-        self.emulator = emulate(scenario, self.clock, base_url=url)
+        if scenario is not None:
+            single = emulate(scenario, self.clock, base_url=url)
+            vault_id = single.vault.arm_id
+            self.emulator = single
+        else:
+            from core.emulator.fleet import FleetEmulator, load_fleet
+
+            fleet = FleetEmulator(load_fleet(str(self.fleet_name)), self.clock, base_url=url)
+            fleet.warm()  # Resource Graph has indexed the vaults before anyone asks
+            vault_id = fleet.vault.arm_id
+            self.emulator = fleet
         httpd.RequestHandlerClass = _make_handler(self.emulator)
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
-        return ServerInfo(url, ca_pem, self.emulator.vault.arm_id)
+        return ServerInfo(url, ca_pem, vault_id)
 
     def start(self) -> ServerInfo:
         info = self._bind()
@@ -214,15 +229,18 @@ def serve(
     speed: float = 30.0,
     state_dir: Path | None = None,
     ready: Callable[[ServerInfo], None] | None = None,
+    fleet: str | None = None,
 ) -> None:
-    """Serve the emulator over HTTPS until interrupted; prints the lines that point the CLI at it."""
-    server = EmulatorServer(scenario, host=host, port=port, speed=speed, state_dir=state_dir)
+    """Serve the emulator (a vault, or a fleet of them) over HTTPS until interrupted; prints the lines that point
+    the CLI at it."""
+    server = EmulatorServer(scenario, host=host, port=port, speed=speed, state_dir=state_dir, fleet=fleet)
     info = server.bind()
     httpd = server._httpd
     assert httpd is not None
     if ready is not None:
         ready(info)
-    print(f"ARM emulator: scenario {scenario!r}, simulated time ×{speed:g}, listening on {info.url}", flush=True)
+    what = f"fleet {fleet!r}" if fleet else f"scenario {scenario!r}"
+    print(f"ARM emulator: {what}, simulated time ×{speed:g}, listening on {info.url}", flush=True)
     for line in export_lines(info):
         print(line, flush=True)
     try:

@@ -5,15 +5,24 @@ from __future__ import annotations
 import http
 import io
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 import urllib3
 from azure.core.pipeline.transport import RequestsTransport
 from requests.adapters import HTTPAdapter
 
-from core.clock import ManualClock
-from core.emulator.arm import ArmEmulator
+from core.clock import Clock, ManualClock
+from core.emulator.arm import EmulatorResponse
+
+
+class Answering(Protocol):
+    """What the transport calls: one simulated vault (ArmEmulator) or a fleet of them (FleetEmulator)."""
+
+    base_url: str
+    clock: Clock
+
+    def handle(self, method: str, url: str, headers: Any, body: bytes | None) -> EmulatorResponse: ...
 
 
 def _body_bytes(body: Any) -> bytes | None:
@@ -32,7 +41,7 @@ def _body_bytes(body: Any) -> bytes | None:
 class EmulatorAdapter(HTTPAdapter):
     """Answers from the emulator instead of a socket, and builds the Response with requests' own code."""
 
-    def __init__(self, emulator: ArmEmulator) -> None:
+    def __init__(self, emulator: Answering) -> None:
         super().__init__()
         self.emulator = emulator
 
@@ -95,7 +104,7 @@ class _NoNetworkAdapter(HTTPAdapter):
 class EmulatorTransport(RequestsTransport):  # type: ignore[misc]
     """azure-core's RequestsTransport, unchanged, over a session whose only route leads to the emulator."""
 
-    def __init__(self, emulator: ArmEmulator, **kwargs: Any) -> None:
+    def __init__(self, emulator: Answering, **kwargs: Any) -> None:
         session = requests.Session()
         session.trust_env = False
         session.mount("https://", _NoNetworkAdapter())

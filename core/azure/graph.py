@@ -1,0 +1,195 @@
+"""Azure Resource Graph through azure-mgmt-resourcegraph: one query, paged by $skipToken, within ARG's quota.
+
+The client runs on the same policies as every vault read (core.azure.backend.read_policies: the same sign-in,
+retry, hook and transport), so the fleet and the vaults it opens share one way of talking to ARM.
+
+Throttling, as Resource Graph documents it ("Guidance for throttled requests"): every answer carries
+`x-ms-user-quota-remaining` (queries left) and `x-ms-user-quota-resets-after` (hh:mm:ss until the window
+resets); a query over the quota gets 429. azure-core retries a POST's 429 only when it carries Retry-After,
+which no source shows Resource Graph sending (UNCONFIRMED), so the wait is done here: after an answer that
+leaves no quota, before the next page; and after a 429, for as long as the headers say, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.azure.backend import _header, follow_server, guards_for, pipeline_kwargs, read_policies, translate_error
+from core.endpoints import origin_of
+from core.clock import Clock, ServerClock
+from core.errors import MalformedResponse, Throttled
+
+# Resource Graph's largest page ($top at most 1000, QueryRequestOptions in the 2021-03-01 REST spec).
+PAGE_SIZE = 1000
+_HMS = re.compile(r"^(?:(\d+)\.)?(\d+):(\d{2}):(\d{2})(?:\.\d+)?$")
+
+
+def quota_reset_seconds(value: str) -> float | None:
+    """`x-ms-user-quota-resets-after` ("00:00:03", .NET's [d.]hh:mm:ss[.fff]) in seconds; None when unreadable."""
+    match = _HMS.match(value.strip()) if value else None
+    if match is None:
+        return None
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class GraphPage:
+    rows: list[dict[str, Any]]
+    total: int | None  # totalRecords: how many rows the whole query matched
+    quota_remaining: int | None
+    quota_resets_after: float | None  # seconds
+    truncated: bool  # resultTruncated "true": Resource Graph cut the result and gave no way to page on
+
+
+@dataclass
+class GraphStats:
+    requests: int = 0  # every query sent, throttled answers included
+    throttled: int = 0
+    waited: float = 0.0  # seconds spent waiting on the quota
+
+
+class ResourceGraphReader:
+    """KQL queries over every subscription the credential can read (or the ones given), page by page."""
+
+    def __init__(
+        self,
+        credential: Any,
+        *,
+        arm_endpoint: str = "https://management.azure.com",
+        credential_scopes: list[str] | None = None,
+        ca_bundle: str | None = None,
+        transport: Any = None,
+        clock: Clock | None = None,
+        retry_total: int = 3,
+        page_size: int = PAGE_SIZE,
+        throttle_waits: int = 6,
+    ) -> None:
+        self.arm_endpoint = arm_endpoint.rstrip("/")
+        self._server_clock = ServerClock() if clock is None else None
+        self.clock: Clock = clock or self._server_clock  # type: ignore[assignment]
+        self.simulated = False
+        self.page_size = page_size
+        self.throttle_waits = throttle_waits
+        self.stats = GraphStats()
+        self._kwargs = pipeline_kwargs(
+            credential_scopes=credential_scopes,
+            ca_bundle=ca_bundle,
+            transport=transport,
+            retry_total=retry_total,
+            observe=self._observe,
+        )
+        self._credential = credential
+        self._client: Any = None
+        self._lock = threading.Lock()
+        # As for a vault: only the ARM origin gets the token or is believed, and every wait is said.
+        self._pinned = origin_of(self.arm_endpoint)
+        self.on_notice: Callable[[str], None] | None = None
+
+    def _notice(self, text: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(text)
+
+    @property
+    def transport(self) -> Any:
+        """The connection pool, for the vault backends the fleet opens (one pool, one TLS session cache)."""
+        return self._kwargs["transport"]
+
+    def _observe(self, pipeline_response: Any) -> None:
+        if follow_server(pipeline_response.http_response.headers, self._server_clock):
+            self.simulated = True
+
+    def _sdk(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                from azure.mgmt.resourcegraph import ResourceGraphClient
+
+                kwargs = {k: v for k, v in self._kwargs.items() if k != "polling_interval"}
+                guards = guards_for(self._pinned, self._notice, self._kwargs)
+                self._client = ResourceGraphClient(
+                    self._credential,
+                    base_url=self.arm_endpoint,
+                    policies=read_policies(self._credential, self._kwargs, guards),
+                    **kwargs,
+                )
+            return self._client
+
+    def pages(self, query: str, subscriptions: Sequence[str] = ()) -> Iterator[GraphPage]:
+        """The query's result, a page at a time; raises core.errors types only."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+        client = self._sdk()
+        token: str | None = None
+        while True:
+            request = QueryRequest(
+                subscriptions=list(subscriptions) or None,
+                query=query,
+                options=QueryRequestOptions(skip_token=token, top=self.page_size, result_format="objectArray"),
+            )
+            waits = 0
+            while True:
+                self.stats.requests += 1
+                try:
+                    response, headers = client.resources(
+                        request, cls=lambda raw, body, _: (body, raw.http_response.headers)
+                    )
+                    break
+                except HttpResponseError as exc:
+                    if exc.status_code != 429 or waits >= self.throttle_waits:
+                        raise translate_error(exc) from exc
+                    self.stats.throttled += 1
+                    waits += 1
+                    headers = getattr(exc.response, "headers", {}) or {}
+                    self._wait(quota_reset_seconds(_header(headers, "x-ms-user-quota-resets-after")), waits)
+                except Exception as exc:  # every failure leaves as one of our types
+                    raise translate_error(exc) from exc
+            page = self._page(response, headers)
+            yield page
+            token = getattr(response, "skip_token", None)
+            if not token:
+                return
+            if page.quota_remaining is not None and page.quota_remaining <= 0:
+                self._wait(page.quota_resets_after, 1)
+
+    def rows(self, query: str, subscriptions: Sequence[str] = ()) -> list[dict[str, Any]]:
+        return [row for page in self.pages(query, subscriptions) for row in page.rows]
+
+    def _page(self, response: Any, headers: Any) -> GraphPage:
+        data = getattr(response, "data", None)
+        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+            raise MalformedResponse(
+                "Resource Graph answered without an array of rows in `data` (the query asks for objectArray)."
+            )
+        return GraphPage(
+            rows=data,
+            total=getattr(response, "total_records", None),
+            quota_remaining=_int(_header(headers, "x-ms-user-quota-remaining")),
+            quota_resets_after=quota_reset_seconds(_header(headers, "x-ms-user-quota-resets-after")),
+            truncated=str(getattr(response, "result_truncated", "false")).lower() == "true",
+        )
+
+    def _wait(self, seconds: float | None, attempt: int) -> None:
+        # Without a readable reset time, back off as azure-core would (capped), rather than spin on the quota.
+        delay = seconds if seconds is not None else min(8.0, 0.5 * 2**attempt)
+        if delay > 120:
+            raise Throttled(
+                f"Resource Graph's quota resets only in {delay:.0f} s.",
+                hint="Another tool is using this identity's Resource Graph quota: wait a few minutes and retry.",
+            )
+        self.stats.waited += delay
+        self.clock.sleep(delay + 0.05)
+
+
+__all__ = ["PAGE_SIZE", "GraphPage", "GraphStats", "ResourceGraphReader", "quota_reset_seconds"]

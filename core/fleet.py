@@ -1,0 +1,318 @@
+"""The fleet: every vault the operator can read, across subscriptions, summarised from Azure Resource Graph.
+
+Resource Graph (table `recoveryservicesresources`) holds each replicated item with its ARM `properties` bag,
+as a GET of the item returns it (docs: ARG "uses a GET to the latest non-preview API of each resource
+provider"). The item query projects the properties the stage derivation and the fleet read, one column per
+property path (ITEM_PATHS); each row is folded back into the shape of an ARM document and mapped by
+core.azure.mapping.protected_item, exactly as a vault listing is, so a stage counted here is the stage the
+vault view shows for the same document. What ARG holds may be older than ARM (ARG_FACTS.md): the fleet says
+how old its data is, and live work happens in the vault view over ARM.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.model import JobState, ProtectedItem, Provider, Stage, VaultRef
+
+VAULT_TYPE = "microsoft.recoveryservices/vaults"
+ITEM_TYPE = (
+    "microsoft.recoveryservices/vaults/replicationfabrics/replicationprotectioncontainers/replicationprotecteditems"
+)
+JOB_TYPE = "microsoft.recoveryservices/vaults/replicationjobs"
+
+# The item properties the fleet needs, as paths under `properties`: what core.azure.mapping.protected_item reads
+# to derive the stage (core.failback.derive_stage), the health, the newest point, the provider and where the VM
+# runs. tests/core/test_fleet.py checks, over every emulator scenario, that an item mapped from these alone
+# has the same stage and fleet fields as the item mapped from its whole document.
+ITEM_PATHS: tuple[str, ...] = (
+    "friendlyName",
+    "protectionState",
+    "protectionStateDescription",
+    "activeLocation",
+    "replicationHealth",
+    "failoverHealth",
+    "allowedOperations",
+    "currentScenario",
+    "recoveryFabricId",
+    "primaryFabricFriendlyName",
+    "recoveryFabricFriendlyName",
+    "lastSuccessfulFailoverTime",
+    "providerSpecificDetails.instanceType",
+    "providerSpecificDetails.activeSiteType",
+    "providerSpecificDetails.rpoInSeconds",
+    "providerSpecificDetails.retentionWindowEnd",
+    "providerSpecificDetails.lastRecoveryPointReceived",
+    "providerSpecificDetails.lastRpoCalculatedTime",
+    "providerSpecificDetails.lastHeartbeat",
+    "providerSpecificDetails.multiVmGroupId",
+    "providerSpecificDetails.multiVmGroupName",
+    "providerSpecificDetails.osType",
+    "providerSpecificDetails.osDetails.osType",
+)
+JOB_PATHS: tuple[str, ...] = (
+    "state",
+    "stateDescription",
+    "scenarioName",
+    "friendlyName",
+    "targetObjectName",
+    "startTime",
+)
+_RUNNING_STAGES = (Stage.FAILOVER_RUNNING, Stage.COMMIT_RUNNING, Stage.REPROTECT_RUNNING)
+
+
+def column(path: str) -> str:
+    """The column a property path is projected to (Resource Graph's own naming for `properties.a.b`)."""
+    return "properties_" + path.replace(".", "_")
+
+
+def _projection(paths: Sequence[str]) -> str:
+    return ", ".join(f"{column(p)} = properties.{p}" for p in paths)
+
+
+VAULTS_QUERY = (
+    f"resources\n| where type =~ '{VAULT_TYPE}'\n| project id, name, subscriptionId, resourceGroup, location\n"
+    "| order by id asc"
+)
+ITEMS_QUERY = (
+    f"recoveryservicesresources\n| where type =~ '{ITEM_TYPE}'\n"
+    f"| project id, name, subscriptionId, resourceGroup, {_projection(ITEM_PATHS)}\n| order by id asc"
+)
+# Jobs still open, and those that failed in the last day: what an on-call engineer looks at across vaults.
+JOBS_QUERY = (
+    f"recoveryservicesresources\n| where type =~ '{JOB_TYPE}'\n"
+    "| where properties.state in~ ('NotStarted', 'InProgress', 'Suspended')"
+    " or (properties.state =~ 'Failed' and todatetime(properties.startTime) > ago(1d))\n"
+    f"| project id, name, subscriptionId, resourceGroup, {_projection(JOB_PATHS)}\n| order by id asc"
+)
+
+
+def item_document(row: dict[str, Any]) -> dict[str, Any]:
+    """A projected item row folded back into the shape of the item's ARM document (absent values left out)."""
+    props: dict[str, Any] = {}
+    for path in ITEM_PATHS:
+        value = row.get(column(path))
+        if value is None:
+            continue
+        target = props
+        *parents, leaf = path.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return {"id": row.get("id"), "name": row.get("name"), "properties": props}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def vault_of(resource_id: str) -> VaultRef | None:
+    """The vault an ASR resource id lives under, or None for an id of another shape."""
+    parts = [p for p in resource_id.split("/") if p]
+    low = [p.lower() for p in parts]
+    if len(parts) >= 8 and low[0] == "subscriptions" and low[2] == "resourcegroups" and low[6] == "vaults":
+        return VaultRef(parts[1], parts[3], parts[7])
+    return None
+
+
+def vault_key(ref: VaultRef) -> str:
+    """Ids differ in case between ARM's vault (`/subscriptions/`) and ASR's children (`/Subscriptions/`)."""
+    return ref.arm_id.lower()
+
+
+@dataclass(frozen=True)
+class FleetItem:
+    item: ProtectedItem
+    vault: VaultRef
+    stage: Stage
+    location: str  # the vault's region (the item's own row carries none that can be relied on)
+    indexed_at: datetime | None  # the newest time ASR wrote into the document ARG holds (lastRpoCalculatedTime)
+
+
+@dataclass(frozen=True)
+class FleetJob:
+    id: str
+    name: str
+    vault: VaultRef
+    state: JobState
+    state_description: str
+    scenario_name: str
+    friendly_name: str
+    target_name: str
+    start_time: datetime | None
+
+
+@dataclass
+class VaultSummary:
+    """One row of the fleet: a vault and what its items add up to (None until the items have been read)."""
+
+    ref: VaultRef
+    location: str
+    items: int = 0
+    stages: Counter[Stage] = field(default_factory=Counter)
+    health: Counter[str] = field(default_factory=Counter)
+    providers: Counter[Provider] = field(default_factory=Counter)
+    oldest_point: datetime | None = None  # the oldest "newest recovery point" among items that have one
+    no_point: int = 0  # items that replicate towards AVS but hold no point yet
+    indexed_at: datetime | None = None
+    jobs_open: int = 0
+    jobs_waiting: int = 0  # Suspended: a plan waits on a manual action
+    jobs_failed: int = 0
+
+    @property
+    def key(self) -> str:
+        return vault_key(self.ref)
+
+    @property
+    def running(self) -> int:
+        return sum(self.stages[s] for s in _RUNNING_STAGES)
+
+    def add(self, entry: FleetItem) -> None:
+        item = entry.item
+        self.items += 1
+        self.stages[entry.stage] += 1
+        self.health[(item.replication_health or "Unknown").capitalize()] += 1
+        self.providers[item.provider] += 1
+        newest = item.last_recovery_point_time
+        if newest is not None and (self.oldest_point is None or newest < self.oldest_point):
+            self.oldest_point = newest
+        if entry.indexed_at is not None and (self.indexed_at is None or entry.indexed_at > self.indexed_at):
+            self.indexed_at = entry.indexed_at
+
+    def add_job(self, job: FleetJob) -> None:
+        if job.state in (JobState.NOT_STARTED, JobState.IN_PROGRESS, JobState.SUSPENDED):
+            self.jobs_open += 1
+        if job.state is JobState.SUSPENDED:
+            self.jobs_waiting += 1
+        if job.state is JobState.FAILED:
+            self.jobs_failed += 1
+
+
+def summarise(
+    vaults: Iterable[VaultSummary], items: Iterable[FleetItem], jobs: Iterable[FleetJob] = ()
+) -> list[VaultSummary]:
+    """Fresh summaries of `vaults` with `items` and `jobs` counted in (items of unknown vaults get a row too)."""
+    out = {v.key: VaultSummary(v.ref, v.location) for v in vaults}
+    for entry in items:
+        key = vault_key(entry.vault)
+        if key not in out:
+            out[key] = VaultSummary(entry.vault, entry.location)
+        out[key].add(entry)
+    for job in jobs:
+        summary = out.get(vault_key(job.vault))
+        if summary is not None:
+            summary.add_job(job)
+    return list(out.values())
+
+
+class FleetReader:
+    """The fleet through Resource Graph, and each of its vaults through ARM (open_vault).
+
+    `graph` is a core.azure.graph.ResourceGraphReader; `open_vault(ref)` builds the vault's Backend on the same
+    credential and connections.
+    """
+
+    def __init__(
+        self,
+        graph: Any,
+        open_vault: Callable[[VaultRef], Any],
+        *,
+        subscriptions: Sequence[str] = (),
+        read_only: bool = False,
+        simulated: bool = False,
+    ) -> None:
+        self.graph = graph
+        self._open_vault = open_vault
+        self.subscriptions = tuple(subscriptions)
+        self.read_only = read_only
+        self._simulated = simulated
+        self._locations: dict[str, str] = {}
+
+    @property
+    def simulated(self) -> bool:
+        return self._simulated or bool(getattr(self.graph, "simulated", False))
+
+    @property
+    def clock(self) -> Any:
+        return self.graph.clock
+
+    def now(self) -> datetime:
+        now: datetime = self.graph.clock.now()
+        return now
+
+    @property
+    def requests(self) -> int:
+        """Resource Graph queries sent so far (pages and throttled answers included)."""
+        count: int = self.graph.stats.requests
+        return count
+
+    def list_vaults(self) -> list[VaultSummary]:
+        """Every Recovery Services vault in scope, with its region (no counts yet: those come with the items)."""
+        vaults = []
+        for row in self.graph.rows(VAULTS_QUERY, self.subscriptions):
+            ref = vault_of(_str(row.get("id")))
+            if ref is None:
+                continue
+            location = _str(row.get("location"))
+            self._locations[vault_key(ref)] = location
+            vaults.append(VaultSummary(ref, location))
+        return vaults
+
+    def iter_item_pages(self) -> Iterator[list[FleetItem]]:
+        """Every replicated item in scope, a Resource Graph page at a time, each mapped as a vault listing maps it."""
+        from core.azure.mapping import parse_time, protected_item
+        from core.failback import derive_stage
+
+        for page in self.graph.pages(ITEMS_QUERY, self.subscriptions):
+            entries = []
+            for row in page.rows:
+                ref = vault_of(str(row.get("id") or ""))
+                if ref is None:
+                    continue
+                item = protected_item(item_document(row))
+                entries.append(
+                    FleetItem(
+                        item=item,
+                        vault=ref,
+                        stage=derive_stage(item),
+                        location=self._locations.get(vault_key(ref), ""),
+                        indexed_at=parse_time(row.get(column("providerSpecificDetails.lastRpoCalculatedTime"))),
+                    )
+                )
+            yield entries
+
+    def list_jobs(self) -> list[FleetJob]:
+        from core.azure.mapping import parse_time
+
+        jobs = []
+        for row in self.graph.rows(JOBS_QUERY, self.subscriptions):
+            ref = vault_of(_str(row.get("id")))
+            if ref is None:
+                continue
+            jobs.append(
+                FleetJob(
+                    id=_str(row.get("id")),
+                    name=_str(row.get("name")),
+                    vault=ref,
+                    state=JobState.parse(_str(row.get(column("state")))),
+                    state_description=_str(row.get(column("stateDescription"))),
+                    scenario_name=_str(row.get(column("scenarioName"))),
+                    friendly_name=_str(row.get(column("friendlyName"))),
+                    target_name=_str(row.get(column("targetObjectName"))),
+                    start_time=parse_time(row.get(column("startTime"))),
+                )
+            )
+        return jobs
+
+    def open_vault(self, ref: VaultRef) -> Any:
+        """The vault's own Backend (ARM, live), on the fleet's credential and connections."""
+        return self._open_vault(ref)
+
+
+def stage_counts(items: Iterable[FleetItem]) -> dict[str, int]:
+    counts = Counter(entry.stage for entry in items)
+    return {stage.key: counts.get(stage, 0) for stage in Stage}
