@@ -22,6 +22,12 @@ def build_backend(settings: Settings, *, clock: Clock | None = None, emulator: A
     """
     from core.azure.backend import AzureBackend
 
+    if settings.demo and settings.fleet and emulator is None:
+        # One vault of an emulated fleet, as the fleet's dashboard opens it.
+        if settings.vault is None:
+            raise UsageError(f"--fleet {settings.fleet} names a fleet: pass --vault-id of one of its vaults.")
+        fleet = build_fleet(settings, clock=clock)
+        return fleet.open_vault(settings.vault)
     if settings.demo or emulator is not None:
         from core.emulator import EmulatorTransport, ScenarioError, emulate, load_scenario
 
@@ -84,7 +90,7 @@ def build_fleet(settings: Settings, *, clock: Clock | None = None, emulator: Any
 
         if emulator is None:
             sim_clock = clock or AcceleratedClock(speed=settings.speed)
-            emulator = FleetEmulator(load_fleet(settings.fleet), sim_clock, base_url=EMULATOR_BASE_URL)
+            emulator = FleetEmulator(load_fleet(settings.fleet or "demo"), sim_clock, base_url=EMULATOR_BASE_URL)
         fake = StaticTokenCredential("emulator")
         graph = ResourceGraphReader(
             fake, arm_endpoint=emulator.base_url, transport=EmulatorTransport(emulator), clock=emulator.clock

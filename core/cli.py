@@ -126,6 +126,8 @@ class _Context:
     clock: Clock | None
     journal: Journal | None = None
     backend_given: bool = False
+    env: Mapping[str, str] | None = None
+    config_path: Path | None = None
     _backend: Backend | None = field(default=None)
     _operations: Operations | None = field(default=None)
 
@@ -1783,14 +1785,21 @@ def cmd_emulator(ctx: _Context) -> int:
 # -- parser --------------------------------------------------------------------------------------------------
 
 
-def _common_options() -> argparse.ArgumentParser:
-    """Options accepted before or after the command (defaults suppressed so a later copy does not reset them)."""
+def _common_options(fleet: bool = False) -> argparse.ArgumentParser:
+    """Options accepted before or after the command (defaults suppressed so a later copy does not reset them).
+
+    `fleet`: the fleet's --subscription names the subscriptions to read (repeatable), not a vault's."""
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     vault = common.add_argument_group("vault and sign-in")
     vault.add_argument("--vault-id", metavar="ARM_ID", help="the Recovery Services vault's resource id")
-    vault.add_argument(
-        "--subscription", metavar="ID", help="subscription of the vault (with --resource-group, --vault)"
-    )
+    if fleet:
+        vault.add_argument(
+            "--subscription", action="append", metavar="ID", help="a subscription to read (repeat for several)"
+        )
+    else:
+        vault.add_argument(
+            "--subscription", metavar="ID", help="subscription of the vault (with --resource-group, --vault)"
+        )
     vault.add_argument("--resource-group", metavar="NAME", help="resource group of the vault")
     vault.add_argument("--vault", metavar="NAME", help="vault name")
     vault.add_argument("--profile", metavar="NAME", help="a [profiles.NAME] table of the config file")
@@ -1803,6 +1812,9 @@ def _common_options() -> argparse.ArgumentParser:
     vault.add_argument("--demo", action="store_true", help="use the built-in simulated vault (no Azure)")
     vault.add_argument("--scenario", metavar="NAME", help="emulator scenario (with --demo or emulator serve)")
     vault.add_argument("--speed", type=numbers.speed, metavar="X", help="simulated seconds per real second (demo)")
+    vault.add_argument(
+        "--fleet", metavar="NAME", help="with --demo: the emulated fleet NAME (and --vault-id: one vault)"
+    )
     common.add_argument("--json", action="store_true", help="machine-readable output (stable keys, UTC times)")
     return common
 
@@ -1939,6 +1951,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", metavar="FILE", help="validate a training scenario file (exit 2 with what is wrong)")
     p.set_defaults(run=cmd_train)
 
+    from core.fleet_cli import add_parser as add_fleet
+
+    add_fleet(sub, _common_options(fleet=True))
+
     p = sub.add_parser("emulator", help="the ARM emulator (a simulated vault)")
     emu = p.add_subparsers(dest="emulator_command", metavar="serve")
     serve = emu.add_parser("serve", help="serve the emulator over HTTPS on loopback")
@@ -1994,7 +2010,14 @@ def main(
         return built
 
     ctx = _Context(
-        args=args, io=io, backend_factory=factory, clock=clock, journal=journal, backend_given=backend is not None
+        args=args,
+        io=io,
+        backend_factory=factory,
+        clock=clock,
+        journal=journal,
+        backend_given=backend is not None,
+        env=env,
+        config_path=config_path,
     )
     try:
         code: int = run(ctx)

@@ -76,7 +76,7 @@ class Settings:
     # What the screen must say about where the token goes, when a profile (a file) chose it rather than the
     # operator: a non-default ARM endpoint or a private CA. Empty when nothing calls for it.
     notices: tuple[str, ...] = ()
-    fleet: str = "demo"  # the emulated fleet (core/emulator/fleets/NAME.json) of `fleet --demo` and `demo --fleet`
+    fleet: str = ""  # the emulated fleet (core/emulator/fleets/NAME.json) a demo runs; "" for the single demo vault
     subscriptions: tuple[str, ...] = ()  # the fleet's scope; empty: every subscription the identity can read
 
 
@@ -350,6 +350,7 @@ def resolve_settings(
         speed=float(speed) if speed is not None else 30.0,
         profile=str(profile_name) if profile_name else None,
         notices=tuple(notices),
+        fleet=str(_arg(args, "fleet") or ""),
     )
 
 
