@@ -132,6 +132,10 @@ class FleetItem:
     location: str  # the vault's region (the item's own row carries none that can be relied on)
     indexed_at: datetime | None  # the newest time ASR wrote into the document ARG holds (lastRpoCalculatedTime)
 
+    @property
+    def id(self) -> str:
+        return self.item.id
+
 
 @dataclass(frozen=True)
 class FleetJob:
@@ -166,6 +170,10 @@ class VaultSummary:
     @property
     def key(self) -> str:
         return vault_key(self.ref)
+
+    @property
+    def id(self) -> str:
+        return self.key
 
     @property
     def running(self) -> int:

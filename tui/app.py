@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -21,7 +21,7 @@ from core.recovery import PointOption
 from core.sanitize import block, one_line
 from tui.controller import Controller
 from tui.glyphs import Glyphs, wants_ansi_theme, wants_ascii
-from tui.messages import BackendFailed, BackendNotice, BackendReady, SessionResumed
+from tui.messages import BackendFailed, BackendNotice, BackendReady, FleetReady, SessionResumed
 from tui.session import Session
 
 
@@ -33,6 +33,17 @@ def _go_to_provider() -> Any:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class VaultContext:
+    """A vault opened from the fleet, kept while the operator is back on the fleet: what it follows survives."""
+
+    backend: Any
+    tracker: Any
+    operations: Any
+    journal: Any
+    session: Session
 
 
 class FailbackApp(Controller, App[None]):
@@ -70,6 +81,7 @@ class FailbackApp(Controller, App[None]):
         tick_seconds: float = 1.0,
         items_refresh_seconds: float = 30.0,
         first_page: Any = None,
+        fleet: Any = None,
     ) -> None:
         super().__init__()
         self._init_controller()
@@ -86,6 +98,10 @@ class FailbackApp(Controller, App[None]):
         self.glyphs = Glyphs(wants_ascii() if ascii_glyphs is None else ascii_glyphs)
         self.tick_seconds = tick_seconds
         self.items_refresh_seconds = items_refresh_seconds
+        # The fleet: True to start on it (built from settings), or a core.fleet.FleetReader to use as is (tests).
+        self.fleet_mode = fleet is not None and fleet is not False
+        self.fleet: Any = None if isinstance(fleet, bool) else fleet
+        self._vaults: dict[str, VaultContext] = {}  # the vaults opened from the fleet, by lower-case id
         self._pending_options: dict[str, PointOption] = {}
         self._reprotect_targets: dict[str, ReprotectTarget] = {}
         self.exit_note = ""  # printed by the console script once the terminal is back: what still runs
@@ -98,6 +114,8 @@ class FailbackApp(Controller, App[None]):
     def simulated(self) -> bool:
         if self.backend is not None:
             return bool(getattr(self.backend, "simulated", False))
+        if self.fleet is not None:
+            return bool(self.fleet.simulated)
         return bool(getattr(self.settings, "demo", False))
 
     @property
@@ -127,8 +145,17 @@ class FailbackApp(Controller, App[None]):
     def on_mount(self) -> None:
         from tui.screens.dashboard import DashboardScreen
 
-        self.push_screen(DashboardScreen())
         self.set_interval(self.tick_seconds, self._tick)
+        if self.fleet_mode:
+            from tui.screens.fleet import FleetScreen
+
+            self.push_screen(FleetScreen())
+            if self.fleet is not None:
+                self.post_message(FleetReady(self.fleet))
+            else:
+                self.call_after_refresh(self.build_fleet)
+            return
+        self.push_screen(DashboardScreen())
         if self.backend is not None:
             self.post_message(BackendReady(self.backend))
         else:
@@ -149,11 +176,77 @@ class FailbackApp(Controller, App[None]):
             who()  # the journal's `who` needs a token: asked for here, off the UI thread (it is kept)
         self.post_message(BackendReady(backend))
 
+    @work(thread=True, exclusive=True, group="backend", exit_on_error=False, description="Connecting")
+    def build_fleet(self) -> None:
+        from core.bootstrap import build_fleet
+
+        try:
+            fleet = build_fleet(self.settings, clock=self.clock)
+        except FailbackError as exc:
+            self.post_message(BackendFailed(exc))
+            return
+        self.post_message(FleetReady(fleet))
+
+    def on_fleet_ready(self, message: FleetReady) -> None:
+        self.fleet = message.fleet
+        self.broadcast(lambda: FleetReady(message.fleet))
+
+    def open_vault(self, ref: Any, select: str = "") -> None:
+        """From the fleet: the vault's own dashboard, live over ARM, on the fleet's credential. Esc comes back."""
+        from tui.screens.dashboard import DashboardScreen
+
+        if self.fleet is None or self.backend is not None:
+            return  # a vault is already open (a key pressed twice)
+        context = self._vaults.get(ref.arm_id.lower())
+        if context is None:
+            try:
+                backend = self.fleet.open_vault(ref)
+            except FailbackError as exc:
+                self.show_error(exc, heading=f"Could not open the vault {ref.name}")
+                return
+            self._adopt(backend)
+        else:
+            self.backend, self.tracker, self.operations = context.backend, context.tracker, context.operations
+            self.journal, self.session = context.journal, context.session
+        self.push_screen(DashboardScreen(from_fleet=True, select=select))
+        if context is None and self.journal is not None:
+            self.resume_session()
+        else:
+            self.schedule_poll(0.0)
+
+    def close_vault(self) -> None:
+        """Back to the fleet. What this session started keeps running in Azure and is followed again on return."""
+        from tui.screens.fleet import FleetScreen
+
+        if self.backend is None or self.fleet is None:
+            return
+        self._vaults[self.backend.vault.arm_id.lower()] = VaultContext(
+            self.backend, self.tracker, self.operations, self.journal, self.session
+        )
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        self.workers.cancel_group(self, "poll")
+        self._polling = False
+        self.backend = self.tracker = self.operations = self.journal = None
+        self.session = Session()
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
+            self.pop_screen()
+
     def on_backend_ready(self, message: BackendReady) -> None:
+        self._adopt(message.backend)
+        self.broadcast(lambda: BackendReady(message.backend))
+        if self.journal is not None:
+            self.resume_session()
+        else:
+            self.schedule_poll()
+
+    def _adopt(self, backend: Any) -> None:
+        """Make `backend` the vault every screen works on: its job tracker, journal and operations."""
         from core.operations import Operations
         from core.tracker import JobTracker
 
-        self.backend = message.backend
+        self.backend = backend
         if hasattr(self.backend, "on_notice"):
             # Retries and waits happen in workers: the notice crosses to the UI as a message.
             self.backend.on_notice = lambda text: self.post_message(BackendNotice(text))
@@ -168,11 +261,6 @@ class FailbackApp(Controller, App[None]):
             who = getattr(self.backend, "signed_in_as", None)
             self.journal = Journal(clock=clock, vault=self.backend.vault, who=who() if callable(who) else "")
         self.operations = Operations(self.backend, self.journal, clock=clock)
-        self.broadcast(lambda: BackendReady(message.backend))
-        if self.journal is not None:
-            self.resume_session()
-        else:
-            self.schedule_poll()
 
     @work(thread=True, exclusive=True, group="resume", exit_on_error=False, description="Resuming")
     def resume_session(self) -> None:
@@ -216,13 +304,15 @@ class FailbackApp(Controller, App[None]):
         self.show_error(error or RuntimeError("unknown error"), heading=heading)
 
     def _tick(self) -> None:
-        if self.backend is None or not self.screen_stack:
+        source = self.backend if self.backend is not None else self.fleet
+        if source is None or not self.screen_stack:
             return
-        self.check_retries()
+        if self.backend is not None:
+            self.check_retries()
         tick = getattr(self.screen, "on_clock_tick", None)
         if callable(tick):
             try:
-                tick(self.backend.now())
+                tick(source.now())
             except NoMatches:
                 pass  # the screen is being torn down (app exit): its widgets are already gone
 

@@ -6,10 +6,11 @@ import argparse
 import gc
 import sys
 import threading
+from dataclasses import replace
 
 from core import numbers
 
-TUI_COMMANDS = (None, "demo", "tui", "train")
+TUI_COMMANDS = (None, "demo", "tui", "train", "fleet")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         "--speed", type=numbers.speed, help="demo clock: simulated seconds per real second (default 30)"
     )
     parser.add_argument("--ascii", action="store_true", help="ASCII glyphs only (consoles without Unicode fonts)")
+    parser.add_argument(
+        "--fleet",
+        nargs="?",
+        const="demo",
+        metavar="NAME",
+        help="start on the fleet (every vault, from Resource Graph); with demo: the emulated fleet NAME (demo)",
+    )
     return parser
 
 
@@ -51,6 +59,17 @@ def _wants_tui(argv: list[str]) -> bool:
     except SystemExit:
         return False
     return args.command in TUI_COMMANDS and not extra
+
+
+def _every(option: str, argv: list[str]) -> tuple[str, ...]:
+    """Every value given to a repeatable option (`--subscription A --subscription B`, or `--subscription=A`)."""
+    found = []
+    for n, arg in enumerate(argv):
+        if arg == option and n + 1 < len(argv):
+            found.append(argv[n + 1])
+        elif arg.startswith(option + "="):
+            found.append(arg.split("=", 1)[1])
+    return tuple(part.strip() for value in found for part in value.split(",") if part.strip())
 
 
 def tune_collector() -> None:
@@ -82,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.config import Settings, resolve_settings
     from core.errors import FailbackError
 
+    fleet = args.command == "fleet" or args.fleet is not None
     try:
         if args.command == "demo":
             settings = Settings(
@@ -89,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
                 scenario=args.scenario or "demo",
                 speed=args.speed if args.speed is not None else 30.0,
                 read_only=args.read_only,
+                fleet=(args.fleet or "demo") if fleet else "",
             )
+        elif fleet:
+            # The fleet's --subscription names a subscription to read, not a vault's (repeatable).
+            subscriptions = _every("--subscription", argv)
+            args.subscription = None
+            settings = replace(resolve_settings(args), subscriptions=subscriptions, fleet="")
         else:
             settings = resolve_settings(args)
     except FailbackError as exc:
@@ -104,12 +130,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # Forked before Textual is imported: the first rows are read on the other core. Only while this is the one
     # thread (a fork copies no other, nor releases the locks they hold); so it is here, at start-up.
-    reader = FirstPageReader.start(settings) if threading.active_count() == 1 else None
+    early = threading.active_count() == 1 and not fleet
+    reader = FirstPageReader.start(settings) if early else None
     try:
         from tui.app import FailbackApp
 
         tune_collector()
-        app = FailbackApp(settings, ascii_glyphs=True if args.ascii else None, first_page=reader)
+        app = FailbackApp(
+            settings, ascii_glyphs=True if args.ascii else None, first_page=reader, fleet=True if fleet else None
+        )
         app.run()
     finally:
         if reader is not None:

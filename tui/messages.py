@@ -160,3 +160,36 @@ class BackendNotice(Message, bubble=False):
     """The backend is waiting on Azure (throttled, no answer) and says why; posted from whichever thread waits."""
 
     text: str
+# -- the fleet (Resource Graph) -------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class FleetReady(Message, bubble=False):
+    fleet: Any  # core.fleet.FleetReader
+
+
+@dataclass(eq=False)
+class FleetVaultsLoaded(Message, bubble=False):
+    vaults: list[Any]  # core.fleet.VaultSummary
+    generation: int
+
+
+@dataclass(eq=False)
+class FleetItemsPage(Message, bubble=False):
+    entries: list[Any]  # core.fleet.FleetItem
+    generation: int
+
+
+@dataclass(eq=False)
+class FleetLoaded(Message, bubble=False):
+    jobs: list[Any]  # core.fleet.FleetJob
+    generation: int
+    read_at: datetime
+    requests: int
+
+
+@dataclass(eq=False)
+class FleetLoadFailed(Message, bubble=False):
+    generation: int
+    what: str
+    error: BaseException

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.azure.backend import _header, follow_server, guards_for, pipeline_kwargs, read_policies, translate_error
-from core.endpoints import origin_of
 from core.clock import Clock, ServerClock
+from core.endpoints import origin_of
 from core.errors import MalformedResponse, Throttled
 
 # Resource Graph's largest page ($top at most 1000, QueryRequestOptions in the 2021-03-01 REST spec).

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clock import AcceleratedClock, Clock
-from core.emulator.arm import ArmEmulator, EmulatorResponse, emulate
+from core.emulator.arm import EmulatorResponse, emulate
 from core.emulator.scenario import load_scenario
 
 if TYPE_CHECKING:

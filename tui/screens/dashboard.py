@@ -112,8 +112,11 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         Binding("ctrl+q", "app.quit", "Quit", id="quit-dashboard-ctrl", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, from_fleet: bool = False, select: str = "") -> None:
         super().__init__()
+        # Opened from the fleet: Esc (with no filter to clear) goes back to it; `select` is the item to show.
+        self.from_fleet = from_fleet
+        self._select = select
         self.generation = 0
         self.items_loading = False
         self.loaded_at: datetime | None = None
@@ -220,7 +223,8 @@ class DashboardScreen(PeriodicRead, Screen[None]):
 
     def _open_vault(self) -> None:
         backend = self.app.backend  # type: ignore[attr-defined]
-        self.query_one("#vault-line", Static).update(_vault_line(backend.vault))
+        line = _vault_line(backend.vault)
+        self.query_one("#vault-line", Static).update(f"{line} · Esc: fleet" if self.from_fleet else line)
         self.query_one(ModeBanner).refresh_modes()
         self.reload_items()
         self.load_fabrics(None, "detail")
@@ -294,6 +298,9 @@ class DashboardScreen(PeriodicRead, Screen[None]):
                 self.points.pop(item.id, None)
         was_empty = table.row_count == 0
         table.add_page(message.items)
+        if self._select and self._select in table.items:
+            table.move_cursor(row=table.get_row_index(self._select))
+            self._select = ""
         if was_empty and table.row_count:
             self._show_detail()
         self._update_status()
@@ -537,6 +544,10 @@ class DashboardScreen(PeriodicRead, Screen[None]):
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        table = self.items_table
+        if self.from_fleet and not (box.value or table.filter_text or table.stage_filter):
+            self.app.close_vault()  # type: ignore[attr-defined]
+            return
         box.value = ""
         box.display = False
         self.items_table.apply_filter(text="", stage=None)

@@ -20,7 +20,9 @@ class ModeBanner(Static):
         simulated = bool(getattr(self.app, "simulated", False))
         read_only = bool(getattr(self.app, "read_only", False))
         if simulated:
-            parts.append("SIMULATION — emulated vault, nothing in Azure is touched")
+            fleet = getattr(self.app, "backend", True) is None and getattr(self.app, "fleet", None) is not None
+            what = "emulated vaults" if fleet else "emulated vault"
+            parts.append(f"SIMULATION — {what}, nothing in Azure is touched")
         if read_only:
             parts.append("READ-ONLY — browsing only, no action can be sent")
         # A profile (a file) that moves the ARM endpoint or trusts a private CA: the operator did not type it.

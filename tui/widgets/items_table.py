@@ -39,9 +39,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("provider", "Provider"),
     ("location", "Active"),
 )
-_KEYS = tuple(key for key, _ in COLUMNS)
-_POINT = _KEYS.index("point")
-_HEALTH = _KEYS.index("health")
 # Ages are drawn when their line is drawn (they change with time, not with the data); "12d 23h" is the widest.
 _AGE_WIDTH = 7
 
@@ -105,11 +102,11 @@ class _Entry:
     """An item and what drawing, filtering and sorting it need, computed once per version of the item."""
 
     item: ProtectedItem
-    stage: Stage
+    stage: Stage | None  # None for rows that are not items (the fleet's vaults)
     cells: tuple[str, ...]  # the point column is left empty: it is drawn from the time of drawing
     haystack: str
     critical: bool
-    tone: str = "ready"  # a key of the table's items--tone-* component classes
+    tone: str = ""  # a key of the table's items--tone-* component classes; "" for none
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,13 @@ class _Rows(Mapping[RowKey, _Row]):
 
 
 class ItemsTable(ScrollView, can_focus=True):
-    """Rows keyed by item id. The full list lives here; the filter decides which rows are shown."""
+    """Rows keyed by item id. The full list lives here; the filter decides which rows are shown.
+
+    A subclass may show other rows (the fleet's vaults, the fleet's items) by naming its COLUMNS and answering
+    the row hooks (_stage_of, _cells, _time_of, _name_of, _critical, _text_of); its rows need only an `id`.
+    """
+
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = COLUMNS
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "datatable--header",
@@ -221,8 +224,13 @@ class ItemsTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._cursor = 0
         self._highlighted: str | None = None
-        self._widths = [cell_len(label) for _, label in COLUMNS]
-        self._widths[_POINT] = max(self._widths[_POINT], _AGE_WIDTH)
+        self._keys = tuple(key for key, _ in self.COLUMNS)
+        self._point = self._keys.index("point") if "point" in self._keys else -1
+        self._health = self._keys.index("health") if "health" in self._keys else -1
+        self._stage_column = self._keys.index("stage") if "stage" in self._keys else -1
+        self._widths = [cell_len(label) for _, label in self.COLUMNS]
+        if self._point >= 0:
+            self._widths[self._point] = max(self._widths[self._point], _AGE_WIDTH)
         self._drawn_ages: dict[int, str] = {}  # screen line → the age text drawn there
         # The screen's words for a row's stage where they say more than the stage (a retry waiting for the agent, a
         # ready VM the preflight would stop); None: the stage's own glyph and word.
@@ -258,8 +266,8 @@ class ItemsTable(ScrollView, can_focus=True):
         entry = self._entries.get(item_id)
         if entry is None or item_id not in self._index:
             raise RowDoesNotExist(f"No row with key {item_id!r}")
-        column = _KEYS.index(_item_id(column_key))
-        return self._age(entry) if column == _POINT else entry.cells[column]
+        column = self._keys.index(_item_id(column_key))
+        return self._age(entry) if column == self._point else entry.cells[column]
 
     def move_cursor(
         self, *, row: int | None = None, column: int | None = None, animate: bool = False, scroll: bool = True
@@ -282,33 +290,67 @@ class ItemsTable(ScrollView, can_focus=True):
 
     def _age(self, entry: _Entry, now: datetime | None = None) -> str:
         now = now or self._now()
-        return age(entry.item.last_recovery_point_time, now) if now else "—"
+        return age(self._time_of(entry.item), now) if now else "—"
 
-    def _entry(self, item: ProtectedItem) -> _Entry:
+    # -- what a row shows (a subclass with other rows answers these) ---------------------------------------
+
+    def _stage_of(self, item: Any) -> Stage | None:
+        return derive_stage(item)
+
+    def _stage_cell(self, stage: Stage) -> str:
         glyphs = getattr(self.app, "glyphs", None)
-        stage = derive_stage(item)
-        stage_cell = glyphs.stage_text(stage) if glyphs else f"{stage.glyph} {stage.short}"
-        labelled = self.labeller(item, stage) if self.labeller is not None else None
-        label, tone = labelled if labelled is not None else ("", TONES[stage])
-        stage_cell = label or stage_cell
-        health = item.replication_health or "—"
-        # Drawn as segments, straight to the terminal: every value from ASR is made inert here, once per version
-        # of the item (one_line costs one C-level check for an ordinary name).
-        cells = (
-            one_line(item.friendly_name or item.name),
-            stage_cell,
-            one_line(health),
+        return glyphs.stage_text(stage) if glyphs else f"{stage.glyph} {stage.short}"
+
+    def _cells(self, item: Any, stage: Stage | None) -> tuple[str, ...]:
+        """One text per column; the point column is left empty (it is drawn from the time of drawing)."""
+        assert stage is not None
+        return (
+            item.friendly_name or item.name,
+            self._stage_cell(stage),
+            item.replication_health or "—",
             "",
-            one_line(plan_text(item)),
+            plan_text(item),
             item.provider.value,
-            one_line(location_text(item)),
+            location_text(item),
         )
+
+    def _time_of(self, item: Any) -> datetime | None:
+        when: datetime | None = item.last_recovery_point_time
+        return when
+
+    def _name_of(self, item: Any) -> str:
+        return str(item.friendly_name or item.name)
+
+    def _critical(self, item: Any) -> bool:
+        return str(item.replication_health).lower() == "critical"
+
+    def _text_of(self, item: Any, stage: Stage | None) -> str:
+        """What the filter searches, lower-case."""
+        assert stage is not None
+        return _haystack(item, stage)
+
+    def _label(self, item: Any, stage: Stage | None) -> tuple[str, str]:
+        """The screen's words for a row's stage where they say more than the stage (`labeller`), and the row's
+        colour tone ("" for rows without a stage: the fleet's vaults)."""
+        if stage is None:
+            return "", ""
+        labelled = self.labeller(item, stage) if self.labeller is not None else None
+        return labelled if labelled is not None else ("", TONES[stage])
+
+    def _entry(self, item: Any) -> _Entry:
+        stage = self._stage_of(item)
+        label, tone = self._label(item, stage)
+        # Drawn as segments, straight to the terminal: every value from outside is made inert here, once per
+        # version of a row (one_line costs one C-level check for an ordinary name).
+        cells = tuple(one_line(text) for text in self._cells(item, stage))
+        if label and self._stage_column >= 0:
+            cells = (*cells[: self._stage_column], label, *cells[self._stage_column + 1 :])
         for column, text in enumerate(cells):
             width = cell_len(text)
             if width > self._widths[column]:
                 self._widths[column] = width
-        haystack = _haystack(item, stage) + (f" {label.lower()}" if label else "")
-        return _Entry(item, stage, cells, haystack, health.lower() == "critical", tone)
+        haystack = self._text_of(item, stage) + (f" {label.lower()}" if label else "")
+        return _Entry(item, stage, cells, haystack, self._critical(item), tone)  # type: ignore[arg-type]
 
     def _wanted(self, entry: _Entry) -> bool:
         if self.stage_filter is not None and entry.stage is not self.stage_filter:
@@ -362,12 +404,12 @@ class ItemsTable(ScrollView, can_focus=True):
                 return
             # Only the cells whose text changed are sent again: a periodic refresh of a quiet vault sends nothing.
             changed = [n for n, (old, new) in enumerate(zip(before.cells, entry.cells, strict=True)) if old != new]
-            if before.critical != entry.critical:
-                changed.append(_HEALTH)
+            if before.critical != entry.critical and self._health >= 0:
+                changed.append(self._health)
             if before.tone != entry.tone:
-                changed = list(range(len(COLUMNS)))
-            if self._age(before) != self._age(entry):
-                changed.append(_POINT)
+                changed = list(range(len(self.COLUMNS)))
+            if self._point >= 0 and self._age(before) != self._age(entry):
+                changed.append(self._point)
             for column in changed:
                 self._refresh_cell(self._index[item.id], column)
         elif wanted:
@@ -406,7 +448,7 @@ class ItemsTable(ScrollView, can_focus=True):
             row = top + line - 1
             if 0 <= row < len(self._order):
                 if self._age(self._entries[self._order[row]], current) != drawn:
-                    self._refresh_cell(row, _POINT)
+                    self._refresh_cell(row, self._point)
 
     def apply_filter(self, text: str | None = None, stage: Stage | None | str = "keep") -> None:
         """Show the items the filter keeps, keeping the cursor on the same item if it is shown."""
@@ -431,15 +473,15 @@ class ItemsTable(ScrollView, can_focus=True):
     def _sort_key(self, item: ProtectedItem) -> Any:
         column = self.sort_column
         entry = self._entries[item.id]
-        if column == "stage":
+        if column == "stage" and entry.stage is not None:
             return STAGE_ORDER[entry.stage]
         if column == "point":
             # Newest point first; items without a point last.
-            t = item.last_recovery_point_time
+            t = self._time_of(item)
             return -t.timestamp() if t else float("inf")
         if column == "name":
-            return (item.friendly_name or item.name).lower()
-        return entry.cells[_KEYS.index(column)].lower()
+            return self._name_of(item).lower()
+        return entry.cells[self._keys.index(column)].lower()
 
     # -- order, cursor and scrolling ------------------------------------------------------------------------
 
@@ -542,20 +584,22 @@ class ItemsTable(ScrollView, can_focus=True):
         scroll_x, scroll_y = (int(v) for v in self.scroll_offset)
         if y == 0:
             style = base + self.get_component_rich_style("datatable--header")
-            strip = self._strip([label for _, label in COLUMNS], style, style)
+            strip = self._strip([label for _, label in self.COLUMNS], style, style)
         else:
             row = scroll_y + y - 1
             if row >= len(self._order):
                 self._drawn_ages.pop(y, None)
                 return Strip.blank(width, base)
             entry = self._entries[self._order[row]]
-            point = self._age(entry)
-            self._drawn_ages[y] = point
-            cells = [point if n == _POINT else text for n, text in enumerate(entry.cells)]
+            cells = list(entry.cells)
+            if self._point >= 0:
+                cells[self._point] = self._drawn_ages[y] = self._age(entry)
             if row == self._cursor:
                 style = base + self.get_component_rich_style("datatable--cursor")
-            else:
+            elif entry.tone:
                 style = base + self.get_component_rich_style(f"items--tone-{entry.tone}")
+            else:
+                style = base
             strip = self._strip(cells, style, style + Style(bold=True) if entry.critical else style)
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
 
@@ -563,7 +607,7 @@ class ItemsTable(ScrollView, can_focus=True):
         segments = []
         for column, text in enumerate(cells):
             width = self._widths[column]
-            if column == _HEALTH and health_style is not style:
+            if column == self._health and health_style is not style:
                 # Only the word is bold, as DataTable draws a styled cell.
                 shown = set_cell_size(text, width)
                 segments.append(Segment(" ", style))
