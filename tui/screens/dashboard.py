@@ -224,7 +224,7 @@ class DashboardScreen(PeriodicRead, Screen[None]):
     def _open_vault(self) -> None:
         backend = self.app.backend  # type: ignore[attr-defined]
         line = _vault_line(backend.vault)
-        self.query_one("#vault-line", Static).update(f"{line} · Esc: fleet" if self.from_fleet else line)
+        self.query_one("#vault-line", Static).update(f"Esc: fleet · {line}" if self.from_fleet else line)
         self.query_one(ModeBanner).refresh_modes()
         self.reload_items()
         self.load_fabrics(None, "detail")

@@ -82,12 +82,13 @@ class FleetScreen(Screen[None]):
         self.vault_table.tz = getattr(self.app, "tz", None)
         self.call_after_refresh(self.active_table.focus)
         self._mounted = True
-        if getattr(self.app, "fleet", None) is not None:
+        if getattr(self.app, "fleet", None) is not None and not self.generation:
             self.reload()
 
     def on_fleet_ready(self, message: FleetReady) -> None:
         self.query_one(ModeBanner).refresh_modes()
-        self.reload()
+        if not self.generation:  # the first read; later ones are the operator's (g)
+            self.reload()
 
     # -- reading --------------------------------------------------------------------------------------------
 
