@@ -186,6 +186,7 @@ class FleetLoaded(Message, bubble=False):
     generation: int
     read_at: datetime
     requests: int
+    summaries: list[Any]  # core.fleet.VaultSummary, every item and job counted in
 
 
 @dataclass(eq=False)

@@ -12,6 +12,7 @@ leaves no quota, before the next page; and after a 429, for as long as the heade
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -51,6 +52,7 @@ class GraphPage:
     quota_remaining: int | None
     quota_resets_after: float | None  # seconds
     truncated: bool  # resultTruncated "true": Resource Graph cut the result and gave no way to page on
+    skip_token: str | None = None
 
 
 @dataclass
@@ -126,25 +128,32 @@ class ResourceGraphReader:
             return self._client
 
     def pages(self, query: str, subscriptions: Sequence[str] = ()) -> Iterator[GraphPage]:
-        """The query's result, a page at a time; raises core.errors types only."""
+        """The query's result, a page at a time; raises core.errors types only.
+
+        The request is the SDK's own (its model serialises the body, its builder makes the request, its pipeline
+        sends it); the answer is read as JSON rather than through the SDK's deserializer, which walks every value
+        of every row (about a tenth of a millisecond per row: five seconds for fifty thousand items).
+        """
         from azure.core.exceptions import HttpResponseError
         from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+        from azure.mgmt.resourcegraph.operations._resource_graph_client_operations import build_resources_request
 
         client = self._sdk()
         token: str | None = None
         while True:
-            request = QueryRequest(
+            body = QueryRequest(
                 subscriptions=list(subscriptions) or None,
                 query=query,
                 options=QueryRequestOptions(skip_token=token, top=self.page_size, result_format="objectArray"),
-            )
+            ).serialize()
             waits = 0
             while True:
                 self.stats.requests += 1
+                request = build_resources_request(content_type="application/json", json=body)
                 try:
-                    response, headers = client.resources(
-                        request, cls=lambda raw, body, _: (body, raw.http_response.headers)
-                    )
+                    response = client._send_request(request)
+                    if response.status_code != 200:
+                        raise HttpResponseError(response=response)
                     break
                 except HttpResponseError as exc:
                     if exc.status_code != 429 or waits >= self.throttle_waits:
@@ -155,9 +164,9 @@ class ResourceGraphReader:
                     self._wait(quota_reset_seconds(_header(headers, "x-ms-user-quota-resets-after")), waits)
                 except Exception as exc:  # every failure leaves as one of our types
                     raise translate_error(exc) from exc
-            page = self._page(response, headers)
+            page = self._page(response)
             yield page
-            token = getattr(response, "skip_token", None)
+            token = page.skip_token
             if not token:
                 return
             if page.quota_remaining is not None and page.quota_remaining <= 0:
@@ -166,18 +175,25 @@ class ResourceGraphReader:
     def rows(self, query: str, subscriptions: Sequence[str] = ()) -> list[dict[str, Any]]:
         return [row for page in self.pages(query, subscriptions) for row in page.rows]
 
-    def _page(self, response: Any, headers: Any) -> GraphPage:
-        data = getattr(response, "data", None)
+    def _page(self, response: Any) -> GraphPage:
+        try:
+            body = json.loads(response.content)
+        except ValueError as exc:
+            raise MalformedResponse(f"Resource Graph answered with a body that is not JSON: {exc}") from exc
+        data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
             raise MalformedResponse(
                 "Resource Graph answered without an array of rows in `data` (the query asks for objectArray)."
             )
+        headers = response.headers
+        token = body.get("$skipToken")
         return GraphPage(
             rows=data,
-            total=getattr(response, "total_records", None),
+            total=body.get("totalRecords") if isinstance(body.get("totalRecords"), int) else None,
             quota_remaining=_int(_header(headers, "x-ms-user-quota-remaining")),
             quota_resets_after=quota_reset_seconds(_header(headers, "x-ms-user-quota-resets-after")),
-            truncated=str(getattr(response, "result_truncated", "false")).lower() == "true",
+            truncated=str(body.get("resultTruncated", "false")).lower() == "true",
+            skip_token=token if isinstance(token, str) and token else None,
         )
 
     def _wait(self, seconds: float | None, attempt: int) -> None:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -280,6 +280,7 @@ class _Result:
     columns: list[str] | None
     kinds: dict[str, str]
     pageable: bool
+    finish: Callable[[dict[str, Any]], Any] | None = None  # the projection, applied to each page as it is sent
 
 
 @dataclass
@@ -482,6 +483,8 @@ class FleetEmulator:
         if result is None:
             return self._refuse(400, "ExpiredSkipToken", "The $skipToken has expired; query again.", "BadRequest")
         rows = result.rows[offset : offset + size]
+        if result.finish is not None:
+            rows = [result.finish(row) for row in rows]
         more = offset + size < len(result.rows)
         body_out: dict[str, Any] = {
             "totalRecords": len(result.rows),
@@ -509,7 +512,7 @@ class FleetEmulator:
         scope = payload.get("subscriptions")
         wanted = {s.lower() for s in scope if isinstance(s, str)} if isinstance(scope, list) else None
         rows = self._table(parsed.table, wanted, now)
-        out = parsed.run(rows)
+        out, finish = parsed.run_lazy(rows)
         columns = parsed.columns
         # Resource Graph pages a result unless the query limits it or every column is dynamic (paging-results doc).
         kinds = [parsed.column_kinds.get(c, "dynamic") for c in (columns or ["id"])]
@@ -517,7 +520,7 @@ class FleetEmulator:
         key = guid(self._ids)
         if len(self._results) >= _CACHED_RESULTS:
             self._results.pop(next(iter(self._results)))
-        self._results[key] = _Result(out, columns, parsed.column_kinds, pageable)
+        self._results[key] = _Result(out, columns, parsed.column_kinds, pageable, finish)
         self.graph_stats.log.append(text.split("|", 1)[0].strip())
         return key, 0
 

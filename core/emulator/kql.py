@@ -214,10 +214,25 @@ _FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any]]] = {
     "not": (1, 1, lambda ctx, v: None if v is None else not bool(v)),
 }
 # Functions whose result has a static type (what Resource Graph reports as the column's type).
-_TYPED = {"tostring": "string", "tolower": "string", "toupper": "string", "toint": "integer", "tolong": "integer",
-          "todouble": "number", "toreal": "number", "todatetime": "datetime", "strlen": "integer",
-          "isnull": "boolean", "isnotnull": "boolean", "isempty": "boolean", "isnotempty": "boolean",
-          "now": "datetime", "ago": "datetime", "not": "boolean", "array_length": "integer"}  # fmt: skip
+_TYPED = {
+    "tostring": "string",
+    "tolower": "string",
+    "toupper": "string",
+    "toint": "integer",
+    "tolong": "integer",
+    "todouble": "number",
+    "toreal": "number",
+    "todatetime": "datetime",
+    "strlen": "integer",
+    "isnull": "boolean",
+    "isnotnull": "boolean",
+    "isempty": "boolean",
+    "isnotempty": "boolean",
+    "now": "datetime",
+    "ago": "datetime",
+    "not": "boolean",
+    "array_length": "integer",
+}
 
 # Columns every row of the resource tables carries, with their types; anything under them is dynamic.
 STRING_COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId", "managedBy")
@@ -230,22 +245,73 @@ class Compiled:
     path: tuple[str, ...] = ()  # a plain member path (a column name follows from it)
 
 
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    kind: str  # where | project | extend | project-away | order | take | count
+    run: Callable[[Rows], Rows]
+    row: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # project: one row's projection
+    passthrough: frozenset[str] = frozenset()  # project: columns it copies unchanged
+    columns: tuple[str, ...] = ()  # order: the plain columns it sorts on
+
+
 @dataclass
 class Query:
     """A parsed query: its table and a pipeline of stages over rows."""
 
     table: str
-    stages: list[Callable[[list[dict[str, Any]]], list[dict[str, Any]]]]
+    stages: list[Stage]
     columns: list[str] | None  # the output columns when a projection fixes them
     column_kinds: dict[str, str]
     limited: bool  # take/limit present: Resource Graph gives no skip token then
     text: str
 
-    def run(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    def run(self, rows: Iterable[dict[str, Any]]) -> Rows:
+        out, finish = self.run_lazy(rows)
+        return out if finish is None else [finish(row) for row in out]
+
+    def run_lazy(self, rows: Iterable[dict[str, Any]]) -> tuple[Rows, Callable[[dict[str, Any]], Any] | None]:
+        """The rows, and the final projection still to apply to each (None: applied): a service projects only
+        the page it sends, not the fifty thousand rows behind it. An order on columns the projection copies
+        unchanged is done before it, which gives the same rows."""
+        stages = list(self.stages)
+        if (
+            len(stages) >= 2
+            and stages[-1].kind == "order"
+            and stages[-2].kind == "project"
+            and stages[-1].columns
+            and set(stages[-1].columns) <= stages[-2].passthrough
+        ):
+            stages[-2], stages[-1] = stages[-1], stages[-2]
+        finish = None
+        if stages and stages[-1].kind == "project":
+            finish = stages.pop().row
         out = list(rows)
-        for stage in self.stages:
-            out = stage(out)
-        return out
+        for stage in stages:
+            out = stage.run(out)
+        return out, finish
+
+
+def _walk(fn: Expr, steps: tuple[str | int, ...]) -> Expr:
+    """Member access and indexing in one loop (a path of three members is one call per row, not three)."""
+
+    def get(row: Row) -> Any:
+        value = fn(row)
+        for step in steps:
+            if type(step) is str:
+                if type(value) is dict:
+                    value = value.get(step)
+                else:
+                    value = value.get(step) if isinstance(value, Mapping) else None
+            elif isinstance(value, list) and -len(value) <= step < len(value):  # type: ignore[operator]
+                value = value[step]  # type: ignore[index]
+            else:
+                return None
+        return value
+
+    return get
 
 
 def _first(n: int) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
@@ -317,7 +383,7 @@ class _Parser:
             raise self.fail(
                 f"the table {first.text!r} is not one Resource Graph has here", first, "InvalidQueryLanguage"
             )
-        stages: list[Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] = []
+        stages: list[Stage] = []
         columns: list[str] | None = None
         kinds: dict[str, str] = {}
         limited = False
@@ -332,7 +398,7 @@ class _Parser:
                     "InvalidQueryLanguage" if known else "ParserFailure",
                 )
             if name == "where":
-                stages.append(self._where(self.expr()))
+                stages.append(Stage("where", self._where(self.expr())))
             elif name in ("project", "extend"):
                 items = self._assignments(name)
                 stages.append(self._project(items, keep=name == "extend"))
@@ -347,7 +413,7 @@ class _Parser:
                 names = [self._name()]
                 while self.accept(","):
                     names.append(self._name())
-                stages.append(self._away(names))
+                stages.append(Stage("project-away", self._away(names)))
                 if columns is not None:
                     columns = [c for c in columns if c not in names]
             elif name in ("order", "sort"):
@@ -358,10 +424,10 @@ class _Parser:
                 if count.kind != "number" or "." in count.text:
                     raise self.fail("take and limit need a whole number", count)
                 n = int(count.text)
-                stages.append(_first(n))
+                stages.append(Stage("take", _first(n)))
                 limited = True
             else:  # count
-                stages.append(lambda rows: [{"Count": len(rows)}])
+                stages.append(Stage("count", lambda rows: [{"Count": len(rows)}]))
                 columns, kinds = ["Count"], {"Count": "integer"}
         if self.tok.kind != "end":
             raise self.fail(f"unexpected {self.tok.text!r}")
@@ -403,31 +469,35 @@ class _Parser:
         return lambda rows: [row for row in rows if fn(row) is True]
 
     @staticmethod
-    def _project(
-        items: list[tuple[str, Compiled]], keep: bool
-    ) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    def _project(items: list[tuple[str, Compiled]], keep: bool) -> Stage:
         pairs = [(name, compiled.fn) for name, compiled in items]
 
-        def run(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            out = []
-            for row in rows:
-                new = dict(row) if keep else {}
-                for name, fn in pairs:
-                    new[name] = fn(row)
-                out.append(new)
-            return out
+        def one(row: dict[str, Any]) -> dict[str, Any]:
+            new = dict(row) if keep else {}
+            for name, fn in pairs:
+                new[name] = fn(row)
+            return new
 
-        return run
+        passthrough = frozenset(name for name, compiled in items if compiled.path == (name,))
+        return Stage(
+            "extend" if keep else "project",
+            lambda rows: [one(r) for r in rows],
+            row=None if keep else one,
+            passthrough=passthrough,
+        )
 
     @staticmethod
     def _away(names: list[str]) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
         drop = set(names)
         return lambda rows: [{k: v for k, v in row.items() if k not in drop} for row in rows]
 
-    def _order(self) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    def _order(self) -> Stage:
         keys: list[tuple[Expr, bool]] = []
+        plain: list[str] = []
         while True:
             compiled = self.expr()
+            if len(compiled.path) == 1:
+                plain.append(compiled.path[0])
             descending = True  # KQL sorts descending unless told otherwise
             if self.accept("asc"):
                 descending = False
@@ -437,13 +507,13 @@ class _Parser:
             if not self.accept(","):
                 break
 
-        def run(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def run(rows: Rows) -> Rows:
             out = list(rows)
             for fn, descending in reversed(keys):  # stable sorts, last key first
                 out.sort(key=_sort_key(fn), reverse=descending)
             return out
 
-        return run
+        return Stage("order", run, columns=tuple(plain) if len(plain) == len(keys) else ())
 
     # -- expressions, lowest precedence first
 
@@ -577,13 +647,13 @@ class _Parser:
     def _postfix(self) -> Compiled:
         base = self._primary()
         path = list(base.path)
-        fn = base.fn
+        steps: list[str | int] = []  # member names and list indexes, in order
         plain = bool(path)
         while True:
             if self.accept("."):
                 member = self._name()
                 path.append(member)
-                fn = self._member(fn, member)
+                steps.append(member)
             elif self.tok.text == "[" and self.tok.kind == "op":
                 self.take()
                 key = self.take()
@@ -591,35 +661,17 @@ class _Parser:
                 if key.kind == "string":
                     member = _unquote(key.text)
                     path.append(member)
-                    fn = self._member(fn, member)
+                    steps.append(member)
                 elif key.kind == "number" and "." not in key.text:
                     plain = False
-                    fn = self._index(fn, int(key.text))
+                    steps.append(int(key.text))
                 else:
                     raise self.fail("an index is a string or a whole number", key)
             else:
                 break
-        if len(path) > len(base.path):
-            return Compiled(fn, "dynamic", tuple(path) if plain else ())
-        return Compiled(fn, base.kind, base.path)
-
-    @staticmethod
-    def _member(fn: Expr, member: str) -> Expr:
-        def get(row: Row) -> Any:
-            value = fn(row)
-            return value.get(member) if isinstance(value, Mapping) else None
-
-        return get
-
-    @staticmethod
-    def _index(fn: Expr, index: int) -> Expr:
-        def get(row: Row) -> Any:
-            value = fn(row)
-            if isinstance(value, list) and -len(value) <= index < len(value):
-                return value[index]
-            return None
-
-        return get
+        if not steps:
+            return base
+        return Compiled(_walk(base.fn, tuple(steps)), "dynamic", tuple(path) if plain else ())
 
     def _primary(self) -> Compiled:
         token = self.take()

@@ -35,8 +35,7 @@ def _row(doc: dict[str, Any]) -> dict[str, Any]:
 FIELDS = (
     "id", "name", "friendly_name", "protection_state", "active_location", "replication_health", "failover_health",
     "allowed_operations", "instance_type", "current_scenario", "active_site_type", "consistency_group",
-    "rpo_seconds", "last_recovery_point_time", "recovery_fabric_friendly_name", "primary_fabric_friendly_name",
-    "os_type", "provider",
+    "rpo_seconds", "last_recovery_point_time", "provider", "protection_state_description", "running_job_name",
 )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane, Tabs
+from textual.worker import Worker, WorkerState
 
 from core.errors import FailbackError
 from core.fleet import FleetItem, VaultSummary, summarise
@@ -19,6 +20,7 @@ from tui.screens.dashboard import PAGE_BATCH_SECONDS, STAGE_CYCLE, _minutes_ago
 from tui.widgets.banner import ModeBanner
 from tui.widgets.fleet_tables import FleetItemsTable, VaultsTable
 
+BATCH_ITEMS = 1500
 NOTE = "Counts from Azure Resource Graph, which may lag the vaults by minutes or more. Enter opens a vault live (ARM)."
 
 
@@ -107,17 +109,22 @@ class FleetScreen(Screen[None]):
         fleet: Any = self.app.fleet  # type: ignore[attr-defined]
         what = "the vaults"
         try:
-            self.post_message(FleetVaultsLoaded(fleet.list_vaults(), generation))
+            vaults = fleet.list_vaults()
+            self.post_message(FleetVaultsLoaded(vaults, generation))
             what = "the items"
+            everything: list[FleetItem] = []
             pending: list[FleetItem] = []
             posted = 0.0
             for page in fleet.iter_item_pages():
                 if worker.is_cancelled:
                     return
+                everything.extend(page)
                 pending.extend(page)
-                # Pages reach the UI together at most ~8 times a second: fifty pages, a dozen updates.
+                # Pages reach the UI together at most ~8 times a second, in messages of at most BATCH_ITEMS
+                # items: the UI draws a frame between two of them.
                 if time.monotonic() - posted >= PAGE_BATCH_SECONDS:
-                    self.post_message(FleetItemsPage(pending, generation))
+                    for start in range(0, len(pending), BATCH_ITEMS):
+                        self.post_message(FleetItemsPage(pending[start : start + BATCH_ITEMS], generation))
                     pending, posted = [], time.monotonic()
             if pending:
                 self.post_message(FleetItemsPage(pending, generation))
@@ -126,7 +133,15 @@ class FleetScreen(Screen[None]):
         except FailbackError as exc:
             self.post_message(FleetLoadFailed(generation, what, exc))
             return
-        self.post_message(FleetLoaded(jobs, generation, fleet.now(), fleet.requests))
+        # The whole fleet is counted here, off the UI thread: fifty thousand items take a few hundred milliseconds.
+        summaries = summarise(vaults, everything, jobs)
+        self.post_message(FleetLoaded(jobs, generation, fleet.now(), fleet.requests, summaries))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The read died of something unexpected: say so, and let g try again."""
+        if event.state is WorkerState.ERROR and event.worker.group == "fleet":
+            error = event.worker.error or RuntimeError("unknown error")
+            self.post_message(FleetLoadFailed(self.generation, "the fleet", error))
 
     def on_fleet_vaults_loaded(self, message: FleetVaultsLoaded) -> None:
         if message.generation != self.generation:
@@ -169,9 +184,9 @@ class FleetScreen(Screen[None]):
         self.loading = False
         self.read_at = message.read_at
         self.requests = message.requests
-        fresh = {s.key: s for s in summarise(self.vaults.values(), self._entries, message.jobs)}
         table = self.vault_table
-        for key, summary in fresh.items():
+        for summary in message.summaries:
+            key = summary.key
             self.vaults[key] = summary
             table.upsert(summary)
         if table.sort_column:

@@ -91,6 +91,12 @@ class VaultsTable(ItemsTable):
         ref = item.ref
         return " ".join((ref.name, item.location, ref.subscription_id, ref.resource_group)).lower()
 
+    def _filter_extra(self) -> Any:
+        return self.region_filter
+
+    def _predicate(self) -> Any:
+        return self._wanted
+
     def _wanted(self, entry: Any) -> bool:
         summary: VaultSummary = entry.item
         if self.stage_filter is not None and summary.stages.get(self.stage_filter, 0) == 0:
@@ -162,3 +168,13 @@ class FleetItemsTable(ItemsTable):
         if self.region_filter and entry.item.location.lower() != self.region_filter:
             return False
         return super()._wanted(entry)
+
+    def _filter_extra(self) -> Any:
+        return self.region_filter
+
+    def _predicate(self) -> Any:
+        keep = super()._predicate()
+        region = self.region_filter
+        if not region:
+            return keep
+        return lambda e: e.item.location.lower() == region and keep(e)
