@@ -1763,9 +1763,9 @@ def cmd_emulator(ctx: _Context) -> int:
     import core.emulator as emulator
 
     scenario = getattr(args, "scenario", None) or "demo"
-    fleet = getattr(args, "fleet", None)
+    extra = {"fleet": args.fleet} if getattr(args, "fleet", None) else {}
     try:
-        emulator.serve(scenario, port=args.port, speed=getattr(args, "speed", None) or 30.0, fleet=fleet)
+        emulator.serve(scenario, port=args.port, speed=getattr(args, "speed", None) or 30.0, **extra)
     except emulator.ScenarioError as exc:
         raise UsageError(
             f"Cannot serve the scenario: {one_line(exc, 400)}",

@@ -249,7 +249,22 @@ async def debrief(pilot: Any, clock: ManualClock) -> None:
     await wait_screen(pilot, DebriefDialog)
 
 
+async def fleet(pilot: Any, clock: ManualClock) -> None:
+    from tui.screens.fleet import FleetScreen
+
+    screen = await wait_screen(pilot, FleetScreen)
+    await wait_for(pilot, lambda: screen.read_at is not None and not screen.loading, "the fleet to be read")
+
+
+async def fleet_items(pilot: Any, clock: ManualClock) -> None:
+    await fleet(pilot, clock)
+    await pilot.press("2", "s")
+    await pilot.pause()
+
+
 SCENES: list[tuple[str, tuple[int, int], str, Scene]] = [
+    ("fleet", WIDE, "fleet:demo", fleet),
+    ("fleet-items", WIDE, "fleet:demo", fleet_items),
     ("dashboard", WIDE, "demo", dashboard),
     ("dashboard-80x24", SMALL, "demo", dashboard),
     ("point-choice", WIDE, "demo", point_dialog),
@@ -274,6 +289,11 @@ async def shoot(name: str, size: tuple[int, int], source: str, scene: Scene, out
     clock = ManualClock()
     if source.startswith("lesson:"):
         app = training_app(clock, source.split(":", 1)[1])
+    elif source.startswith("fleet:"):
+        from core.bootstrap import build_fleet
+
+        reader = build_fleet(Settings(demo=True, fleet=source.split(":", 1)[1]), clock=clock)
+        app = FailbackApp(clock=clock, tz=UTC, ascii_glyphs=False, tick_seconds=3600.0, fleet=reader)
     else:
         app = demo_app(clock, source)
     path = out / f"{name}.svg"

@@ -230,7 +230,10 @@ class FailbackApp(Controller, App[None]):
         self._polling = False
         self.backend = self.tracker = self.operations = self.journal = None
         self.session = Session()
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, FleetScreen):
+        stack = self.screen_stack
+        fleet_at = max((n for n, screen in enumerate(stack) if isinstance(screen, FleetScreen)), default=len(stack) - 1)
+        # Counted first: a pop completes later, and the loop must not pop the fleet itself meanwhile.
+        for _ in range(len(stack) - 1 - fleet_at):
             self.pop_screen()
 
     def on_backend_ready(self, message: BackendReady) -> None:

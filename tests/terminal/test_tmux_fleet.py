@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.terminal.test_tmux_flow import make_terminal  # noqa: F401 - the fixture: a private tmux, killed after
 from tests.terminal.tmux import Tmux, app_argv, app_env
 
 pytestmark = [
     pytest.mark.terminal,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"),
 ]
-
-
-@pytest.fixture
-def make_terminal(tmp_path: Path) -> Iterator[Callable[[int, int], Tmux]]:
-    made: list[Tmux] = []
-
-    def make(width: int, height: int) -> Tmux:
-        made.append(Tmux(tmp_path, width, height))
-        return made[-1]
-
-    try:
-        yield make
-    finally:
-        for term in made:
-            term.kill()
 
 
 @pytest.mark.parametrize(("width", "height", "term_name"), [(80, 24, "xterm-256color"), (200, 50, "linux")])
