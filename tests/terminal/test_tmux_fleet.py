@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.terminal.test_tmux_flow import make_terminal  # noqa: F401 - the fixture: a private tmux, killed after
 from tests.terminal.tmux import Tmux, app_argv, app_env
 
 pytestmark = [

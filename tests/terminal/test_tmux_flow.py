@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,22 +22,6 @@ FLOW_BUDGET = 240.0
 # Fast enough for the job to finish in seconds; slow enough that the reprotect is sent while the mobility agent
 # is still inside its 15-minute registration window (15 simulated minutes are 15 real seconds here).
 SPEED = "60"
-
-
-@pytest.fixture
-def make_terminal(tmp_path: Path) -> Iterator[Callable[[int, int], Tmux]]:
-    """`make_terminal(width, height)`: a tmux pane of that size, killed (with its server) after the test."""
-    made: list[Tmux] = []
-
-    def make(width: int, height: int) -> Tmux:
-        made.append(Tmux(tmp_path, width, height))
-        return made[-1]
-
-    try:
-        yield make
-    finally:
-        for term in made:
-            term.kill()
 
 
 def budget(started: float, what: str) -> Callable[..., float]:
