@@ -123,6 +123,25 @@ def _go_dashboard(app: Any, _: str) -> str:
     return app.leave_to(dashboard) if dashboard is not None else "The dashboard is not open."
 
 
+def _go_fleet(app: Any, _: str) -> str:
+    """Back to the fleet's view; the vault opened from it is kept, and what it started is followed again on return."""
+    if getattr(app, "fleet", None) is None:
+        return "No fleet in this session: `avs-failback fleet` (or `avs-failback demo --fleet`) opens one."
+    from tui.screens.fleet import FleetScreen
+
+    stack = list(app.screen_stack)
+    fleet = next((screen for screen in stack if isinstance(screen, FleetScreen)), None)
+    if fleet is None:
+        return "The fleet is not open."
+    for screen in stack[stack.index(fleet) + 1 :]:
+        why = getattr(screen, "why_stay", lambda: "")()
+        if why:
+            return str(why)
+    if app.backend is not None:
+        app.close_vault()
+    return ""
+
+
 def _simple(action: str) -> Callable[[Any, str], str]:
     def run(app: Any, _: str) -> str:
         getattr(app, f"action_{action}")()
@@ -146,5 +165,6 @@ register(Jump("jobs", "Job history", _simple("jobs"), aliases=("job",)))
 register(Jump("preflight", "Preflight of the selected item or plan, and the vault", _simple("preflight")))
 register(Jump("commands", "Show the command of each action taken", _simple("show_commands")))
 register(Jump("dashboard", "Back to the dashboard", _go_dashboard, aliases=("home", "items", "vms")))
+register(Jump("fleet", "Back to the fleet of vaults (when the session has one)", _go_fleet, aliases=("vaults",)))
 register(Jump("help", "Every key of every screen", _simple("help")))
 register(Jump("quit", "Leave (asks first while work runs)", _simple("quit"), aliases=("q",)))

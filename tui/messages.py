@@ -160,6 +160,8 @@ class BackendNotice(Message, bubble=False):
     """The backend is waiting on Azure (throttled, no answer) and says why; posted from whichever thread waits."""
 
     text: str
+
+
 # -- the fleet (Resource Graph) -------------------------------------------------------------------------------
 
 

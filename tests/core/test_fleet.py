@@ -183,3 +183,27 @@ def test_the_emulator_answers_resource_graphs_envelope_and_headers() -> None:
     assert error["details"][1]["code"] == "ParserFailure" and "characterPositionInLine" in error["details"][1]
     nobody = emulator.handle("POST", url, {}, body.encode())
     assert nobody.status == 401
+
+
+def test_resource_graph_is_held_to_the_arm_origin_as_the_vaults_are() -> None:
+    """A redirect from the query endpoint to another host is neither followed (the token would go with it) nor
+    believed: the same pinned-origin policy as every vault read."""
+    from core.emulator import EmulatorResponse
+    from core.errors import UntrustedEndpoint
+
+    reader, emulator, _ = _fleet()
+    answer = emulator.handle
+
+    def redirecting(method: str, url: str, headers: Any, body: bytes | None) -> EmulatorResponse:
+        if "microsoft.resourcegraph" in url.lower():
+            return EmulatorResponse(
+                307, {"Location": "https://elsewhere.invalid/resources?api-version=2021-03-01"}, b""
+            )
+        return answer(method, url, headers, body)
+
+    emulator.handle = redirecting  # type: ignore[method-assign]
+    with pytest.raises(UntrustedEndpoint) as caught:
+        reader.list_vaults()
+    # Followed, the request would have left for a host the in-process transport cannot reach: a connection
+    # error, not this refusal naming the URL.
+    assert "elsewhere.invalid" in caught.value.message

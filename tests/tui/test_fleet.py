@@ -76,7 +76,7 @@ async def test_the_items_tab_filters_by_stage_and_region_and_opens_the_items_vau
         assert all(table.items[i].stage is Stage.READY for i in table._order)
         regions = sorted({v.location for v in fleet.vaults.values()})
         while table.region_filter != "westeurope":
-            await pilot.press("r")
+            await pilot.press("L")
             assert table.region_filter in ("", *regions)
         shown = [table.items[i] for i in table._order]
         assert shown and all(e.location == "westeurope" and e.stage is Stage.READY for e in shown)
@@ -129,7 +129,7 @@ def test_fleet_200x50(snap_compare) -> None:  # type: ignore[no-untyped-def]
 def test_fleet_items_tab(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot: Any) -> None:
         await fleet_read(pilot)
-        await pilot.press("2", "s", "r")
+        await pilot.press("2", "s", "L")
         await pilot.pause()
 
     assert snap_compare(fleet_app(), terminal_size=(120, 36), run_before=run_before)

@@ -11,6 +11,7 @@ import tui.dialogs.command_line
 import tui.dialogs.debrief
 import tui.screens.commands
 import tui.screens.dashboard
+import tui.screens.fleet
 import tui.screens.help
 import tui.screens.job
 import tui.screens.jobs
@@ -22,6 +23,7 @@ import tui.screens.training_dashboard
 import tui.screens.training_plans
 import tui.screens.verify
 import tui.widgets.buttons
+import tui.widgets.fleet_tables
 import tui.widgets.items_table
 import tui.widgets.pane
 import tui.widgets.table
@@ -40,6 +42,7 @@ MODULES = (
     tui.dialogs.debrief,
     tui.screens.commands,
     tui.screens.dashboard,
+    tui.screens.fleet,
     tui.screens.help,
     tui.screens.job,
     tui.screens.jobs,
@@ -51,6 +54,7 @@ MODULES = (
     tui.screens.training_plans,
     tui.screens.verify,
     tui.widgets.buttons,
+    tui.widgets.fleet_tables,
     tui.widgets.items_table,
     tui.widgets.pane,
     tui.widgets.table,

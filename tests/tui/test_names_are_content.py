@@ -223,3 +223,27 @@ def test_a_table_cell_is_content_not_markup() -> None:
 
     cell = _content("web-02[/] \x1b[2J")
     assert cell.plain == "web-02[/] \\x1b[2J" and not cell.spans
+
+
+async def test_the_fleet_tables_draw_any_vault_item_or_region_name_inert() -> None:
+    """Vault, resource group, region and item names come from Resource Graph: every cell of both fleet tabs is
+    inert whatever they hold (the cells are made inert once, in the items table every table is built on)."""
+    from core.fleet import FleetItem, VaultSummary
+    from core.model import Stage, VaultRef
+    from tests.tui.test_fleet import fleet_app, fleet_read
+
+    app = fleet_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await fleet_read(pilot)
+
+        @settings(max_examples=60, deadline=None)
+        @given(hostile_text(10))
+        def drawn(name: str) -> None:
+            ref = VaultRef("00000000-0000-0000-0000-000000000001", name, name)
+            vault = VaultSummary(ref, location=name, items=1)
+            item = FleetItem(ready_item("rpi-x", friendly=name), ref, Stage.READY, name, None)
+            for table, row in ((screen.vault_table, vault), (screen.item_table, item)):
+                entry = table._entry(row)
+                assert all(inert(cell) and "\n" not in cell for cell in entry.cells), entry.cells
+
+        drawn()

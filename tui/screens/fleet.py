@@ -17,6 +17,7 @@ from core.errors import FailbackError
 from core.fleet import FleetItem, VaultSummary, summarise
 from tui.messages import FleetItemsPage, FleetLoaded, FleetLoadFailed, FleetReady, FleetVaultsLoaded
 from tui.screens.dashboard import PAGE_BATCH_SECONDS, STAGE_CYCLE, _minutes_ago
+from tui.text import plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.fleet_tables import FleetItemsTable, VaultsTable
 
@@ -31,10 +32,12 @@ class FleetScreen(Screen[None]):
         Binding("2", "show_tab('items-tab')", "Items", id="fleet-items", tooltip="Every item of the fleet"),
         Binding("slash", "filter", "Filter", id="fleet-filter", tooltip="Type to filter by name, vault, region"),
         Binding("s", "cycle_stage", "Stage", id="fleet-stage", tooltip="Only one stage; again for the next"),
-        Binding("r", "cycle_region", "Region", id="fleet-region", tooltip="Only one region; again for the next"),
+        Binding(
+            "L", "cycle_region", "Region", id="fleet-region", tooltip="Only one location (region); again for the next"
+        ),
         Binding("o", "cycle_sort", "Sort", id="fleet-sort", show=False, tooltip="Sort by the next column"),
         Binding("O", "reverse_sort", "Reverse", id="fleet-reverse", show=False),
-        Binding("g", "refresh", "Refresh", id="fleet-refresh", show=False, tooltip="Ask Resource Graph again"),
+        Binding("ctrl+r", "refresh", "Refresh", id="fleet-refresh", show=False, tooltip="Ask Resource Graph again"),
         Binding("escape", "clear_filter", "Clear filter", id="fleet-clear", show=False),
         Binding("q", "app.quit", "Quit", id="fleet-quit", show=False),
     ]
@@ -89,7 +92,7 @@ class FleetScreen(Screen[None]):
 
     def on_fleet_ready(self, message: FleetReady) -> None:
         self.query_one(ModeBanner).refresh_modes()
-        if not self.generation:  # the first read; later ones are the operator's (g)
+        if not self.generation:  # the first read; later ones are the operator's (ctrl+r)
             self.reload()
 
     # -- reading --------------------------------------------------------------------------------------------
@@ -247,11 +250,12 @@ class FleetScreen(Screen[None]):
             parts.append(f"read {_minutes_ago((now - self.read_at).total_seconds())}")
             parts.append(f"{self.requests} Resource Graph requests")
         if self.error is not None:
-            parts.append("last read FAILED (g retries)")
+            parts.append("last read FAILED (ctrl+r retries)")
         text = " · ".join(parts)
         if text != self._status_text:
             self._status_text = text
-            self.query_one("#status", Static).update(text, layout=False)
+            # The filter is typed, the regions come from Resource Graph: content, never markup.
+            self.query_one("#status", Static).update(plain(text), layout=False)
 
     # -- keys -----------------------------------------------------------------------------------------------
 

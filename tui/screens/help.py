@@ -68,6 +68,7 @@ def origin_sections(
 def help_text(origin: Screen[Any] | None = None) -> Text:
     from tui.app import FailbackApp
     from tui.screens.dashboard import DashboardScreen
+    from tui.screens.fleet import FleetScreen
     from tui.screens.job import JobScreen
     from tui.screens.jobs import JobsScreen
     from tui.screens.plans import PlansScreen
@@ -82,6 +83,7 @@ def help_text(origin: Screen[Any] | None = None) -> Text:
         ("Verify", VerifyScreen.BINDINGS),
         ("Recovery plans", PlansScreen.BINDINGS),
         ("Preflight", PreflightScreen.BINDINGS),
+        ("Fleet (avs-failback fleet)", FleetScreen.BINDINGS),
     ]
     from tui import jumps
     from tui.widgets.table import LIST_BINDINGS
