@@ -46,6 +46,9 @@ ITEM_PATHS: tuple[str, ...] = (
     "providerSpecificDetails.lastRpoCalculatedTime",
     "providerSpecificDetails.multiVmGroupId",
     "providerSpecificDetails.multiVmGroupName",
+    # InMageRcmFailback has no RPO nor retention window: its newest point is its disks' lastSyncTime (the
+    # mapping's reading, UNCONFIRMED as a point time; see core/azure/FIELDS.md).
+    "providerSpecificDetails.protectedDisks",
 )
 JOB_PATHS: tuple[str, ...] = (
     "state",

@@ -57,12 +57,12 @@ async def test_open_a_vault_and_come_back(size: tuple[int, int]) -> None:
         dashboard = await vault_open(pilot, "rsv-avs-weu-sap")
         over_arm = Counter(derive_stage(i) for i in dashboard.items_table.items.values())
         assert over_arm == +summary.stages  # what the fleet counted is what the vault lists over ARM
-        assert "Esc: fleet" in screen_text(pilot)
+        await wait_for(pilot, lambda: "Esc: fleet" in screen_text(pilot), "the way back named")
         await pilot.press("escape")
         back = await wait_screen(pilot, FleetScreen)
         assert back is fleet and app.backend is None
         assert fleet.vault_table.selected.ref.name == "rsv-avs-weu-sap"  # the cursor is where it was
-        assert "rsv-avs-weu-sap" in screen_text(pilot)
+        await wait_for(pilot, lambda: "rsv-avs-weu-sap" in screen_text(pilot), "the vault's row on screen again")
 
 
 async def test_the_items_tab_filters_by_stage_and_region_and_opens_the_items_vault() -> None:
