@@ -101,16 +101,22 @@ class Controller:
             names, self._to_follow = self._to_follow, []
         changed: list[Job] = []
         error: BaseException | None = None
+        # The vault may be closed (back to the fleet) while this thread runs: it works on the tracker it started on.
+        tracker = self.tracker
+        if tracker is None:
+            return
         try:
             for name in names:
-                self.tracker.track(name)
-            changed = self.tracker.poll()
-            error = self.tracker.last_error
+                tracker.track(name)
+            changed = tracker.poll()
+            error = tracker.last_error
         except FailbackError as exc:
             error = exc
-        self.post_message(JobsPolled(changed, error))  # type: ignore[attr-defined]
+        self.post_message(JobsPolled(changed, error, tracker))  # type: ignore[attr-defined]
 
     def on_jobs_polled(self, message: JobsPolled) -> None:
+        if message.tracker is not None and message.tracker is not self.tracker:
+            return  # a poll of a vault closed meanwhile: its jobs are followed again when it is opened again
         self._polling = False
         for job in message.changed:
             if self.session.record_job(job):

@@ -80,6 +80,7 @@ class LoadFailed(Message, bubble=False):
 class JobsPolled(Message, bubble=False):
     changed: list[Job]
     error: BaseException | None = None
+    tracker: Any = None  # the core.tracker.JobTracker polled (a vault closed meanwhile has another, or none)
 
 
 @dataclass(eq=False)
