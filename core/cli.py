@@ -606,11 +606,12 @@ def _plan_point_choices(view: Any, points: Any, now: datetime) -> str:
     for word, choice in (("latest", PointChoice.LATEST), ("app-consistent", PointChoice.LATEST_APP_CONSISTENT)):
         loss = plan_loss(groups, choice)
         worst, extra = loss.worst, loss.most_extra
-        if worst is None:
-            continue
-        lines.append(f"  {word:<15} at most about {duration(worst.seconds)} of writes ({worst.name})")
+        if worst is not None:
+            lines.append(f"  {word:<15} at most about {duration(worst.seconds)} of writes ({worst.name})")
         if extra is not None and extra.extra_seconds >= 1:
             lines.append(f"  {'':<15} up to {duration(extra.extra_seconds)} more than latest ({extra.name})")
+        if loss.no_point:
+            lines.append(f"  {word if worst is None else '':<15} no recovery point yet: {', '.join(loss.no_point)}")
     return "\n".join(lines)
 
 

@@ -354,6 +354,7 @@ class PlanLoss:
 
     choice: PointChoice
     per_vm: tuple[VmLoss, ...]
+    no_point: tuple[str, ...] = ()  # VMs with no recovery point: what they would lose is not known
 
     @property
     def worst(self) -> VmLoss | None:
@@ -375,27 +376,31 @@ class PlanLoss:
     def words(self) -> str:
         """ "at most about 10 minutes (sql-01); 12 minutes more than Latest for erp-app-02" """
         worst = self.worst
+        missing = f"no recovery point yet for {', '.join(self.no_point)}" if self.no_point else ""
         if worst is None:
-            return "no VM"
+            return missing or "no VM"
         text = f"at most about {duration(worst.seconds)} of writes ({worst.name})"
         extra = self.most_extra
         if extra is not None and extra.extra_seconds >= 1:
             text += f"; up to {duration(extra.extra_seconds)} more than Latest ({extra.name})"
-        return text
+        return f"{text}; {missing}" if missing else text
 
 
 def plan_loss(groups: Sequence[GroupPoints], choice: PointChoice) -> PlanLoss:
     """Each VM's loss with `choice`: Latest, its own newest point; app-consistent, its group's common point (a VM
     without one, or in no group without an app-consistent point, falls back to its newest)."""
-    per_vm = []
+    per_vm, no_point = [], []
     for group in groups:
         for row in group.members:
+            if row.latest_loss_seconds is None:  # no point at all: its loss is unknown, never counted as none
+                no_point.append(row.item_name)
+                continue
             if choice is PointChoice.LATEST or row.common_loss_seconds is None:
                 seconds = row.latest_loss_seconds
             else:
                 seconds = row.common_loss_seconds
             per_vm.append(VmLoss(row.item_name, seconds, max(0.0, seconds - row.latest_loss_seconds)))
-    return PlanLoss(choice, tuple(per_vm))
+    return PlanLoss(choice, tuple(per_vm), tuple(no_point))
 
 
 _GROUP_LABELS = {"shutdown": "shutdown", "failover": "failover"}

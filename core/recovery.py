@@ -49,7 +49,7 @@ class MemberPoints:
 
     item_name: str
     latest: RecoveryPoint | None
-    latest_loss_seconds: float
+    latest_loss_seconds: float | None  # None: the VM has no recovery point, so no loss can be told
     common_point: RecoveryPoint | None
     common_loss_seconds: float | None
 
@@ -228,7 +228,7 @@ def group_points(
     for name in sorted(members):
         points = members[name]
         latest = _newest(points)
-        latest_loss = max(0.0, _seconds(now, latest.time)) if latest else 0.0
+        latest_loss = max(0.0, _seconds(now, latest.time)) if latest else None
         common_point = _point_at(points, common) if common is not None else None
         common_loss = max(0.0, _seconds(now, common_point.time)) if common_point else None
         rows.append(MemberPoints(name, latest, latest_loss, common_point, common_loss))

@@ -587,3 +587,17 @@ def test_plan_loss_is_worked_out_vm_by_vm() -> None:
     assert app.words() == "at most about 10 minutes of writes (a); up to 10 minutes more than Latest (a)"
     assert "each VM fails over to its own newest point" in GROUP_RULE[PointChoice.LATEST]
     assert "newest app-consistent point they all hold" in GROUP_RULE[PointChoice.LATEST_APP_CONSISTENT]
+
+
+def test_a_plan_vm_without_a_recovery_point_is_named_never_counted_as_losing_nothing() -> None:
+    from core.model import PointChoice
+    from core.plans import plan_loss
+    from core.recovery import group_points
+
+    group = group_points("g", {"a": [point(5, PointKind.CRASH_CONSISTENT)], "b": []}, NOW)
+    assert [(m.item_name, m.latest_loss_seconds) for m in group.members] == [("a", 300.0), ("b", None)]
+    loss = plan_loss([group], PointChoice.LATEST)
+    assert [v.name for v in loss.per_vm] == ["a"] and loss.no_point == ("b",)
+    assert loss.words() == "at most about 5 minutes of writes (a); no recovery point yet for b"
+    alone = plan_loss([group_points("b", {"b": []}, NOW)], PointChoice.LATEST)
+    assert alone.worst is None and alone.words() == "no recovery point yet for b"

@@ -127,7 +127,8 @@ class PlanPointDialog(Dialog[PlanPointChoice]):
                 arrow = getattr(self.app, "glyphs", None)
                 pointer = f"{arrow.arrow} " if arrow is not None else "> "
                 mark = pointer if app_chosen and row.common_point else "  "
-                text.append(f"  {clean(row.item_name):<16} latest {latest} (loss {_loss(row.latest_loss_seconds)})\n")
+                loss = "" if row.latest_loss_seconds is None else f" (loss {_loss(row.latest_loss_seconds)})"
+                text.append(f"  {clean(row.item_name):<16} latest {latest}{loss}\n")
                 text.append(
                     f"  {mark}{'':<14} app-consistent {common} (loss {_loss(row.common_loss_seconds)})\n",
                     style="bold" if app_chosen else "",
