@@ -305,22 +305,27 @@ class Vault:
         if span is None:
             return []
         newest, oldest = span
-        found: dict[tuple[datetime, str], Point] = {}
+        # Keyed by name (the ARM id): the newest point, to the microsecond, and a regular one in the same second
+        # are one point, never one id listed twice.
+        found: dict[str, Point] = {}
         crash = self.settings.crash_interval_minutes * 60
         app = self.settings.app_interval_minutes * 60
         stamp = newest.timestamp()
         t = stamp - (stamp % crash)
         while t >= oldest.timestamp():
             when = datetime.fromtimestamp(t, tz=newest.tzinfo)
-            found[(when, "c")] = Point(_point_name(t, False), when, "CrashConsistent", False)
+            name = _point_name(t, False)
+            found[name] = Point(name, when, "CrashConsistent", False)
             t -= crash
-        found[(newest, "c")] = Point(_point_name(stamp, False), newest, "CrashConsistent", False)
+        name = _point_name(stamp, False)
+        found[name] = Point(name, newest, "CrashConsistent", False)
         offset = item.spec.app_offset_seconds
         t = (stamp - offset) - ((stamp - offset) % app) + offset
         while t >= oldest.timestamp():
             if t <= stamp:
                 when = datetime.fromtimestamp(t, tz=newest.tzinfo)
-                found[(when, "a")] = Point(_point_name(t, True), when, "ApplicationConsistent", bool(item.group_id))
+                name = _point_name(t, True)
+                found[name] = Point(name, when, "ApplicationConsistent", bool(item.group_id))
             t -= app
         return sorted(found.values(), key=lambda p: (p.time, p.kind == "CrashConsistent"), reverse=True)
 

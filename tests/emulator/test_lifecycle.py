@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from core.azure import mapping
 from core.clock import AcceleratedClock, ManualClock
 from core.emulator import ArmEmulator, load_scenario
@@ -366,3 +368,19 @@ def test_retention_window_matches_the_point_list(clock: ManualClock) -> None:
             points = sim.points(item, clock.now())
             expected = (points[-1].time, points[0].time) if points else (None, None)
             assert sim.retention_window(item, clock.now()) == expected, item.friendly
+
+
+def test_the_newest_point_half_a_second_past_a_regular_one_shares_no_id_with_it(clock: ManualClock) -> None:
+    # The newest point is "now minus the RPO", to the microsecond; a regular point sits on the whole minute. Within the
+    # same second both used to get one name, so one ARM id came twice in one list.
+    emulator = ArmEmulator(load_scenario("demo"), clock, base_url=BASE)
+    sim = emulator.simulation
+    crash = sim.settings.crash_interval_minutes * 60
+    moving = [i for i in sim.items.values() if sim.points(i, clock.now())]
+    item = next(i for i in moving if i.frozen_at is None and i.stalled_at is None)
+    newest = sim.points(item, clock.now())[0].time.timestamp()
+    clock.advance(crash - newest % crash + 0.5)
+    points = sim.points(item, clock.now())
+    assert points[0].time.timestamp() % crash == pytest.approx(0.5)
+    names = [p.name for p in points]
+    assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1]
