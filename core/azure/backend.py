@@ -668,7 +668,8 @@ class AzureBackend:
                 raise unreadable[0]
             return read
 
-        points = self._call(run)
+        # One point listed twice (a list read while points come in) is one point: every screen keys points by id.
+        points = list({p.id.lower(): p for p in reversed(self._call(run))}.values())
         return sorted(points, key=lambda p: p.time, reverse=True)
 
     def list_fabrics(self) -> list[Fabric]:

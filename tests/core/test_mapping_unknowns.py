@@ -218,8 +218,9 @@ def test_the_issue_s_figures() -> None:
     assert _fabric_mt(doc).retention_volumes[0].free_bytes is None
 
 
-def _backend_whose_points_say(times: Callable[[int], Any]) -> tuple[Any, Any]:
-    """The demo vault in-process, its recovery point lists rewritten on the way: point n gets times(n)."""
+def _backend_whose_points_say(times: Callable[[int], Any], *, repeat_first: bool = False) -> tuple[Any, Any]:
+    """The demo vault in-process, its recovery point lists rewritten on the way: point n gets times(n) (and the
+    first point is listed twice with `repeat_first`)."""
     from core.bootstrap import EMULATOR_BASE_URL, build_backend
     from core.config import Settings
 
@@ -232,6 +233,8 @@ def _backend_whose_points_say(times: Callable[[int], Any]) -> tuple[Any, Any]:
             page = json.loads(response.body)
             for n, point in enumerate(page["value"]):
                 point["properties"]["recoveryPointTime"] = times(n) or point["properties"]["recoveryPointTime"]
+            if repeat_first and page["value"]:
+                page["value"].insert(1, page["value"][0])
             response.body = json.dumps(page).encode()
             response.headers["Content-Length"] = str(len(response.body))
         return response
@@ -247,6 +250,14 @@ def test_a_point_with_an_unreadable_time_is_left_out_of_the_list_and_the_others_
     whole, _ = _backend_whose_points_say(lambda n: None)
     points = backend.list_recovery_points(item)
     assert len(points) == len(whole.list_recovery_points(item)) - 1 > 0
+
+
+def test_a_point_listed_twice_is_one_point_of_the_list() -> None:
+    # One ARM id twice in a list (a page read while points come in): the dialog keys its rows by id.
+    backend, item = _backend_whose_points_say(lambda n: None, repeat_first=True)
+    whole, _ = _backend_whose_points_say(lambda n: None)
+    ids = [p.id for p in backend.list_recovery_points(item)]
+    assert len(ids) == len(set(ids)) == len(whole.list_recovery_points(item)) > 0
 
 
 def test_a_list_of_nothing_but_unreadable_points_is_an_error_not_an_empty_list() -> None:
