@@ -1615,6 +1615,45 @@ def cmd_report(ctx: _Context) -> int:
     return 0
 
 
+def cmd_capture(ctx: _Context) -> int:
+    """The configured vault as an emulator scenario (reads only): a classroom, or a reproduction to send."""
+    import json
+
+    from core.capture import Masker, capture
+
+    args = ctx.args
+    masker = None
+    salt = args.salt or (ctx.env if ctx.env is not None else os.environ).get("AVS_FAILBACK_CAPTURE_SALT", "")
+    if args.mask:
+        masker = Masker(salt) if salt else Masker()
+        if not salt:
+            ctx.io.err(
+                "note: no salt given: these pseudonyms are this capture's own. Give the same --salt (or "
+                "AVS_FAILBACK_CAPTURE_SALT) to get the same pseudonyms in every capture."
+            )
+    elif args.salt:
+        raise UsageError("--salt goes with --mask: it is what makes the pseudonyms stable.")
+    doc = capture(ctx.backend, masker=masker)
+    if args.output in (None, "-"):
+        ctx.io.emit_json(doc)
+        return 0
+    path = Path(args.output)
+    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    try:
+        # The file describes an estate (unless masked): readable by its owner only.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise UsageError(f"Cannot write the scenario to {path}: {exc.strerror or exc}.") from None
+    counts = f"{len(doc['items'])} items, {len(doc['plans'])} plans, {len(doc['jobs'])} finished jobs"
+    masked = " (names masked)" if masker is not None else ""
+    ctx.io.err(f"Scenario written to {path}{masked}: {counts}.")
+    ctx.io.err(f"Play it: avs-failback demo --scenario {path}")
+    ctx.io.err(f"Check it as a lesson: avs-failback train --check {path}")
+    return 0
+
+
 def cmd_resume(ctx: _Context) -> int:
     """After a dropped session: resolve what the journal left in flight, and with --wait follow it to its end."""
     from core.errors import JobFailed
@@ -1946,6 +1985,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="ISO_TIME", help="only what happened from then on")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser(
+        "capture", parents=[common], help="write the vault as an emulator scenario (reads only; --mask for names)"
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="the scenario file to write (default: standard output)")
+    p.add_argument("--mask", action="store_true", help="replace every name, address and id by a stable pseudonym")
+    p.add_argument("--salt", metavar="TEXT", help="with --mask: the same salt gives the same pseudonyms")
+    p.set_defaults(run=cmd_capture)
 
     p = sub.add_parser("train", parents=[common], help="training lessons: --list, --check FILE (alone: the dashboard)")
     p.add_argument("--list", action="store_true", help="the bundled lessons with their brief and goals")
