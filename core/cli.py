@@ -129,6 +129,7 @@ class _Context:
     env: Mapping[str, str] | None = None
     config_path: Path | None = None
     _backend: Backend | None = field(default=None)
+    notifier: Any = None
     _operations: Operations | None = field(default=None)
 
     @property
@@ -639,6 +640,40 @@ def _choose_point(spec: str, points: Sequence[RecoveryPoint], now: datetime) -> 
     )
 
 
+def _notifier(ctx: _Context) -> Any:
+    """The notifier of this command: bell and desktop escape on the terminal's stderr, and the notify command."""
+    from core.config import Settings, resolve_settings
+    from core.notify import Notifier, stream_writer
+
+    if ctx.notifier is None:
+        env = ctx.env if ctx.env is not None else os.environ
+        try:
+            settings = resolve_settings(ctx.args, env=env, config_path=ctx.config_path)
+        except FailbackError:
+            if not ctx.backend_given:
+                raise
+            settings = Settings()  # a backend handed in (tests, the TUI) may come with no configuration at all
+        ctx.notifier = Notifier.for_terminal(
+            stream_writer(ctx.io.stderr) if settings.bell or settings.notify_desktop != "off" else None,
+            env,
+            desktop=settings.notify_desktop,
+            command=settings.notify_command,
+            bell=settings.bell,
+            warn=lambda text: ctx.io.err(f"note: {text}"),
+        )
+    return ctx.notifier
+
+
+def _tell(ctx: _Context, job: Job) -> None:
+    """A followed job that ended or waits for the operator is said outside the terminal's text too."""
+    from core.notify import job_event
+
+    backend = ctx.backend
+    event = job_event(job, backend.now(), vault=backend.vault.name, simulated=bool(backend.simulated))
+    if event is not None:
+        _notifier(ctx).notify(event)
+
+
 def _wait(ctx: _Context, handle: OperationHandle) -> Job:
     from core.tracker import JobTracker
 
@@ -648,6 +683,7 @@ def _wait(ctx: _Context, handle: OperationHandle) -> Job:
     journal = ctx.journal
 
     def on_update(job: Job) -> None:
+        _tell(ctx, job)
         if journal is not None:
             journal.job_update(job)
         if io.json:
@@ -1743,7 +1779,12 @@ def _job_outcome(job: Job) -> str:
 def _follow(ctx: _Context, tracker: JobTracker, journal: Journal, job_name: str) -> Job:
     """One re-attached job to its end on the resume's tracker, each state journaled once."""
     timeout = getattr(ctx.args, "timeout", None)
-    return tracker.wait(job_name, on_update=journal.job_update, timeout=timeout)
+
+    def on_update(job: Job) -> None:
+        _tell(ctx, job)
+        journal.job_update(job)
+
+    return tracker.wait(job_name, on_update=on_update, timeout=timeout)
 
 
 def cmd_train(ctx: _Context) -> int:
@@ -1856,6 +1897,14 @@ def _common_options(fleet: bool = False) -> argparse.ArgumentParser:
         "--fleet", metavar="NAME", help="with --demo: the emulated fleet NAME (and --vault-id: one vault)"
     )
     common.add_argument("--json", action="store_true", help="machine-readable output (stable keys, UTC times)")
+    told = common.add_argument_group("being told when a job ends (with --wait, --watch)")
+    told.add_argument("--notify-command", metavar="CMD", help="run CMD with each event as JSON on its standard input")
+    told.add_argument(
+        "--notify-desktop",
+        choices=("auto", "osc9", "osc777", "off"),
+        help="a desktop notification through the terminal (auto: only where the terminal is known to show it)",
+    )
+    told.add_argument("--no-bell", action="store_true", help="do not ring the terminal bell")
     return common
 
 

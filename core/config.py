@@ -78,6 +78,10 @@ class Settings:
     notices: tuple[str, ...] = ()
     fleet: str = ""  # the emulated fleet (core/emulator/fleets/NAME.json) a demo runs; "" for the single demo vault
     subscriptions: tuple[str, ...] = ()  # the fleet's scope; empty: every subscription the identity can read
+    # Told outside the screen (core.notify): a command run with each event as JSON, the desktop escape, the bell.
+    notify_command: str = ""
+    notify_desktop: str = "auto"
+    bell: bool = True
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -123,7 +127,18 @@ def parse_switch(value: Any, source: str) -> bool:
 
 # The keys a profile may hold, each a string except read_only. Any other key is a typo (`readonly = true`
 # would otherwise leave the session read-write without a word).
-PROFILE_KEYS = ("vault_id", "tenant", "auth", "read_only", "cloud", "arm_endpoint", "ca_bundle", "credential_scope")
+PROFILE_KEYS = (
+    "vault_id",
+    "tenant",
+    "auth",
+    "read_only",
+    "cloud",
+    "arm_endpoint",
+    "ca_bundle",
+    "credential_scope",
+    "notify_command",
+    "notify_desktop",
+)
 
 
 def check_private(path: Path, what: str) -> None:
@@ -336,6 +351,16 @@ def resolve_settings(
     if "read_only" in profile:
         read_only = parse_switch(profile["read_only"], f"read_only in {profile_label}") or read_only
     speed = _arg(args, "speed")
+    notify_command = (
+        _arg(args, "notify_command") or env.get("AVS_FAILBACK_NOTIFY_COMMAND") or profile.get("notify_command")
+    )
+    notify_desktop = str(_arg(args, "notify_desktop") or profile.get("notify_desktop") or "auto")
+    from core.notify import DESKTOP_CHOICES
+
+    if notify_desktop not in DESKTOP_CHOICES:
+        raise UsageError(
+            f"notify_desktop must be one of {', '.join(DESKTOP_CHOICES)}, not {one_line(repr(notify_desktop), 40)}."
+        )
     return Settings(
         vault=vault,
         arm_endpoint=endpoint,
@@ -351,6 +376,9 @@ def resolve_settings(
         profile=str(profile_name) if profile_name else None,
         notices=tuple(notices),
         fleet=str(_arg(args, "fleet") or ""),
+        notify_command=str(notify_command or ""),
+        notify_desktop=notify_desktop,
+        bell=not _arg(args, "no_bell"),
     )
 
 

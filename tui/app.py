@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
@@ -105,6 +106,9 @@ class FailbackApp(Controller, App[None]):
         self._pending_options: dict[str, PointOption] = {}
         self._reprotect_targets: dict[str, ReprotectTarget] = {}
         self.exit_note = ""  # printed by the console script once the terminal is back: what still runs
+        # Bell, desktop escape and notify command (core.notify); built from the settings on first use, or handed in.
+        self.notifier: Any = None
+        self._windows_checked_at: datetime | None = None
         if wants_ansi_theme():
             self.theme = "ansi-dark"
 
@@ -306,12 +310,51 @@ class FailbackApp(Controller, App[None]):
         heading = f"{event.worker.description or 'A task'} failed"
         self.show_error(error or RuntimeError("unknown error"), heading=heading)
 
+    def tell(self, event: Any) -> None:
+        """Say a core.notify.Event outside the screen: the bell, the terminal's desktop notification, the command."""
+        if self.notifier is None:
+            from core.config import Settings
+            from core.notify import Notifier
+
+            settings = self.settings or Settings()
+            driver = self._driver
+
+            def write(text: str) -> None:
+                if driver is not None:
+                    driver.write(text)
+                    driver.flush()
+
+            self.notifier = Notifier.for_terminal(
+                write,
+                os.environ,
+                desktop=settings.notify_desktop,
+                command=settings.notify_command,
+                bell=settings.bell,
+                warn=lambda text: self.call_from_thread(self.notify, text, severity="warning"),
+            )
+        self.notifier.notify(event)
+
+    def _agent_windows(self, now: datetime) -> None:
+        """The VMs this session failed back whose agent window just ended: reprotect can go, say so."""
+        from core.notify import window_event, windows_opened
+        from tui.screens.dashboard import DashboardScreen
+
+        before, self._windows_checked_at = self._windows_checked_at, now
+        ours = {s.item_id for s in self.session.started.values() if s.kind in ("failover", "commit")}
+        dashboard = next((s for s in self.screen_stack if isinstance(s, DashboardScreen)), None)
+        if before is None or not ours or dashboard is None:
+            return
+        items = [i for i in dashboard.items_table.items.values() if i.id in ours]
+        for item in windows_opened(items, before, now):
+            self.tell(window_event(item, now, vault=self.backend.vault.name, simulated=self.simulated))
+
     def _tick(self) -> None:
         source = self.backend if self.backend is not None else self.fleet
         if source is None or not self.screen_stack:
             return
         if self.backend is not None:
             self.check_retries()
+            self._agent_windows(self.backend.now())
         tick = getattr(self.screen, "on_clock_tick", None)
         if callable(tick):
             try:

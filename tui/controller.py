@@ -121,6 +121,7 @@ class Controller:
         for job in message.changed:
             if self.session.record_job(job):
                 self.broadcast(lambda job=job: JobUpdated(job))
+                self._tell_job(job)
                 self._after_job(job)
         error = message.error
         if error is not None:
@@ -129,6 +130,20 @@ class Controller:
             waiting = bool(self._to_follow)
         # A job asked for during this poll is read at once rather than at the next interval.
         self.schedule_poll(0.0 if waiting else None)
+
+    def _tell_job(self, job: Job) -> None:
+        """A job this session started that ended, or waits for a manual action, is said outside the screen too."""
+        from core.notify import job_event
+
+        started = self.session.started.get(job.name)
+        if started is None:
+            return
+        event = job_event(
+            job, self.backend.now(), item=started.item_name, vault=self.backend.vault.name,
+            simulated=bool(getattr(self.backend, "simulated", False)),
+        )  # fmt: skip
+        if event is not None:
+            self.tell(event)  # type: ignore[attr-defined]
 
     def _after_job(self, job: Job) -> None:
         started = self.session.started.get(job.name)

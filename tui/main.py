@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         "--speed", type=numbers.speed, help="demo clock: simulated seconds per real second (default 30)"
     )
     parser.add_argument("--ascii", action="store_true", help="ASCII glyphs only (consoles without Unicode fonts)")
+    parser.add_argument("--notify-command", metavar="CMD", help="run CMD with each job event as JSON on stdin")
+    parser.add_argument(
+        "--notify-desktop",
+        choices=("auto", "osc9", "osc777", "off"),
+        help="a desktop notification through the terminal when a job ends (auto: where the terminal shows it)",
+    )
+    parser.add_argument("--no-bell", action="store_true", help="do not ring the bell when a job ends")
     parser.add_argument(
         "--fleet",
         nargs="?",
