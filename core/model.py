@@ -14,8 +14,10 @@ IDLE_SCENARIO = "None"
 class Stage(enum.Enum):
     """Where an item stands in the failback job. Derived from ASR fields (core.failback), never stored."""
 
+    IN_AZURE = ("in-azure", "In Azure: reprotect to AVS", "○")
     READY = ("ready", "Ready to fail back", "●")
     FAILOVER_RUNNING = ("failover-running", "Failover running", "▶")
+    CANCEL_RUNNING = ("cancel-running", "Cancel running: back to Azure", "▶")
     FAILED_OVER = ("failed-over", "Failed over: verify, then commit", "◆")
     COMMIT_RUNNING = ("commit-running", "Commit running", "▶")
     COMMITTED = ("committed", "Committed: reprotect needed", "◇")
@@ -32,8 +34,10 @@ class Stage(enum.Enum):
     @property
     def ascii_glyph(self) -> str:
         return {
+            "in-azure": "a",
             "ready": "o",
             "failover-running": ">",
+            "cancel-running": ">",
             "failed-over": "*",
             "commit-running": ">",
             "committed": "-",
@@ -45,8 +49,10 @@ class Stage(enum.Enum):
     @property
     def short(self) -> str:
         return {
+            "in-azure": "In Azure",
             "ready": "Ready",
             "failover-running": "Failing over",
+            "cancel-running": "Cancelling",
             "failed-over": "Verify/commit",
             "commit-running": "Committing",
             "committed": "Reprotect needed",
@@ -234,6 +240,23 @@ class CurrentScenario:
 
 
 @dataclass(frozen=True)
+class RcmDetails:
+    """What the modernized legs (InMageRcm, InMageRcmFailback) add that the tool reads; SDK keys in
+    core/providers/MODERNIZED.md §10. None is "not reported", never zero or false."""
+
+    appliance_id: str = ""  # processServerId (forward) or reprotectAgentId (failback): one id per appliance
+    appliance_name: str = ""
+    target_datastore: str = ""
+    log_storage_accounts: tuple[str, ...] = ()  # protectedDisks[].logStorageAccountId (forward leg, item GET only)
+    discovered_datastores: tuple[str, ...] = ()
+    ir_percent: int | None = None
+    ir_health: str = ""
+    agent_registered_after_failover: bool | None = None
+    last_planned_failover_status: str = ""
+    last_used_policy_id: str = ""
+
+
+@dataclass(frozen=True)
 class ProtectedItem:
     id: str
     name: str
@@ -265,6 +288,7 @@ class ProtectedItem:
     last_successful_failover_time: datetime | None = None
     failover_recovery_point_id: str = ""
     health_errors: tuple[HealthError, ...] = ()
+    rcm: RcmDetails | None = None
 
     @property
     def provider(self) -> Provider:
@@ -490,3 +514,27 @@ class ReprotectTarget:
     storage_account_id: str = ""
     log_storage_account_id: str = ""
     disks_to_include: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class RcmReprotectToAvs:
+    """Reprotect of a modernized VM in Azure back towards AVS (InMageRcmReprotectInput): the appliance's reprotect
+    agent, the AVS datastore, the log storage account and the failback policy (MODERNIZED.md §3)."""
+
+    reprotect_agent_id: str
+    datastore_name: str
+    log_storage_account_id: str
+    policy_id: str = ""
+
+
+@dataclass(frozen=True)
+class RcmReprotectToAzure:
+    """Reprotect of a failed-back modernized VM from AVS to Azure (InMageRcmFailbackReprotectInput): the
+    appliance's process server, the forward policy and an optional run-as account (MODERNIZED.md §7)."""
+
+    process_server_id: str
+    policy_id: str
+    run_as_account_id: str = ""
+
+
+AnyReprotectTarget = ReprotectTarget | RcmReprotectToAvs | RcmReprotectToAzure

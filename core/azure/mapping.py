@@ -29,6 +29,7 @@ from core.model import (
     ProcessServer,
     ProtectedItem,
     RecoveryPlan,
+    RcmDetails,
     RecoveryPoint,
     RetentionVolume,
     RunAsAccount,
@@ -206,6 +207,42 @@ class _Leg:
     os_type: str = ""
     group_id: str = ""
     group_name: str = ""
+    rcm: RcmDetails | None = None
+
+
+def _flag(value: Any) -> bool | None:
+    """A boolean ASR may write as true/false or as the strings "true"/"false"; anything else is unknown."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _rcm(details: Json, appliance_id: str, appliance_name: str, *, failback: bool) -> RcmDetails:
+    """The modernized legs' fields: initial replication, the agent flag after a failover and the VM's datastores
+    under the same keys in InMageRcmReplicationDetails and InMageRcmFailbackReplicationDetails; disks' log storage
+    accounts on the forward leg only (InMageRcmProtectedDiskDetails); the target datastore, the planned failover's
+    status and the policy last used on the failback leg only (the forward class has none of the three)."""
+    disks = [_dict(d) for d in _list(details.get("protectedDisks"))]
+    accounts: list[str] = []
+    for disk in disks if not failback else ():
+        account = _str(disk.get("logStorageAccountId"))
+        if account and account.lower() not in (a.lower() for a in accounts):
+            accounts.append(account)
+    discovered = _dict(details.get("discoveredVmDetails"))
+    return RcmDetails(
+        appliance_id=appliance_id,
+        appliance_name=appliance_name,
+        target_datastore=_str(details.get("targetDataStoreName")) if failback else "",
+        log_storage_accounts=tuple(accounts),
+        discovered_datastores=_strings(discovered.get("datastores")),
+        ir_percent=percent(details.get("initialReplicationProgressPercentage")),
+        ir_health=_str(details.get("initialReplicationProgressHealth")),
+        agent_registered_after_failover=_flag(details.get("isAgentRegistrationSuccessfulAfterFailover")),
+        last_planned_failover_status=_str(details.get("lastPlannedFailoverStatus")) if failback else "",
+        last_used_policy_id=_str(details.get("lastUsedPolicyId")) if failback else "",
+    )
 
 
 def _classic(details: Json, newest_key: str, os_type: str, active_site_type: str = "") -> _Leg:
@@ -249,6 +286,9 @@ def _inmage_rcm_failback(details: Json) -> _Leg:
         process_server_id=_str(details.get("reprotectAgentId")),
         os_type=_str(details.get("osType")),
         group_name=_str(details.get("multiVmGroupName")),
+        rcm=_rcm(
+            details, _str(details.get("reprotectAgentId")), _str(details.get("reprotectAgentName")), failback=True
+        ),
     )
 
 
@@ -262,6 +302,7 @@ def _inmage_rcm(details: Json) -> _Leg:
         process_server_id=_str(details.get("processServerId")),
         os_type=_str(details.get("osType")),
         group_name=_str(details.get("multiVmGroupName")),
+        rcm=_rcm(details, _str(details.get("processServerId")), _str(details.get("processServerName")), failback=False),
     )
 
 
@@ -314,6 +355,7 @@ def protected_item(doc: Json) -> ProtectedItem:
         last_successful_failover_time=parse_time(props.get("lastSuccessfulFailoverTime")),
         failover_recovery_point_id=_str(props.get("failoverRecoveryPointId")),
         health_errors=tuple(health_error(_dict(e)) for e in errors) if errors else (),
+        rcm=leg.rcm,
     )
 
 
