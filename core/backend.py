@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.model import (
+    AnyReprotectTarget,
     Fabric,
     Job,
     JobFilter,
@@ -15,9 +16,9 @@ from core.model import (
     ProtectedItem,
     RecoveryPlan,
     RecoveryPoint,
-    ReprotectTarget,
     VaultRef,
 )
+from core.providers import ActionRequest
 
 
 class Backend(Protocol):
@@ -61,7 +62,15 @@ class Backend(Protocol):
 
     def commit(self, item: ProtectedItem) -> OperationHandle: ...
 
-    def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle: ...
+    def reprotect(self, item: ProtectedItem, target: AnyReprotectTarget) -> OperationHandle: ...
+
+    def start_item_action(self, item: ProtectedItem, request: ActionRequest) -> OperationHandle:
+        """One item action as its provider built it (core.providers): the path segment and the body."""
+        ...
+
+    def planned_failover(self, item: ProtectedItem, choice: PointChoice) -> OperationHandle: ...
+
+    def failover_cancel(self, item: ProtectedItem) -> OperationHandle: ...
 
     def plan_unplanned_failover(self, plan: RecoveryPlan, choice: PointChoice) -> OperationHandle: ...
 

@@ -11,6 +11,9 @@ from urllib.parse import quote
 
 from core.errors import UsageError
 from core.model import JobFilter, PointChoice, ProtectedItem, RecoveryPlan, ReprotectTarget, VaultRef
+from core.providers.classic import failover_body as failover_body
+from core.providers.classic import plan_failover_body as plan_failover_body
+from core.providers.classic import reprotect_body as reprotect_body
 from core.sanitize import one_line
 
 API_VERSION = "2025-08-01"
@@ -25,62 +28,6 @@ class Equivalent:
     rest: str
     az: str
     powershell: str
-
-
-def failover_body(
-    choice: PointChoice, recovery_point_id: str = "", *, shut_down_azure_vm: bool = True
-) -> dict[str, Any]:
-    """Unplanned failover of a failback-leg (InMage) item, Azure → AVS; the shape of a recorded real request.
-
-    sourceSiteOperations "Required" has ASR shut the Azure VM down first (PowerShell's -PerformSourceSideAction;
-    the portal's "shut down machines" box): the product promises the Azure VM is off after a failback. The
-    recorded request sent "NotRequired", which skips that task.
-    """
-    details: dict[str, Any] = {"instanceType": "InMage", "recoveryPointType": choice.asr_type}
-    if choice is PointChoice.CUSTOM:
-        if not recovery_point_id:
-            raise UsageError("A custom recovery point needs its id.", hint="Pick a point from `points ITEM`.")
-        details["recoveryPointId"] = recovery_point_id
-    return {
-        "properties": {
-            "failoverDirection": "PrimaryToRecovery",
-            "sourceSiteOperations": "Required" if shut_down_azure_vm else "NotRequired",
-            "providerSpecificDetails": details,
-        }
-    }
-
-
-def plan_failover_body(choice: PointChoice) -> dict[str, Any]:
-    """Failback of a whole plan: one InMage entry in the provider list; direction RecoveryToPrimary because the
-    plan's fabrics stay as they were (what PowerShell sends for a plan; ASR_API.md §0.1, not seen on the wire)."""
-    if choice is PointChoice.CUSTOM:
-        raise UsageError("A recovery plan fails back to the latest or the latest app-consistent point only.")
-    return {
-        "properties": {
-            "failoverDirection": "RecoveryToPrimary",
-            "sourceSiteOperations": "Required",
-            "providerSpecificDetails": [{"instanceType": "InMage", "recoveryPointType": choice.asr_type}],
-        }
-    }
-
-
-def reprotect_body(target: ReprotectTarget) -> dict[str, Any]:
-    """Reprotect AVS → Azure after the failback (InMageAzureV2), as in a recorded real request."""
-    details: dict[str, Any] = {
-        "instanceType": "InMageAzureV2",
-        "masterTargetId": target.master_target_id,
-        "processServerId": target.process_server_id,
-    }
-    optional = {
-        "runAsAccountId": target.run_as_account_id,
-        "policyId": target.policy_id,
-        "storageAccountId": target.storage_account_id,
-        "logStorageAccountId": target.log_storage_account_id,
-    }
-    details.update({key: value for key, value in optional.items() if value})
-    if target.disks_to_include:
-        details["disksToInclude"] = list(target.disks_to_include)
-    return {"properties": {"failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": details}}
 
 
 def resume_body(comment: str = "") -> dict[str, Any]:

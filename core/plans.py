@@ -209,10 +209,12 @@ def _plan_shape(view: PlanView) -> Verdict | None:
         return Verdict(False, f"The plan {view.name} holds no VM.")
     modernized = [m for m in view.members if m.item.provider is not Provider.CLASSIC]
     if modernized:
+        # The plan-level modernized failback (RecoveryPlanInMageRcmFailbackFailoverInput) is not built yet; its
+        # VMs fail back one by one, and a mixed plan would need one input per provider.
         return Verdict(
             False,
-            f"{_names(modernized)} do not use the classic replication stack this tool fails back; use the Azure "
-            "portal or Az.RecoveryServices for this plan.",
+            f"{_names(modernized)} use the modernized replication appliance, whose plan failback this tool does "
+            "not send yet: fail these VMs back one by one (f on each, or `avs-failback failover VM`).",
         )
     return None
 

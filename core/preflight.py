@@ -178,14 +178,9 @@ def find_master_target(fabrics: Sequence[Fabric], target_id: str) -> MasterTarge
 def check_direction(item: ProtectedItem) -> Check:
     title = "Replicates from Azure to AVS"
     if item.provider is Provider.MODERNIZED:
-        return Check(
-            "direction",
-            title,
-            Level.FAIL,
-            f"{item.friendly_name} uses the modernized replication appliance ({item.instance_type}).",
-            "Fail it back from the Azure portal or with Az.RecoveryServices: this tool drives the classic "
-            "(configuration server) failback only.",
-        )
+        from core.providers import modernized_preflight
+
+        return modernized_preflight.check_direction(item)
     # The failed-back item keeps its InMage / Azure fields until reprotect swaps them: look at the stage first.
     stage = derive_stage(item)
     if stage in (Stage.FAILED_OVER, Stage.COMMIT_RUNNING, Stage.COMMITTED, Stage.REPROTECT_RUNNING):
@@ -562,6 +557,10 @@ def evaluate_item(
     plans: Sequence[RecoveryPlan] = (),
 ) -> tuple[Check, ...]:
     """Every check for one VM failed back on its own, in the order an operator reads them."""
+    if item.provider is Provider.MODERNIZED:
+        from core.providers import modernized_preflight
+
+        return modernized_preflight.evaluate(item, running_jobs, plans=plans)
     return (
         check_direction(item),
         check_allowed(item),

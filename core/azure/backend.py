@@ -31,6 +31,7 @@ from core.errors import (
     UsageError,
 )
 from core.model import (
+    AnyReprotectTarget,
     Fabric,
     Job,
     JobFilter,
@@ -42,6 +43,7 @@ from core.model import (
     ReprotectTarget,
     VaultRef,
 )
+from core.providers import CLASSIC, MODERNIZED, ActionRequest, Verb, provider_for
 from core.sanitize import one_line
 
 API_VERSION = "2025-08-01"
@@ -708,34 +710,42 @@ class AzureBackend:
 
     # -- operations ----------------------------------------------------------------------------------------
 
+    # The only place that knows the SDK's method for each item action; every body comes from the item's provider.
+    _ITEM_ACTIONS = {
+        "unplannedFailover": "begin_unplanned_failover",
+        "plannedFailover": "begin_planned_failover",
+        "failoverCancel": "begin_failover_cancel",
+        "failoverCommit": "begin_failover_commit",
+        "reProtect": "begin_reprotect",
+    }
+    _WHAT = {
+        Verb.FAILOVER: "the failover",
+        Verb.CANCEL: "the cancel",
+        Verb.COMMIT: "the commit",
+        Verb.REPROTECT: "the reprotect",
+    }
+
+    def start_item_action(self, item: ProtectedItem, request: ActionRequest) -> OperationHandle:
+        """Send one item action (POST {item}/{operation}) and return its job at once."""
+        self._guard_write(self._WHAT[request.verb])
+        begin = getattr(self._client.replication_protected_items, self._ITEM_ACTIONS[request.operation])
+        where = (self._rg, self._name, item.fabric_name, item.container_name, item.name)
+        args = where if request.body is None else (*where, request.body)
+        return self._start(request.verb.value, item.id, item.friendly_name, lambda **kw: begin(*args, **kw))
+
     def unplanned_failover(
         self, item: ProtectedItem, choice: PointChoice, recovery_point_id: str = ""
     ) -> OperationHandle:
-        self._guard_write("the failover")
-        from core.equivalents import failover_body
+        return self.start_item_action(item, CLASSIC.failover_request(item, choice, recovery_point_id))
 
-        body = failover_body(choice, recovery_point_id)
-        ops = self._client.replication_protected_items
-        return self._start(
-            "failover",
-            item.id,
-            item.friendly_name,
-            lambda **kw: ops.begin_unplanned_failover(
-                self._rg, self._name, item.fabric_name, item.container_name, item.name, body, **kw
-            ),
-        )
+    def planned_failover(self, item: ProtectedItem, choice: PointChoice) -> OperationHandle:
+        return self.start_item_action(item, MODERNIZED.failover_request(item, choice))
+
+    def failover_cancel(self, item: ProtectedItem) -> OperationHandle:
+        return self.start_item_action(item, MODERNIZED.cancel_request(item))
 
     def commit(self, item: ProtectedItem) -> OperationHandle:
-        self._guard_write("the commit")
-        ops = self._client.replication_protected_items
-        return self._start(
-            "commit",
-            item.id,
-            item.friendly_name,
-            lambda **kw: ops.begin_failover_commit(
-                self._rg, self._name, item.fabric_name, item.container_name, item.name, **kw
-            ),
-        )
+        return self.start_item_action(item, provider_for(item).commit_request(item))
 
     def list_policies(self) -> list[tuple[str, str, str]]:
         """(id, name, provider instanceType) of the vault's replication policies."""
@@ -762,22 +772,13 @@ class AzureBackend:
             hint="Name the policy to use: --policy /subscriptions/…/vaults/…/replicationPolicies/NAME",
         )
 
-    def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> OperationHandle:
-        self._guard_write("the reprotect")
-        from core.equivalents import reprotect_body
-
-        if not target.policy_id:
+    def reprotect(self, item: ProtectedItem, target: AnyReprotectTarget) -> OperationHandle:
+        """Reprotect through the item's provider; a classic target without a policy gets the vault's one forward
+        (InMageAzureV2) policy."""
+        if isinstance(target, ReprotectTarget) and not target.policy_id:
+            self._guard_write("the reprotect")
             target = dataclasses.replace(target, policy_id=self.forward_policy_id())
-        body = reprotect_body(target)
-        ops = self._client.replication_protected_items
-        return self._start(
-            "reprotect",
-            item.id,
-            item.friendly_name,
-            lambda **kw: ops.begin_reprotect(
-                self._rg, self._name, item.fabric_name, item.container_name, item.name, body, **kw
-            ),
-        )
+        return self.start_item_action(item, provider_for(item).reprotect_request(item, target))
 
     def plan_unplanned_failover(self, plan: RecoveryPlan, choice: PointChoice) -> OperationHandle:
         """Failback of a whole plan: one InMage entry in the provider list, direction RecoveryToPrimary.

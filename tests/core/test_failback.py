@@ -106,13 +106,14 @@ def test_inmage_towards_azure_is_not_a_failback_item() -> None:
     assert "nothing to fail back" in stage_reason(item)
 
 
-def test_modernized_items_show_a_stage_but_no_classic_verbs() -> None:
-    rcm_failback = ready_item(instance_type="InMageRcmFailback", active_site_type="")
-    assert derive_stage(rcm_failback) is Stage.READY
-    assert "modernized" in stage_reason(rcm_failback)
-    verdict = can_failover(rcm_failback)
-    assert not verdict.allowed and "modernized" in verdict.reason
-    assert next_step(rcm_failback) == ""
+def test_modernized_items_go_through_their_own_provider() -> None:
+    # the failback leg offers PlannedFailover, not the classic UnplannedFailover (MODERNIZED.md §4)
+    rcm_failback = ready_item(instance_type="InMageRcmFailback", active_site_type="", multi_vm_group_name="")
+    assert derive_stage(rcm_failback) is Stage.NOT_READY
+    assert not can_failover(rcm_failback).allowed
+    ready = replace(rcm_failback, allowed_operations=("PlannedFailover", "DisableProtection"))
+    assert derive_stage(ready) is Stage.READY
+    assert can_failover(ready).allowed and next_step(ready) == "Fail back"
     rcm = ready_item(instance_type="InMageRcm", active_site_type="")
     assert derive_stage(rcm) is Stage.PROTECTED_TO_AZURE
     assert not can_commit(replace(rcm, allowed_operations=("Commit",))).allowed

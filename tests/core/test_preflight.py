@@ -137,9 +137,13 @@ def test_an_already_failed_back_item_points_to_its_next_step() -> None:
     assert "Committed" in check.detail
 
 
-def test_a_modernized_item_is_sent_to_the_portal() -> None:
-    item = ready_item(instance_type="InMageRcmFailback", active_site_type="", os_type="Windows")
-    _fails(evaluate(item), "direction", "Azure portal")
+def test_a_modernized_item_gets_its_own_checks_and_no_portal() -> None:
+    item = ready_item(instance_type="InMageRcmFailback", active_site_type="", allowed_operations=("PlannedFailover",))
+    checks = evaluate(item)
+    assert "master-target" not in checks and "recovery-points" not in checks
+    assert checks["direction"].level.name == "PASS"
+    assert checks["allowed-operation"].level.name == "PASS"
+    assert not any("portal" in f"{c.detail} {c.remedy}".lower() for c in checks.values())
 
 
 def test_failover_not_among_the_allowed_operations_fails() -> None:
