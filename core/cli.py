@@ -22,6 +22,7 @@ from core.errors import FailbackError, NotAllowedNow, NotFound, ReadOnlyError, S
 from core.failback import (
     AGENT_REGISTRATION_WINDOW,
     Verdict,
+    can_cancel,
     can_commit,
     can_failover,
     can_reprotect,
@@ -50,6 +51,8 @@ from core.model import (
 )
 from core.operations import Operations, Started
 from core.preflight import Level, PreflightReport, check_item, check_plan, check_vault
+from core.providers import provider_for
+from core.providers.modernized import CANCEL_WORDS
 from core.recovery import (
     PointOption,
     custom_option,
@@ -591,11 +594,21 @@ def _point_choices(item: ProtectedItem, points: Sequence[RecoveryPoint], now: da
     for option in options:
         word = "latest" if option.choice is PointChoice.LATEST else "app-consistent"
         lines.append(f"  {word:<15} {option.headline}")
-        loss = f"loses about {duration(option.age_seconds)} of writes"
-        if option.needs_acknowledgement:
+        age = option.age_seconds
+        loss = f"loses about {duration(age)} of writes" if age is not None else "loss not reported"
+        if option.needs_acknowledgement and option.loss_seconds is not None:
             loss += f", {duration(option.loss_seconds)} more than latest"
         lines.append(f"  {'':<15} {loss}")
     lines.append(f"  {'POINT_ID':<15} another point (`avs-failback points {name}` lists them)")
+    return "\n".join(lines)
+
+
+def _type_choices(item: ProtectedItem, options: Sequence[PointOption]) -> str:
+    """What --point can be for a stack whose failover takes a type of point: each type with what it gives up."""
+    lines = [f"--point is needed. The choices for {item.friendly_name} (a type of point, made or picked by ASR):"]
+    for option in options:
+        lines.append(f"  {option.choice.value:<15} {option.headline}")
+        lines.append(f"  {'':<15} {option.tradeoff}")
     return "\n".join(lines)
 
 
@@ -738,6 +751,45 @@ def _busy(item: ProtectedItem) -> bool:
     return item.current_scenario is not None
 
 
+def _choose_type(spec: str, options: Sequence[PointOption]) -> tuple[PointOption, str]:
+    """A stack whose failover takes a type of point (modernized): latest or app-consistent, never a point id."""
+    wanted = spec.strip().lower()
+    for option in options:
+        if wanted == option.choice.value or (
+            wanted == "latest-app-consistent" and option.choice.value == "app-consistent"
+        ):
+            return option, ""
+    raise UsageError(
+        f"A modernized failback takes a type of point, not {spec!r}.",
+        hint="Use --point latest (crash-consistent, made when the job starts) or --point app-consistent.",
+    )
+
+
+def _failover_summary(item: ProtectedItem, option: PointOption) -> list[str]:
+    provider = provider_for(item)
+    target = item.recovery_fabric_friendly_name or "the AVS private cloud"
+    if provider.cancellable:
+        return [
+            f"Fail back {item.friendly_name}: from Azure to {target} ({provider.failover_name}, "
+            f"{provider.kind_label}).",
+            f"Point: {option.headline}",
+            f"  {option.tradeoff}",
+            "ASR copies the last changes, shuts the Azure VM down and starts the VM in AVS.",
+            f"You verify it, then commit — or cancel (avs-failback cancel {item.friendly_name}) to return to the Azure "
+            "VM.",
+        ]
+    summary = [
+        f"Fail back {item.friendly_name}: from Azure to {target} (unplanned failover, PrimaryToRecovery).",
+        f"Point: {option.headline}",
+        f"  {option.tradeoff}",
+        "ASR shuts the Azure VM down and starts the VM in AVS. Commit comes later, after you verify.",
+        "A classic failback cannot be cancelled once sent.",
+    ]
+    if option.needs_acknowledgement and option.loss_seconds is not None:
+        summary.append(f"This point gives up about {_short_age(option.loss_seconds)} more writes than Latest.")
+    return summary
+
+
 def cmd_failover(ctx: _Context) -> int:
     args, io, backend = ctx.args, ctx.io, ctx.backend
     item = resolve_item(_all_items(backend), args.item)
@@ -745,22 +797,26 @@ def cmd_failover(ctx: _Context) -> int:
     if not busy:
         _refuse(can_failover(item))
     _guard_read_only(ctx, "the failover")
-    points = backend.list_recovery_points(item)
+    provider = provider_for(item)
+    points = backend.list_recovery_points(item) if provider.needs_points else []
     now = backend.now()
     if not args.point:
-        raise UsageError(
-            _point_choices(item, points, now), hint=f"Name one: avs-failback failover {args.item} --point latest"
-        )
-    option, point_id = _choose_point(args.point, points, now)
-    target = item.recovery_fabric_friendly_name or "the AVS private cloud"
-    summary = [
-        f"Fail back {item.friendly_name}: from Azure to {target} (unplanned failover, PrimaryToRecovery).",
-        f"Point: {option.headline}",
-        f"  {option.tradeoff}",
-        "ASR shuts the Azure VM down and starts the VM in AVS. Commit comes later, after you verify.",
-    ]
-    if option.needs_acknowledgement:
-        summary.append(f"This point gives up about {_short_age(option.loss_seconds)} more writes than Latest.")
+        if provider.needs_points:
+            choices = _point_choices(item, points, now)
+        else:
+            choices = _type_choices(item, provider.type_options(item))
+        raise UsageError(choices, hint=f"Name one: avs-failback failover {args.item} --point latest")
+    if provider.needs_points:
+        option, point_id = _choose_point(args.point, points, now)
+    else:
+        option, point_id = _choose_type(args.point, provider.type_options(item))
+        if not io.json:
+            _say(
+                io.err,
+                f"note: {provider.failover_name} ({provider.kind_label}): after it you can verify, then "
+                "commit or cancel.",
+            )
+    summary = _failover_summary(item, option)
     if _show_command(ctx, "failover", item, choice=option.choice, recovery_point_id=point_id):
         return 0
     if busy:
@@ -782,7 +838,29 @@ def cmd_failover(ctx: _Context) -> int:
     if not started.attached:
         _note_preflight(ctx, started, preflight)
     _report_start(ctx, started, f"Failover of {item.friendly_name}")
-    return _finish(ctx, started, {"point": _option_json(option), "preflight": preflight})
+    request = provider.failover_request(item, option.choice, point_id)
+    extra = {"point": _option_json(option), "preflight": preflight, "provider": provider.key, "kind": request.operation}
+    return _finish(ctx, started, extra)
+
+
+def cmd_cancel(ctx: _Context) -> int:
+    """Cancel a finished planned failover (modernized): the VM runs in Azure again and replicates to AVS."""
+    args = ctx.args
+    item = resolve_item(_all_items(ctx.backend), args.item)
+    if not _busy(item):
+        _refuse(can_cancel(item))
+    _guard_read_only(ctx, "the cancel")
+    summary = [
+        f"Cancel the planned failover of {item.friendly_name}.",
+        CANCEL_WORDS,
+        "Its failback can be run again afterwards (avs-failback failover ITEM).",
+    ]
+    if _show_command(ctx, "cancel-failover", item):
+        return 0
+    _confirm(ctx, summary, "yes", "Cancel failover", "yes" if args.yes else None)
+    started = ctx.operations().cancel_failover(item)
+    _report_start(ctx, started, f"Cancel of the planned failover of {item.friendly_name}")
+    return _finish(ctx, started)
 
 
 def _note_preflight(ctx: _Context, started: Started, preflight: str) -> None:
@@ -1961,6 +2039,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confirm", metavar="ITEM", help="the item's name again, typed out")
     _sending_options(p)
     p.set_defaults(run=cmd_commit)
+
+    p = sub.add_parser(
+        "cancel",
+        parents=[common],
+        help="cancel a finished planned failover (modernized VMs): back to the Azure VM (for a job: job NAME --cancel)",
+    )
+    p.add_argument("item", metavar="ITEM")
+    p.add_argument("--yes", action="store_true")
+    _sending_options(p)
+    p.set_defaults(run=cmd_cancel)
 
     p = sub.add_parser("reprotect", parents=[common], help="replicate a committed item from AVS to Azure")
     p.add_argument("item", metavar="ITEM")

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from core.errors import UsageError
 from core.model import JobFilter, PointChoice, ProtectedItem, RecoveryPlan, ReprotectTarget, VaultRef
+from core.providers import MODERNIZED, provider_for
 from core.providers.classic import failover_body as failover_body
 from core.providers.classic import plan_failover_body as plan_failover_body
 from core.providers.classic import reprotect_body as reprotect_body
@@ -137,11 +138,57 @@ class _Builder:
         return cmd
 
 
+def _planned_failover(b: _Builder, item: ProtectedItem, choice: PointChoice) -> Equivalent:
+    """A modernized failback: az's planned-failover with the in-mage-rcm-failback details, PowerShell's planned
+    failover cmdlet with its recovery tag (MODERNIZED.md §4)."""
+    request = MODERNIZED.failover_request(item, choice)
+    body = request.body or {}
+    point_type = request.journal["recovery_point_type"]
+    path = f"{item.id}/plannedFailover"
+    tag = "RecoveryTagApplicationConsistent" if point_type == "ApplicationConsistent" else "RecoveryTagCrashConsistent"
+    az_native = (
+        f"az site-recovery protected-item planned-failover {b.az_item()} "
+        f"--provider-details {_sh('{in-mage-rcm-failback:{recovery-point-type:' + point_type + '}}')}"
+    )
+    return Equivalent(
+        title=f"Fail back {item.friendly_name} from Azure to AVS (planned failover, {point_type})",
+        rest=b.rest("POST", path, body),
+        az="\n".join([az_native, b.az_rest("POST", path, body)]),
+        powershell="\n".join(
+            b.ps_item()
+            + [
+                "$job = Start-AzRecoveryServicesAsrPlannedFailoverJob -ReplicationProtectedItem $rpi "
+                f"-Direction RecoveryToPrimary -RecoveryTag {tag}",
+                "Get-AzRecoveryServicesAsrJob -Job $job",
+            ]
+        ),
+    )
+
+
+def _cancel_failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    item = b.need_item()
+    path = f"{item.id}/failoverCancel"
+    return Equivalent(
+        title=f"Cancel the planned failover of {item.friendly_name}",
+        rest=b.rest("POST", path),
+        az="\n".join([f"az site-recovery protected-item failover-cancel {b.az_item()}", b.az_rest("POST", path)]),
+        powershell="\n".join(
+            b.ps_item()
+            + [
+                "$job = Start-AzRecoveryServicesAsrCancelFailoverJob -ReplicationProtectedItem $rpi",
+                "Get-AzRecoveryServicesAsrJob -Job $job",
+            ]
+        ),
+    )
+
+
 def _failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
     item = b.need_item()
     choice = params.get("choice", PointChoice.LATEST)
     if isinstance(choice, str):
         choice = PointChoice(choice)
+    if provider_for(item) is MODERNIZED:
+        return _planned_failover(b, item, choice)
     point_id = str(params.get("recovery_point_id", "") or "")
     body = failover_body(choice, point_id)
     path = f"{item.id}/unplannedFailover"
@@ -401,6 +448,7 @@ def _show_job(b: _Builder, params: dict[str, Any]) -> Equivalent:
 _OPERATIONS = {
     "failover": _failover,
     "commit": _commit,
+    "cancel-failover": _cancel_failover,
     "reprotect": _reprotect,
     "job-cancel": _job_action("cancel"),
     "job-restart": _job_action("restart"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -23,9 +24,10 @@ from core.errors import (
     ReadOnlyError,
     ServiceError,
 )
-from core.failback import Verdict, can_commit, can_failover, can_reprotect
+from core.failback import Verdict, can_cancel, can_commit, can_failover, can_reprotect
 from core.journal import Journal, format_ts
 from core.model import (
+    AnyReprotectTarget,
     CurrentScenario,
     Job,
     JobState,
@@ -37,6 +39,7 @@ from core.model import (
     ReprotectTarget,
 )
 from core.plans import PlanView, can_commit_plan, can_fail_over_plan, plan_view
+from core.providers import provider_for
 from core.recovery import PointOption, duration
 
 CRASH_ENV = "AVS_FAILBACK_CRASH_AT"
@@ -55,6 +58,7 @@ _SCENARIO_OPERATIONS = {
     "switchprotection": "reprotect",
     "reprotect": "reprotect",
     "reversereplicate": "reprotect",
+    "cancelfailover": "cancel-failover",
     "switchreplicationgroupprotection": "reprotect",
 }
 
@@ -158,6 +162,8 @@ class Operations:
             if fresh.current_scenario is not None:
                 return self._attach_item(fresh, "failover")
             self._check(can_failover(fresh))
+            # The item's provider builds the request: an unplanned failover (classic) or a planned one (modernized).
+            request = provider_for(fresh).failover_request(fresh, choice, recovery_point_id)
             intent = self._intent(
                 "failover",
                 fresh.id,
@@ -166,11 +172,11 @@ class Operations:
                 recovery_point_time=recovery_point_time,
                 data_loss_seconds=data_loss_seconds,
                 acknowledged_loss=acknowledged_loss,
-                details={"choice": choice.value, **(preflight or {})},
+                details={**request.journal, **(preflight or {})},
             )
             return self._send(
                 intent,
-                lambda: self.backend.unplanned_failover(fresh, choice, recovery_point_id),
+                lambda: self.backend.start_item_action(fresh, request),
                 lambda: self._reread_item(fresh),
                 "failover",
                 fresh.friendly_name,
@@ -193,15 +199,39 @@ class Operations:
                 fresh.friendly_name,
             )
 
-    def reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> Started:
-        """Reprotect from AVS back to Azure through the chosen process server and master target."""
+    def cancel_failover(self, item: ProtectedItem) -> Started:
+        """Cancel a finished planned failover (modernized): ASR turns the Azure VM on again and resumes replication
+        to AVS (MODERNIZED.md §5)."""
+        self._refuse_read_only("the cancel")
+        with self._submitting_target("cancel-failover", item.id, item.friendly_name):
+            fresh = self.backend.get_item(item.id)
+            if fresh.current_scenario is not None:
+                return self._attach_item(fresh, "cancel-failover")
+            self._check(can_cancel(fresh))
+            request = provider_for(fresh).cancel_request(fresh)
+            intent = self._intent("cancel-failover", fresh.id, fresh.friendly_name, details=dict(request.journal))
+            return self._send(
+                intent,
+                lambda: self.backend.start_item_action(fresh, request),
+                lambda: self._reread_item(fresh),
+                "cancel-failover",
+                fresh.friendly_name,
+            )
+
+    def reprotect(self, item: ProtectedItem, target: AnyReprotectTarget) -> Started:
+        """Reprotect: classic from AVS back to Azure through the chosen process server and master target;
+        modernized either way through the chosen appliance."""
         self._refuse_read_only("the reprotect")
         with self._submitting_target("reprotect", item.id, item.friendly_name):
             fresh = self.backend.get_item(item.id)
             if fresh.current_scenario is not None:
                 return self._attach_item(fresh, "reprotect")
             self._check(can_reprotect(fresh))
-            details = {"process_server_id": target.process_server_id, "master_target_id": target.master_target_id}
+            details: dict[str, Any] = (
+                {"process_server_id": target.process_server_id, "master_target_id": target.master_target_id}
+                if isinstance(target, ReprotectTarget)
+                else dataclasses.asdict(target)
+            )
             intent = self._intent("reprotect", fresh.id, fresh.friendly_name, details=details)
             return self._send(
                 intent,

@@ -36,8 +36,9 @@ class PointOption:
 
     choice: PointChoice
     point: RecoveryPoint | None
-    loss_seconds: float  # writes given up compared with the newest point ASR holds
-    age_seconds: float  # now - point time: also counts what ASR never received
+    # None when ASR says nothing to count it from (a modernized failback: the point is made when the job starts)
+    loss_seconds: float | None  # writes given up compared with the newest point ASR holds
+    age_seconds: float | None  # now - point time: also counts what ASR never received
     headline: str
     tradeoff: str
     needs_acknowledgement: bool  # gives up more than the Latest option does
@@ -156,7 +157,7 @@ def _option(
 
 def reworded(option: PointOption, now: datetime, tz: tzinfo | None = None) -> PointOption:
     """The same option with its ages told as of `now` (the loss against Latest does not change with time)."""
-    if option.point is None:
+    if option.point is None or option.loss_seconds is None:
         return option
     return _worded(option.choice, option.point, option.loss_seconds, now, tz)
 

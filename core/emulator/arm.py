@@ -291,6 +291,8 @@ class ArmEmulator:
             ("GET", (*i, "recoverypoints"), "GET recoveryPoints", self._list_points),
             ("GET", (*i, "recoverypoints", "{point}"), "GET recoveryPoints/{point}", self._get_point),
             ("POST", (*i, "unplannedfailover"), "POST unplannedFailover", self._item_op("failover")),
+            ("POST", (*i, "plannedfailover"), "POST plannedFailover", self._item_op("planned-failover")),
+            ("POST", (*i, "failovercancel"), "POST failoverCancel", self._item_op("cancel-failover")),
             ("POST", (*i, "failovercommit"), "POST failoverCommit", self._item_op("commit")),
             ("POST", (*i, "reprotect"), "POST reProtect", self._item_op("reprotect")),
             ("GET", (*i, "operationresults", "{op}"), "GET operationresults/{job}", self._item_result),
@@ -683,10 +685,10 @@ class ArmEmulator:
         return 200, shapes.plan(self._sim, plan, self.clock.now())
 
     def _list_policies(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        return 200, {"value": [shapes.policy(self._sim, n, k) for n, k in shapes.POLICIES], "nextLink": None}
+        return 200, {"value": [shapes.policy(self._sim, n, k) for n, k in shapes.policies(self._sim)], "nextLink": None}
 
     def _get_policy(self, params: dict[str, str], query: dict[str, str], body: Any) -> tuple[int, Any]:
-        for name, kind in shapes.POLICIES:
+        for name, kind in shapes.policies(self._sim):
             if name.lower() == params["policy"].lower():
                 return 200, shapes.policy(self._sim, name, kind)
         raise ArmError(404, "ResourceNotFound", f"The replication policy '{params['policy']}' was not found.")

@@ -16,8 +16,10 @@ from core.model import VaultRef
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
 STAGES = (
+    "in-azure",
     "ready",
     "failover-running",
+    "cancel-running",
     "failed-over",
     "commit-running",
     "committed",
@@ -25,6 +27,8 @@ STAGES = (
     "protected-to-azure",
     "not-ready",
 )
+# Stages only the modernized stack has: in Azure before the reprotect to AVS, and a planned failover's cancel.
+MODERNIZED_STAGES = ("in-azure", "cancel-running")
 NOT_READY_REASONS = ("initial-replication", "no-recovery-point")
 PROVIDERS = ("InMage", "InMageRcmFailback")
 HEALTHS = ("Normal", "Warning", "Critical", "None")
@@ -203,6 +207,8 @@ class Settings:
     retention_hours: float = 24.0
     crash_interval_minutes: float = 5.0
     app_interval_minutes: float = 60.0
+    # Modernized items: how long the Mobility agent takes to register after a planned failover (U7, MODERNIZED.md)
+    rcm_agent_minutes: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -475,6 +481,10 @@ def _item(r: _Reader, raw: Any, p: str) -> ItemSpec:
         raise r.fail(f"{p}.not_ready", f"a not-ready item needs a reason: one of {', '.join(NOT_READY_REASONS)}")
     if stage != "not-ready" and not_ready:
         raise r.fail(f"{p}.not_ready", f"only allowed with stage 'not-ready' (this item is {stage!r})")
+    if stage in MODERNIZED_STAGES and i.get("provider") != "InMageRcmFailback":
+        raise r.fail(
+            f"{p}.stage", f'{stage!r} is a stage of modernized items only: add "provider": "InMageRcmFailback"'
+        )
     rpo = r.get(i, "rpo", p, int, 60)
     if not 0 <= rpo <= MAX_OFFSET_SECONDS:
         raise r.fail(f"{p}.rpo", "must be zero or more seconds, at most ten years")
@@ -576,6 +586,7 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
         retention_hours=r.positive(s, "retention_hours", "$.settings", 24.0, highest=24 * 30),
         crash_interval_minutes=r.positive(s, "crash_interval_minutes", "$.settings", 5.0, 1.0, 24 * 60),
         app_interval_minutes=r.positive(s, "app_interval_minutes", "$.settings", 60.0, 1.0, 24 * 60),
+        rcm_agent_minutes=r.positive(s, "rcm_agent_minutes", "$.settings", 15.0, 0.0, 24 * 60),
     )
     fabrics = tuple(_fabric(r, raw, p) for p, raw in r.items(top, "fabrics", "$"))
     if not any(f.kind == "VMware" for f in fabrics):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.emulator import modernized as rcm
 from core.emulator.jobs import SimJob, SimTask, TaskError
 from core.emulator.scenario import FabricSpec, HealthErrorSpec, ItemSpec, MasterTargetSpec
 from core.emulator.vault import SimItem, SimPlan, Vault
@@ -103,6 +104,7 @@ class ItemValues:
     failover_time: str
     point: str | None
     scenario: Any
+    agent: bool | None  # isAgentRegistrationSuccessfulAfterFailover of a modernized item: moves with the clock
 
 
 # Slots that stand for a whole JSON value, and slots spliced into strings (JSON-escaped, without quotes).
@@ -116,6 +118,7 @@ _VALUE_SLOTS = (
     "failover_time",
     "point",
     "scenario",
+    "agent",
 )
 _TEXT_SLOTS = (
     "name",
@@ -157,6 +160,7 @@ def item_values(
         failover_time=ts(it.last_failover_time) or NEVER,
         point=it.failover_point_id or None,
         scenario=_scenario(vault, it.current_job),
+        agent=vault.agent_registered(it, now) if it.modernized else None,
     )
 
 
@@ -165,13 +169,18 @@ def _item_document(vault: Vault, it: SimItem, v: ItemValues) -> dict[str, Any]:
     state, description = vault.protection_state(it)
     fabric_id = vault.fabric_id(it.fabric)
     replicating = it.frozen_at is None and it.stage != "not-ready"
-    recovered = it.stage in ("failed-over", "committed")
-    if it.provider == "InMageRcmFailback":
+    recovered = it.stage in ("failed-over", "committed", "in-azure")
+    if it.provider == rcm.FAILBACK:
         details = _rcm_failback_details(vault, it, v, replicating)
+    elif it.provider == rcm.FORWARD:
+        details = _rcm_forward_details(vault, it, v)
     else:
         details = _classic_details(vault, it, v, state, description, replicating)
     container_id = f"{fabric_id}/replicationProtectionContainers/{it.container}"
     policy = "avs-to-azure" if it.provider == "InMageAzureV2" else "azure-to-avs-failback"
+    if it.modernized:
+        policy = rcm.FORWARD_POLICY if it.provider == rcm.FORWARD else rcm.FAILBACK_POLICY
+    to_azure = it.provider in ("InMageAzureV2", rcm.FORWARD)
     provider_id = f"{fabric_id}/replicationRecoveryServicesProviders/{vault.host_id('cs', it.fabric.name)}"
     props: dict[str, Any] = {
         "friendlyName": v.friendly,
@@ -179,9 +188,11 @@ def _item_document(vault: Vault, it: SimItem, v: ItemValues) -> dict[str, Any]:
         "protectableItemId": f"{container_id}/replicationProtectableItems/{v.vm_id}",
         "recoveryServicesProviderId": provider_id,
         "primaryFabricFriendlyName": it.fabric.friendly_name,
-        "primaryFabricProvider": "InMageFabric" if it.provider != "InMageAzureV2" else "VMware",
-        "recoveryFabricFriendlyName": it.fabric.friendly_name if it.provider != "InMageAzureV2" else "Microsoft Azure",
-        "recoveryFabricId": fabric_id if it.provider != "InMageAzureV2" else "Microsoft Azure",
+        "primaryFabricProvider": "InMageRcmFabric"
+        if it.modernized
+        else ("InMageFabric" if it.provider != "InMageAzureV2" else "VMware"),
+        "recoveryFabricFriendlyName": it.fabric.friendly_name if not to_azure else "Microsoft Azure",
+        "recoveryFabricId": fabric_id if not to_azure else "Microsoft Azure",
         "primaryProtectionContainerFriendlyName": it.container,
         "recoveryProtectionContainerFriendlyName": it.container,
         "protectionState": state,
@@ -354,7 +365,34 @@ def _rcm_failback_details(vault: Vault, it: SimItem, v: ItemValues, replicating:
             for n in range(2)
         ],
         "mobilityAgentDetails": {"version": "9.62.7096.1", "lastHeartbeatUtc": v.heartbeat, "isUpgradeable": "false"},
-        "isAgentRegistrationSuccessfulAfterFailover": True,
+        "isAgentRegistrationSuccessfulAfterFailover": v.agent,
+        "lastPlannedFailoverStartTime": ts(it.planned_failover_start),
+        "lastPlannedFailoverStatus": it.planned_failover_status or None,
+        "lastUsedPolicyId": f"{vault.prefix}/replicationPolicies/{rcm.FAILBACK_POLICY}",
+        "lastUsedPolicyFriendlyName": rcm.FAILBACK_POLICY,
+    }
+
+
+def _rcm_forward_details(vault: Vault, it: SimItem, v: ItemValues) -> dict[str, Any]:
+    """InMageRcmReplicationDetails after the reprotect back to Azure: the recorded forward-leg fields the SDK's
+    class has (MODERNIZED.md §10), RPO as lastRpoInSeconds."""
+    return {
+        "instanceType": rcm.FORWARD,
+        "internalIdentifier": v.vm_id,
+        "processServerId": v.process_server_id,
+        "processServerName": v.process_server_name,
+        "osType": it.spec.os,
+        "targetVmName": v.friendly,
+        "multiVmGroupName": v.group_name if it.group_id else None,
+        "lastRpoInSeconds": v.rpo,
+        "lastRecoveryPointReceived": v.end,
+        "lastRpoCalculatedTime": v.calculated,
+        "initialReplicationProgressPercentage": 100,
+        "resyncRequired": "false",
+        "resyncState": "None",
+        "isAgentRegistrationSuccessfulAfterFailover": v.agent,
+        "mobilityAgentDetails": {"version": "9.62.7096.1", "lastHeartbeatUtc": v.heartbeat, "isUpgradeable": "false"},
+        "protectedDisks": [],
     }
 
 
@@ -482,7 +520,7 @@ def _json_value(value: Any) -> str:
         return "null"
     if isinstance(value, str):
         return _json_string(value)
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return json.dumps(value)
 
@@ -898,9 +936,31 @@ POLICIES = (
 )
 
 
+def policies(vault: Vault) -> tuple[tuple[str, str], ...]:
+    """The vault's policies: the classic pair, and the modernized pair when any item is modernized."""
+    if any(i.modernized for i in vault.items.values()):
+        return (*POLICIES, (rcm.FORWARD_POLICY, rcm.FORWARD), (rcm.FAILBACK_POLICY, rcm.FAILBACK))
+    return POLICIES
+
+
 def policy(vault: Vault, name: str, instance_type: str) -> dict[str, Any]:
     settings = vault.settings
-    details: dict[str, Any] = {
+    if instance_type in (rcm.FORWARD, rcm.FAILBACK):
+        # InMageRcmPolicyDetails / InMageRcmFailbackPolicyDetails: the recorded values (MODERNIZED.md §8)
+        details: dict[str, Any] = {
+            "instanceType": instance_type,
+            "appConsistentFrequencyInMinutes": 240 if instance_type == rcm.FORWARD else 60,
+            "crashConsistentFrequencyInMinutes": 5,
+        }
+        if instance_type == rcm.FORWARD:
+            details.update(recoveryPointHistoryInMinutes=4320, enableMultiVmSync="true")
+        return {
+            "id": f"{vault.prefix}/replicationPolicies/{name}",
+            "name": name,
+            "type": "Microsoft.RecoveryServices/vaults/replicationPolicies",
+            "properties": {"friendlyName": name, "providerSpecificDetails": details},
+        }
+    details = {
         "instanceType": instance_type,
         "recoveryPointThresholdInMinutes": 15 if instance_type == "InMageAzureV2" else 60,
         "recoveryPointHistory": int(settings.retention_hours * 60),

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.emulator import faults as fk
+from core.emulator import modernized as rcm
 from core.emulator.jobs import (
     SimJob,
     SimTask,
@@ -84,6 +85,10 @@ class SimItem:
     current_job: str = ""
     plans: list[str] = field(default_factory=list)
     stalled_at: datetime | None = None  # replication stopped sending data (not a failover)
+    modernized: bool = False  # the replication appliance's stack: InMageRcmFailback back, InMageRcm forward
+    planned_failover_start: datetime | None = None
+    planned_failover_status: str = ""
+    extra_agent_from: datetime | None = None  # when the planned failover ended: the agent registers after it
 
 
 @dataclass
@@ -209,9 +214,12 @@ class Vault:
             process_server_id=self.host_id("ps", ps_name) if ps_name else "",
             master_target_id=self.host_id("mt", mt_name) if mt_name else "",
             repl_start=now - timedelta(days=30),
+            modernized=spec.provider == rcm.FAILBACK,
         )
         stage = spec.stage
-        if stage in ("failed-over", "committed", "commit-running", "reprotect-running"):
+        if stage == "in-azure":
+            item.provider = rcm.FORWARD
+        if stage in ("failed-over", "committed", "commit-running", "reprotect-running", "cancel-running"):
             item.stage = "committed" if stage in ("committed", "reprotect-running") else "failed-over"
             item.failover_finished = since
             item.last_failover_time = since
@@ -219,7 +227,7 @@ class Vault:
             newest = self.newest_point(item, now)
             item.failover_point_id = f"{self.item_id(item)}/recoveryPoints/{newest.name}" if newest else ""
         elif stage == "protected-to-azure":
-            item.provider = "InMageAzureV2"
+            item.provider = rcm.FORWARD if item.modernized else "InMageAzureV2"
             item.repl_start = since
         elif stage == "failover-running":
             item.stage = "ready"
@@ -233,10 +241,16 @@ class Vault:
         for item in list(self.items.values()):
             stage = item.spec.stage
             at = now + timedelta(seconds=item.spec.job_started)
-            if stage == "failover-running":
+            if stage == "failover-running" and item.modernized:
+                self._start_modernized(item, "planned-failover", at, "CrashConsistent")
+            elif stage == "failover-running":
                 self._start_failover([item], at, "LatestTime", None, item.spec.source_site_operations == "Required")
+            elif stage == "cancel-running":
+                self._start_modernized(item, "cancel-failover", at)
             elif stage == "commit-running":
                 self._start_commit([item], at)
+            elif stage == "reprotect-running" and item.modernized:
+                self._start_modernized(item, "reprotect", at)
             elif stage == "reprotect-running":
                 self._start_reprotect(item, at)
 
@@ -498,12 +512,58 @@ class Vault:
         self._attach_fault(job, [item])
         return job
 
+    def _start_modernized(self, item: SimItem, operation: str, at: datetime, point_type: str = "") -> SimJob:
+        """A planned failover, its cancel or the reprotect back of a modernized item (MODERNIZED.md §4, §5, §7)."""
+        if operation == "planned-failover":
+            build = rcm.planned_failover_tasks
+        elif operation == "cancel-failover":
+            build = rcm.cancel_tasks
+        else:
+            committed = item.stage == "committed"
+            build = lambda: rcm.reprotect_tasks(committed)  # noqa: E731 - the job builds its tasks when it starts
+        job = self._new_job(operation, rcm.JOB_META[operation], item, at, build)
+        if operation == "planned-failover":
+            job.extra["point_type"] = point_type
+            item.frozen_at = at
+            item.planned_failover_start = at
+        item.current_job = job.name
+        self._attach_fault(job, [item])
+        return job
+
+    def _modernized_operation(self, item: SimItem, operation: str, body: Mapping[str, Any], now: datetime) -> SimJob:
+        try:
+            if operation == "planned-failover":
+                return self._start_modernized(item, operation, now, rcm.planned_failover_point_type(body))
+            servers = {self.host_id("ps", s.name) for f in self.scenario.fabrics for s in f.process_servers}
+            if operation == "reprotect" and item.provider == rcm.FORWARD:
+                datastores = {d.name for f in self.scenario.fabrics for m in f.master_targets for d in m.datastores}
+                agent = rcm.reprotect_to_avs_input(body, servers, datastores, {rcm.FAILBACK_POLICY})
+                item.process_server_id = agent
+                return self._start_modernized(item, operation, now)
+            if operation == "reprotect":
+                server, _policy = rcm.reprotect_to_azure_input(body, servers, {rcm.FORWARD_POLICY})
+                item.process_server_id = server
+                return self._start_modernized(item, operation, now)
+        except rcm.BadInput as bad:
+            raise _bad_input(str(bad)) from None
+        if operation == "commit":
+            return self._start_commit([item], now)
+        return self._start_modernized(item, operation, now)  # the cancel: no body (a body is ignored)
+
     def start_item_operation(self, item: SimItem, operation: str, body: Mapping[str, Any], now: datetime) -> SimJob:
         """Validate like ASR does and start the job; raises ArmError (409 busy, 400 not allowed/bad input)."""
         self.check_idle(item, now)
-        asr_op = {"failover": "UnplannedFailover", "commit": "Commit", "reprotect": "ReverseReplicate"}[operation]
+        asr_op = {
+            "failover": "UnplannedFailover",
+            "commit": "Commit",
+            "reprotect": "SwitchProtection" if item.modernized else "ReverseReplicate",
+            "planned-failover": "PlannedFailover",
+            "cancel-failover": "CancelFailover",
+        }[operation]
         allowed = self.allowed_operations(item)
-        if asr_op not in allowed:
+        # A classic item answers only the classic verbs: its PlannedFailover (forward leg) is not this one.
+        classic_refused = not item.modernized and operation in ("planned-failover", "cancel-failover")
+        if asr_op not in allowed or classic_refused:
             raise ArmError(
                 400,
                 "BadRequest",
@@ -513,6 +573,8 @@ class Vault:
                 possible_causes="The replicated item is not in a state where this operation applies.",
                 recommended_action="Refresh the item and run an operation from its allowed operations.",
             )
+        if item.modernized:
+            return self._modernized_operation(item, operation, body, now)
         props = body.get("properties") if isinstance(body, Mapping) else None
         if operation == "failover":
             details = _details(props, item.provider, "failover")
@@ -658,7 +720,7 @@ class Vault:
         job.injected_failure = None
         for item in items:
             item.current_job = job.name
-            if job.operation in ("failover", "plan-failover"):
+            if job.operation in ("failover", "plan-failover", "planned-failover"):
                 item.frozen_at = now
         if job.plan_name:
             self.plans[job.plan_name.lower()].current_job = job.name
@@ -821,6 +883,11 @@ class Vault:
                     "Replication has not produced a recovery point yet.",
                     "Wait until the virtual machine has at least one recovery point, then retry the failover.",
                 )
+        if task.task_id == "SwitchReplicationGroupProtectionPreflightTask" and items and items[0].modernized:
+            if self.agent_registered(items[0], at) is False:
+                message, provider_message, causes, action = rcm.agent_error_text(items[0].friendly)
+                return TaskError(str(rcm.CODE_AGENT), message, rcm.CODE_AGENT, provider_message, causes, action)
+            return None
         if task.task_id == "SwitchReplicationGroupProtectionPreflightTask" and items:
             finished = items[0].failover_finished
             window = timedelta(minutes=self.settings.agent_window_minutes)
@@ -853,7 +920,34 @@ class Vault:
         items = [self.items[n.lower()] for n in job.item_names if n.lower() in self.items]
         ok = job.state == "Succeeded"
         end = job.end
-        if job.operation in ("failover", "plan-failover"):
+        if job.operation == "cancel-failover" and not ok:
+            pass  # a failed or cancelled cancel leaves the planned failover as it was
+        if job.operation == "planned-failover":
+            for item in items:
+                item.planned_failover_status = "Succeeded" if ok else "Failed"
+                if ok:
+                    item.stage = "failed-over"
+                    item.failover_finished = item.last_failover_time = item.planned_failover_start
+                    item.extra_agent_from = end
+                else:
+                    # ASR cancels a failed planned failover by itself (MODERNIZED.md §5); the emulator rolls the
+                    # item straight back without a job of its own (U9 simplified).
+                    item.frozen_at = None
+        elif job.operation == "cancel-failover" and ok:
+            for item in items:
+                item.stage = "ready"
+                item.frozen_at = None
+        elif job.operation == "reprotect" and ok and items and items[0].modernized:
+            for item in items:
+                # to AVS the item turns InMageRcmFailback and is ready at once (its initial replication, U5, is
+                # not modelled); to Azure it turns InMageRcm, protected
+                back = item.provider == rcm.FORWARD
+                item.stage = "ready" if back else "protected-to-azure"
+                item.provider = rcm.FAILBACK if back else rcm.FORWARD
+                item.repl_start = end
+                item.frozen_at = None
+                item.failover_finished = item.last_failover_time = item.extra_agent_from = None
+        elif job.operation in ("failover", "plan-failover"):
             points = job.extra.get("points", {})
             for item in items:
                 if ok:
@@ -887,7 +981,24 @@ class Vault:
 
     # -- derived item state --------------------------------------------------------------------------------
 
+    def agent_registered(self, item: SimItem, now: datetime) -> bool | None:
+        """isAgentRegistrationSuccessfulAfterFailover of a modernized item (U7)."""
+        return rcm.agent_registered(
+            item.extra_agent_from or item.failover_finished,
+            now,
+            self.settings.rcm_agent_minutes,
+            False,
+        )
+
+    def _initial(self, item: SimItem) -> bool:
+        # The forward leg after the reprotect goes straight to Protected here (U6 not modelled).
+        return (
+            item.provider == rcm.FAILBACK and item.stage == "not-ready" and item.spec.not_ready == "initial-replication"
+        )
+
     def protection_state(self, item: SimItem) -> tuple[str, str]:
+        if item.modernized:
+            return rcm.protection_state(item.stage, item.provider, self._initial(item))
         if item.stage == "failed-over":
             return "UnplannedFailoverCommitPendingStatesBegin", "Failover completed"
         if item.stage == "committed":
@@ -901,6 +1012,8 @@ class Vault:
             job = self.jobs.get(item.current_job.lower())
             if job is not None and job.running:
                 return []
+        if item.modernized:
+            return rcm.allowed_operations(item.stage, item.provider, self._initial(item))
         if item.stage == "ready":
             return ["UnplannedFailover", "DisableProtection"]
         if item.stage == "failed-over":

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.model import AnyReprotectTarget, PointChoice, ProtectedItem, Stage
+from core.recovery import PointOption
 
 
 class Verb(enum.Enum):
@@ -120,6 +121,12 @@ class FailbackProvider(Protocol):
     key: str
     kind_label: str
     failover_name: str
+    needs_points: bool  # True: the failover point is picked from the item's listed recovery points
+    cancellable: bool  # whether a finished failover of this stack can be cancelled
+
+    def type_options(self, item: ProtectedItem) -> list[PointOption]:
+        """The choices of a stack whose failover takes a type of point rather than a listed one."""
+        ...
 
     def stage(self, item: ProtectedItem) -> Stage: ...
 

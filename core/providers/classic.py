@@ -17,6 +17,7 @@ from core.providers.base import (
     running_job_verdict,
     running_stage,
 )
+from core.recovery import PointOption
 
 # protectionState values (ASR exposes its internal state-machine names) that mean "failover done, commit pending".
 _COMMIT_PENDING_STATES = {"unplannedfailovercommitpendingstatesbegin", "plannedfailovercommitpendingstatesbegin"}
@@ -128,6 +129,11 @@ class ClassicProvider:
     key = "classic"
     kind_label = "classic (configuration server)"
     failover_name = "unplanned failover"
+    needs_points = True  # the operator picks from the listed points (core.recovery.point_options)
+    cancellable = False
+
+    def type_options(self, item: ProtectedItem) -> list[PointOption]:
+        return []
 
     def stage(self, item: ProtectedItem) -> Stage:
         running = running_stage(item)

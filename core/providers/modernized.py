@@ -25,6 +25,7 @@ from core.providers.base import (
     running_job_verdict,
     running_stage,
 )
+from core.recovery import PointOption
 
 FORWARD = MODERNIZED_FORWARD = "InMageRcm"
 FAILBACK = "InMageRcmFailback"
@@ -103,6 +104,31 @@ def _where(item: ProtectedItem) -> str:
     return item.recovery_fabric_friendly_name or "the AVS private cloud"
 
 
+def type_options() -> list[PointOption]:
+    """The two choices of a modernized failback: a type of point, not a listed one (MODERNIZED.md §12). Neither has
+    a loss ASR reports: both figures stay unknown, never zero."""
+    return [
+        PointOption(
+            PointChoice.LATEST,
+            None,
+            None,
+            None,
+            "Crash-consistent, made when the job starts (recommended)",
+            TRADEOFF[PointChoice.LATEST],
+            False,
+        ),
+        PointOption(
+            PointChoice.LATEST_APP_CONSISTENT,
+            None,
+            None,
+            None,
+            "Latest app-consistent point",
+            TRADEOFF[PointChoice.LATEST_APP_CONSISTENT],
+            True,
+        ),
+    ]
+
+
 class ModernizedProvider:
     """Stages come from allowedOperations first (ASR's own word on what it offers), state names second: a real
     state name that differs from the recorded one changes wording, not what the tool allows."""
@@ -110,6 +136,11 @@ class ModernizedProvider:
     key = "modernized"
     kind_label = "modernized (replication appliance)"
     failover_name = "planned failover from Azure"
+    needs_points = False
+    cancellable = True
+
+    def type_options(self, item: ProtectedItem) -> list[PointOption]:
+        return type_options()
 
     def stage(self, item: ProtectedItem) -> Stage:
         running = running_stage(item)

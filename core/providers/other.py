@@ -5,12 +5,18 @@ from __future__ import annotations
 from core.errors import NotAllowedNow
 from core.model import AnyReprotectTarget, PointChoice, ProtectedItem, Stage
 from core.providers.base import ActionRequest, Verb, Verdict, running_stage
+from core.recovery import PointOption
 
 
 class OtherProvider:
     key = "other"
     kind_label = "not an AVS failback stack"
     failover_name = "failover"
+    needs_points = True
+    cancellable = False
+
+    def type_options(self, item: ProtectedItem) -> list[PointOption]:
+        return []
 
     def _refusal(self, item: ProtectedItem) -> str:
         kind = item.instance_type or "unknown"

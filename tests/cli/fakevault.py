@@ -27,6 +27,7 @@ from core.model import (  # noqa: E402
     RunAsAccount,
     VaultRef,
 )
+from core.providers import ActionRequest, Verb
 from tests.core.itemfactory import NOW, VAULT_ID, committed_item, failed_over_item, point, ready_item
 
 JOB_SECONDS = 120.0
@@ -207,6 +208,16 @@ class FakeVault:
             self.agent_failures -= 1
             outcome = "agent"
         return self._start("reprotect", item, target, outcome)
+
+    def start_item_action(self, item: ProtectedItem, request: ActionRequest) -> OperationHandle:
+        """The classic verbs the fake vault answers, recorded as their named methods record them."""
+        if request.verb is Verb.FAILOVER:
+            assert request.choice is not None
+            return self.unplanned_failover(item, request.choice, request.recovery_point_id)
+        if request.verb is Verb.COMMIT:
+            return self.commit(item)
+        assert isinstance(request.target, ReprotectTarget), request
+        return self.reprotect(item, request.target)
 
     def cancel_job(self, name: str) -> OperationHandle:
         job, started, _ = self.jobs[name]

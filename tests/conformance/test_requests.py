@@ -10,7 +10,8 @@ from azure.mgmt.recoveryservicessiterecovery import models as sdk
 
 from core.emulator import list_scenarios, load_scenario
 from core.equivalents import failover_body, plan_failover_body, reprotect_body, resume_body
-from core.model import PointChoice, ReprotectTarget
+from core.model import PointChoice, RcmReprotectToAvs, RcmReprotectToAzure, ReprotectTarget
+from core.providers.modernized import planned_failover_body, reprotect_to_avs_body, reprotect_to_azure_body
 from tests.conformance import tour
 from tests.conformance.walker import Walker
 from tests.conformance.witness import TYPED_STRINGS, Exchange, check_request, request_model
@@ -70,6 +71,20 @@ BODIES = [
         id="plan-app-consistent",
     ),
     pytest.param(f"{BASE}/replicationJobs/j/resume", resume_body("DNS repointed"), id="resume"),
+    pytest.param(f"{ITEM}/plannedFailover", planned_failover_body(PointChoice.LATEST), id="planned-failover-crash"),
+    pytest.param(
+        f"{ITEM}/plannedFailover", planned_failover_body(PointChoice.LATEST_APP_CONSISTENT), id="planned-failover-app"
+    ),
+    pytest.param(
+        f"{ITEM}/reProtect",
+        reprotect_to_avs_body(RcmReprotectToAvs("7d30ec24", "SharedDS-84-85", "/s/acct", "/p/failback")),
+        id="reprotect-to-avs-modernized",
+    ),
+    pytest.param(
+        f"{ITEM}/reProtect",
+        reprotect_to_azure_body(RcmReprotectToAzure("7d30ec24", "/p/forward", "/s/runas")),
+        id="reprotect-to-azure-modernized",
+    ),
 ]
 
 
@@ -123,6 +138,7 @@ def test_every_request_the_backend_sends_in_a_whole_failback_follows_the_sdk(nam
     r = tour.rig(load_scenario(name))
     tour.whole_failback(r, everything=lambda rig: None)
     tour.plan_failback(r, everything=lambda rig: None)
+    tour.modernized_failback(r, everything=lambda rig: None)
     posts = [e for e in r.witness.take() if e.method == "POST"]
     assert posts, r.stages
     walker = _strict()

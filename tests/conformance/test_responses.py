@@ -36,6 +36,7 @@ def _tour(scenario: Scenario, **reading: Any) -> tour.Rig:
     tour.read_everything(r, **reading)
     tour.whole_failback(r)
     tour.plan_failback(r)
+    tour.modernized_failback(r)
     return r
 
 
@@ -66,6 +67,7 @@ def test_the_demo_tour_meets_every_kind_of_answer() -> None:
         "plan waiting for its manual action",
         "plan failed over",
         "plan committed",
+        *MODERNIZED_STAGES,
     ]
     exchanges = r.witness.take()
     models = {(kind, model.__name__) for e in exchanges if (found := response_model(e)) for kind, model in [found]}
@@ -148,3 +150,26 @@ def _focus_only(r: tour.Rig) -> None:
     for job in list(r.pages("replicationJobs")):
         r.get(f"replicationJobs/{job['name']}")
     r.get("replicationFabrics")
+
+
+def test_the_modernized_tour_walks_a_whole_modernized_failback() -> None:
+    """Planned failover, its cancel, a second one, commit, a reprotect refused before the agent registered and the
+    one after: every answer on the way follows the SDK's models (no allow-list entry of its own)."""
+    r = _tour(load_scenario("modernized"))
+    assert r.stages[-10:] == MODERNIZED_STAGES
+    found = _findings(r.witness.take(), Walker(RECORDED_EXTRAS))
+    assert not found, _report(found)
+
+
+MODERNIZED_STAGES = [
+    "reprotected to AVS",
+    "planned failover sent",
+    "planned failover finished",
+    "cancelled",
+    "planned failover sent",
+    "planned failover finished",
+    "committed",
+    "reprotect failed before the agent registered",
+    "reprotect Succeeded",
+    "protected to Azure",
+]

@@ -17,9 +17,21 @@ from core.bootstrap import EMULATOR_BASE_URL, build_backend
 from core.clock import ManualClock
 from core.config import Settings
 from core.emulator import ArmEmulator, Scenario
+from core.emulator.modernized import FAILBACK_POLICY, FORWARD_POLICY
 from core.errors import FailbackError, JobFailed
 from core.failback import derive_stage
-from core.model import JobState, PointChoice, ProtectedItem, Provider, RecoveryPlan, ReprotectTarget, Stage
+from core.model import (
+    JobState,
+    PointChoice,
+    ProtectedItem,
+    Provider,
+    RcmReprotectToAvs,
+    RcmReprotectToAzure,
+    RecoveryPlan,
+    ReprotectTarget,
+    Stage,
+)
+from core.providers import MODERNIZED
 from core.tracker import JobTracker
 from tests.conformance.witness import Witness
 
@@ -251,4 +263,78 @@ def plan_failback(r: Rig, *, everything: Callable[[Rig], None] = read_everything
     handle = r.backend.plan_commit(plan)
     r.wait(handle.job_name)
     r.stages.append("plan committed")
+    everything(r)
+
+
+def _modernized(r: Rig, stage: Stage) -> ProtectedItem | None:
+    return next(
+        (i for i in r.backend.list_items() if i.provider is Provider.MODERNIZED and derive_stage(i) is stage), None
+    )
+
+
+def modernized_failback(r: Rig, *, everything: Callable[[Rig], None] = read_everything) -> None:
+    """A modernized VM in Azure reprotected to AVS; then one from ready through a planned failover, its cancel,
+    a second planned failover, the commit and the reprotect back to Azure (its job fails until the Mobility agent
+    has registered); every resource read after each step."""
+    in_azure = _modernized(r, Stage.IN_AZURE)
+    if in_azure is not None:
+        r.focus.add(in_azure.name)
+        fabrics = r.backend.list_fabrics()
+        agent = next(s for f in fabrics for s in f.process_servers)
+        datastore = next(d.name for f in fabrics for m in f.master_targets for d in m.datastores)
+        policy = f"{r.emulator.vault_path}/replicationPolicies/{FAILBACK_POLICY}"
+        account = f"/subscriptions/{r.backend.vault.subscription_id}/resourceGroups/rg/providers/Microsoft.Storage"
+        target = RcmReprotectToAvs(agent.id, datastore, f"{account}/storageAccounts/logs", policy)
+        handle = r.backend.start_item_action(in_azure, MODERNIZED.reprotect_request(in_azure, target))
+        _finish(r, handle.job_name, "reprotect to AVS")
+        if derive_stage(r.item(in_azure)) is Stage.READY:
+            r.stages.append("reprotected to AVS")
+        everything(r)
+    item = _modernized(r, Stage.READY)
+    if item is None:
+        r.stages.append("no modernized item ready")
+        return
+    r.focus.add(item.name)
+    provider = MODERNIZED
+    for choice, then in ((PointChoice.LATEST, "cancel"), (PointChoice.LATEST_APP_CONSISTENT, "commit")):
+        handle = r.backend.start_item_action(item, provider.failover_request(item, choice))
+        r.stages.append("planned failover sent")
+        _follow_lro(r, item.id, handle.job_name)
+        r.clock.advance(60)
+        everything(r)
+        _finish(r, handle.job_name, "planned failover")
+        item = r.item(item)
+        if derive_stage(item) is not Stage.FAILED_OVER:
+            r.stages.append(f"planned failover ended at {derive_stage(item).key}")
+            return
+        r.stages.append("planned failover finished")
+        everything(r)
+        if then == "cancel":
+            handle = r.backend.start_item_action(item, provider.cancel_request(item))
+            _finish(r, handle.job_name, "cancel")
+            _follow_lro(r, item.id, handle.job_name)
+            item = r.item(item)
+            if derive_stage(item) is Stage.READY:
+                r.stages.append("cancelled")
+            everything(r)
+    handle = r.backend.start_item_action(item, provider.commit_request(item))
+    _finish(r, handle.job_name, "commit")
+    item = r.item(item)
+    if derive_stage(item) is Stage.COMMITTED:
+        r.stages.append("committed")
+    everything(r)
+    servers = [s for f in r.backend.list_fabrics() for s in f.process_servers]
+    target = RcmReprotectToAzure(servers[0].id, f"{r.emulator.vault_path}/replicationPolicies/{FORWARD_POLICY}")
+    handle = r.backend.start_item_action(item, provider.reprotect_request(item, target))
+    r.wait(handle.job_name)
+    if r.backend.get_job(handle.job_name).state is JobState.FAILED:
+        r.stages.append("reprotect failed before the agent registered")
+    everything(r)
+    r.clock.advance(20 * 60)
+    item = r.item(item)
+    handle = r.backend.start_item_action(item, provider.reprotect_request(item, target))
+    r.wait(handle.job_name)
+    r.stages.append(f"reprotect {r.backend.get_job(handle.job_name).state.value}")
+    if derive_stage(r.item(item)) is Stage.PROTECTED_TO_AZURE:
+        r.stages.append("protected to Azure")
     everything(r)

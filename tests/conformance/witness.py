@@ -102,6 +102,8 @@ _ITEM = ("replicationfabrics", "*", "replicationprotectioncontainers", "*", "rep
 # POST actions: the SDK input model of the body (None: the SDK sends no body).
 REQUESTS: tuple[tuple[tuple[str, ...], type | None], ...] = (
     ((*_ITEM, "unplannedfailover"), sdk.UnplannedFailoverInput),
+    ((*_ITEM, "plannedfailover"), sdk.PlannedFailoverInput),
+    ((*_ITEM, "failovercancel"), None),
     ((*_ITEM, "failovercommit"), None),
     ((*_ITEM, "reprotect"), sdk.ReverseReplicationInput),
     (("replicationrecoveryplans", "*", "unplannedfailover"), sdk.RecoveryPlanUnplannedFailoverInput),

@@ -60,7 +60,7 @@ def test_failover_journals_intent_then_sent(rig: Rig) -> None:
     assert rig.kinds() == ["intent", "sent"]
     intent, sent = rig.journal.entries()
     assert intent["operation"] == "failover" and intent["data_loss_seconds"] == 35.0
-    assert intent["details"] == {"choice": "latest"}
+    assert intent["details"] == {"choice": "latest", "kind": "unplannedFailover"}
     assert sent["intent"] == intent["intent"] and sent["job_name"] == started.handle.job_name
     assert rig.posts() == 1
     assert rig.item("erp-web-01").running_job_name == started.handle.job_name

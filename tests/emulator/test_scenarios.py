@@ -65,7 +65,7 @@ def test_demo_boots_every_stage_in_the_emulator() -> None:
     emulator = ArmEmulator(load_scenario("demo"), ManualClock(), base_url="https://x.test")
     sim = emulator.simulation
     running = {sim.jobs[i.current_job.lower()].operation for i in sim.items.values() if i.current_job}
-    assert running == {"failover", "commit", "reprotect"}
+    assert running == {"failover", "commit", "reprotect", "cancel-failover"}
 
 
 @pytest.mark.parametrize(

@@ -146,7 +146,11 @@ class PointDialog(Dialog[PointOption]):
             )
             ack.display = option.needs_acknowledgement
             # Worded as the tradeoff line above words it, so the two never seem to disagree.
-            ack.label = f"I accept losing about {duration(option.loss_seconds)} more writes than Latest"
+            ack.label = (
+                f"I accept losing about {duration(option.loss_seconds)} more writes than Latest"
+                if option.loss_seconds is not None
+                else "I accept losing the writes since the latest app-consistent point"
+            )
         self._update_continue()
 
     def _update_continue(self) -> None:
