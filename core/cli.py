@@ -34,6 +34,7 @@ from core.failback import (
 )
 from core.journal import Journal, error_detail_record
 from core.model import (
+    AnyReprotectTarget,
     ErrorDetail,
     Fabric,
     Job,
@@ -52,7 +53,7 @@ from core.model import (
 from core.operations import Operations, Started
 from core.preflight import Level, PreflightReport, check_item, check_plan, check_vault
 from core.providers import provider_for
-from core.providers.modernized import CANCEL_WORDS
+from core.providers.modernized import CANCEL_WORDS, to_avs_target
 from core.recovery import (
     PointOption,
     custom_option,
@@ -969,17 +970,35 @@ def cmd_reprotect(ctx: _Context) -> int:
     if not _busy(item):
         _refuse(can_reprotect(item))
     _guard_read_only(ctx, "the reprotect")
-    target, ps, _ = _reprotect_target(ctx, [item.master_target_id], item.friendly_name)
+    chosen, ps, _ = _reprotect_target(ctx, [item.master_target_id], item.friendly_name)
+    target: AnyReprotectTarget = chosen
     health = ps.health or "unknown"
     summary = [
         f"Reprotect {item.friendly_name}: replicate from AVS back to Azure (RecoveryToPrimary).",
         f"Process server: {ps.friendly_name} (health {health}).",
         "Initial replication to Azure follows; the VM is protected again when it ends.",
     ]
+    if derive_stage(item) is Stage.IN_AZURE:
+        # a modernized VM in Azure: the appliance's reprotect agent, an AVS datastore and a log storage account
+        fresh = backend.get_item(item.id)  # disks (and their log storage account) come only on a GET
+        target = to_avs_target(
+            fresh, ps.id, args.datastore or "", args.log_storage_account or "", args.failback_policy or ""
+        )
+        summary = [
+            f"Reprotect {item.friendly_name}: replicate from Azure to AVS through the appliance {ps.friendly_name} "
+            f"(health {health}), datastore {target.datastore_name}.",
+            "ASR reports no free space for modernized datastores: check in vCenter that it has room for the VM.",
+            "Initial replication to AVS follows; the VM can fail back once it ends.",
+        ]
     if not ps.is_healthy:
         summary.append(f"Warning: the process server reports health {health!r}.")
     if getattr(args, "show_command", False):
-        target = _with_policy_shown(ctx, target)
+        policies = getattr(backend, "list_policies", None)
+        if isinstance(target, ReprotectTarget) and not provider_for(item).needs_points and policies is not None:
+            # a modernized VM back to Azure: the appliance and the vault's forward policy, as the backend sends it
+            target = provider_for(item).complete_target(item, target, policies())
+        elif isinstance(target, ReprotectTarget):
+            target = _with_policy_shown(ctx, target)
     if _show_command(ctx, "reprotect", item, target=target, process_server_name=ps.friendly_name):
         return 0
     _confirm(ctx, summary, "yes", "Reprotect", "yes" if args.yes else None)
@@ -990,7 +1009,7 @@ def cmd_reprotect(ctx: _Context) -> int:
     return _reprotect_wait(ctx, item, target, started)
 
 
-def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: ReprotectTarget, started: Started) -> int:
+def _reprotect_wait(ctx: _Context, item: ProtectedItem, target: AnyReprotectTarget, started: Started) -> int:
     """Wait; while the mobility agent is still registering (up to 15 min after boot), retry on a timer."""
     from core.errors import JobFailed
 
@@ -1997,7 +2016,14 @@ def _sending_options(p: argparse.ArgumentParser, wait_help: str = "follow the jo
 
 def _reprotect_target_options(p: argparse.ArgumentParser, master_help: str) -> None:
     """Where a reprotect sends data from: the process server, master target, run-as account and policy."""
-    p.add_argument("--process-server", required=True, metavar="NAME", help="process server that sends data to Azure")
+    p.add_argument(
+        "--process-server",
+        "--appliance",
+        dest="process_server",
+        required=True,
+        metavar="NAME",
+        help="process server that sends data to Azure (a modernized VM: the replication appliance)",
+    )
     p.add_argument("--master-target", metavar="NAME", help=master_help)
     p.add_argument("--run-as-account", metavar="ID", help="run-as account id (default: the fabric's first)")
     p.add_argument("--policy", metavar="ARM_ID", help="replication policy for AVS → Azure (default: the vault's)")
@@ -2053,6 +2079,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reprotect", parents=[common], help="replicate a committed item from AVS to Azure")
     p.add_argument("item", metavar="ITEM")
     _reprotect_target_options(p, master_help="master target (default: the item's, or the first)")
+    p.add_argument("--datastore", metavar="NAME", help="a modernized VM in Azure: the AVS datastore (default: its own)")
+    p.add_argument(
+        "--log-storage-account", metavar="ARM_ID", help="a modernized VM in Azure: storage account for the logs"
+    )
+    p.add_argument("--failback-policy", metavar="ARM_ID", help="a modernized VM in Azure: the failback policy")
     p.add_argument("--yes", action="store_true")
     p.add_argument("--no-retry", action="store_true", help="with --wait: do not retry agent-registration failures")
     _sending_options(p, wait_help="follow the job; retry while the agent registers")

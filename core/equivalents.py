@@ -10,7 +10,16 @@ from typing import Any
 from urllib.parse import quote
 
 from core.errors import UsageError
-from core.model import JobFilter, PointChoice, ProtectedItem, RecoveryPlan, ReprotectTarget, VaultRef
+from core.model import (
+    JobFilter,
+    PointChoice,
+    ProtectedItem,
+    RcmReprotectToAvs,
+    RcmReprotectToAzure,
+    RecoveryPlan,
+    ReprotectTarget,
+    VaultRef,
+)
 from core.providers import MODERNIZED, provider_for
 from core.providers.classic import failover_body as failover_body
 from core.providers.classic import plan_failover_body as plan_failover_body
@@ -165,20 +174,28 @@ def _planned_failover(b: _Builder, item: ProtectedItem, choice: PointChoice) -> 
     )
 
 
-def _cancel_failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
+def _bodiless(b: _Builder, title: str, segment: str, az_verb: str, cmdlet: str) -> Equivalent:
+    """An item action without a body (commit, cancel): POST {item}/{segment}, az's verb, the job cmdlet."""
     item = b.need_item()
-    path = f"{item.id}/failoverCancel"
+    path = f"{item.id}/{segment}"
     return Equivalent(
-        title=f"Cancel the planned failover of {item.friendly_name}",
+        title=title,
         rest=b.rest("POST", path),
-        az="\n".join([f"az site-recovery protected-item failover-cancel {b.az_item()}", b.az_rest("POST", path)]),
+        az="\n".join([f"az site-recovery protected-item {az_verb} {b.az_item()}", b.az_rest("POST", path)]),
         powershell="\n".join(
-            b.ps_item()
-            + [
-                "$job = Start-AzRecoveryServicesAsrCancelFailoverJob -ReplicationProtectedItem $rpi",
-                "Get-AzRecoveryServicesAsrJob -Job $job",
-            ]
+            b.ps_item() + [f"$job = {cmdlet} -ReplicationProtectedItem $rpi", "Get-AzRecoveryServicesAsrJob -Job $job"]
         ),
+    )
+
+
+def _cancel_failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    name = b.need_item().friendly_name
+    return _bodiless(
+        b,
+        f"Cancel the planned failover of {name}",
+        "failoverCancel",
+        "failover-cancel",
+        "Start-AzRecoveryServicesAsrCancelFailoverJob",
     )
 
 
@@ -221,25 +238,52 @@ def _failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
 
 
 def _commit(b: _Builder, params: dict[str, Any]) -> Equivalent:
-    item = b.need_item()
-    path = f"{item.id}/failoverCommit"
+    name = b.need_item().friendly_name
+    return _bodiless(
+        b,
+        f"Commit the failover of {name}",
+        "failoverCommit",
+        "failover-commit",
+        "Start-AzRecoveryServicesAsrCommitFailoverJob",
+    )
+
+
+def _rcm_reprotect(b: _Builder, item: ProtectedItem, target: RcmReprotectToAvs | RcmReprotectToAzure) -> Equivalent:
+    """A modernized reprotect: az with the in-mage-rcm (to AVS) or in-mage-rcm-failback (to Azure) details; REST for
+    PowerShell, whose cmdlet needs a run-as display name and sends a direction the recorded request did not
+    (MODERNIZED.md §3, §7)."""
+    body = MODERNIZED.reprotect_request(item, target).body or {}
+    path = f"{item.id}/reProtect"
+    details = body["properties"]["providerSpecificDetails"]
+    key = "in-mage-rcm" if isinstance(target, RcmReprotectToAvs) else "in-mage-rcm-failback"
+    names = {
+        "reprotectAgentId": "reprotect-agent-id",
+        "datastoreName": "datastore-name",
+        "logStorageAccountId": "log-storage-account-id",
+        "policyId": "policy-id",
+        "processServerId": "process-server-id",
+        "runAsAccountId": "run-as-account-id",
+    }
+    fields = ",".join(f'{names[k]}:"{v}"' for k, v in details.items() if k in names)
+    direction = " --failover-direction RecoveryToPrimary" if isinstance(target, RcmReprotectToAvs) else ""
+    towards = "AVS" if isinstance(target, RcmReprotectToAvs) else "Azure"
+    az_native = (
+        f"az site-recovery protected-item reprotect {b.az_item()}{direction} "
+        f"--provider-details {_sh('{' + key + ':{' + fields + '}}')}"
+    )
     return Equivalent(
-        title=f"Commit the failover of {item.friendly_name}",
-        rest=b.rest("POST", path),
-        az="\n".join([f"az site-recovery protected-item failover-commit {b.az_item()}", b.az_rest("POST", path)]),
-        powershell="\n".join(
-            b.ps_item()
-            + [
-                "$job = Start-AzRecoveryServicesAsrCommitFailoverJob -ReplicationProtectedItem $rpi",
-                "Get-AzRecoveryServicesAsrJob -Job $job",
-            ]
-        ),
+        title=f"Reprotect {item.friendly_name} to {towards} through the replication appliance",
+        rest=b.rest("POST", path, body),
+        az="\n".join([az_native, b.az_rest("POST", path, body)]),
+        powershell="\n".join(b.ps_vault() + [b.ps_rest("POST", path, body)]),
     )
 
 
 def _reprotect(b: _Builder, params: dict[str, Any]) -> Equivalent:
     item = b.need_item()
     target = params.get("target")
+    if isinstance(target, RcmReprotectToAvs | RcmReprotectToAzure):
+        return _rcm_reprotect(b, item, target)
     if not isinstance(target, ReprotectTarget):
         raise UsageError("Reprotect needs the process server and master target.")
     body = reprotect_body(target)

@@ -792,6 +792,10 @@ def quick_check(item: ProtectedItem, fabrics: Sequence[Fabric], now: datetime) -
     Recovery points, running jobs and the network path need reads of their own (or cannot be probed) and are
     left to the full check; a replication group is not a problem here (the VM fails back with its plan).
     """
+    if item.provider is Provider.MODERNIZED:
+        from core.providers import modernized_preflight
+
+        return modernized_preflight.quick(item)
     return (
         check_direction(item),
         check_allowed(item),

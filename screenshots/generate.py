@@ -94,6 +94,28 @@ async def confirm_failover(pilot: Any, clock: ManualClock) -> None:
     await wait_screen(pilot, ConfirmFailoverDialog)
 
 
+async def modernized_point(pilot: Any, clock: ManualClock) -> None:
+    """A modernized VM's failback: a type of point, no list (a planned failover from Azure)."""
+    from tui.dialogs.point import PointDialog
+
+    await _dialog_on(pilot, "crm-web-01", "f", PointDialog)
+
+
+async def modernized_confirm(pilot: Any, clock: ManualClock) -> None:
+    from tui.dialogs.confirm_failover import ConfirmFailoverDialog
+
+    await modernized_point(pilot, clock)
+    await pilot.click("#continue")
+    await wait_screen(pilot, ConfirmFailoverDialog)
+
+
+async def modernized_cancel(pilot: Any, clock: ManualClock) -> None:
+    """B on a finished planned failover: back to the Azure VM, confirmed in a dialog."""
+    from tui.dialogs.confirm import ConfirmDialog
+
+    await _dialog_on(pilot, "crm-app-01", "B", ConfirmDialog)
+
+
 async def _failover_started(pilot: Any, clock: ManualClock) -> Any:
     from tui.screens.job import JobScreen
 
@@ -269,6 +291,9 @@ SCENES: list[tuple[str, tuple[int, int], str, Scene]] = [
     ("dashboard-80x24", SMALL, "demo", dashboard),
     ("point-choice", WIDE, "demo", point_dialog),
     ("confirm-failover", WIDE, "demo", confirm_failover),
+    ("modernized-point-choice", WIDE, "modernized", modernized_point),
+    ("modernized-confirm-failover", WIDE, "modernized", modernized_confirm),
+    ("modernized-cancel", WIDE, "modernized", modernized_cancel),
     ("job-progress", WIDE, "demo", job_progress),
     ("verify", WIDE, "demo", verify),
     ("commit", WIDE, "demo", commit),

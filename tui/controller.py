@@ -12,8 +12,10 @@ from textual.timer import Timer
 from core.errors import FailbackError
 from core.failback import AGENT_REGISTRATION_WINDOW, is_agent_registration_failure
 from core.model import Job, JobState, PointChoice, ProtectedItem, ReprotectTarget
+from core.providers import provider_for
 from core.recovery import PointOption
 from tui.messages import (
+    CancelStarted,
     CommitStarted,
     FailoverStarted,
     ItemRefreshed,
@@ -249,6 +251,14 @@ class Controller:
         try:
             # The loss accepted in the dialog, checked against the points ASR holds now: newer points may have come
             # while the dialogs were open (fast on a sped-up demo clock), and what is sent is what was accepted.
+            if not provider_for(item).needs_points:
+                # a type of point (modernized): ASR makes or picks it when the job runs; nothing to check again
+                self._pending_options[item.id] = option
+                started = self.operations.failover_to(item, option, preflight=self.session.preflight.pop(item.id, None))
+                self.post_message(  # type: ignore[attr-defined]
+                    FailoverStarted("failover", item, started.handle, note=started.note if started.attached else "")
+                )
+                return
             points = list(self.backend.list_recovery_points(item))
             fresh = recheck(option, points, self.backend.now(), getattr(self, "tz", None))
             if fresh is None:
@@ -256,7 +266,8 @@ class Controller:
                     "The recovery point chosen is no longer held by ASR (it aged out of the retention window).",
                     hint="Nothing was sent. Fail back again and choose a point from the current list.",
                 )
-            if option.needs_acknowledgement and loss_grew(option.loss_seconds, fresh.loss_seconds):
+            was, grown = option.loss_seconds, fresh.loss_seconds
+            if option.needs_acknowledgement and was is not None and grown is not None and loss_grew(was, grown):
                 self.post_message(LossGrew(item, option, fresh, points))  # type: ignore[attr-defined]
                 return
             self._pending_options[item.id] = fresh
@@ -267,6 +278,28 @@ class Controller:
         self.post_message(  # type: ignore[attr-defined]
             FailoverStarted("failover", item, started.handle, note=started.note if started.attached else "")
         )
+
+    def start_cancel_failover(self, item: ProtectedItem) -> bool:
+        """Cancel a finished planned failover (modernized), once: a second press does nothing."""
+        if not self._claim("cancel-failover", item.id):
+            return False
+        self._submit_cancel_failover(item)
+        return True
+
+    @work(thread=True, group="submit", exit_on_error=False, description="Sending cancel")
+    def _submit_cancel_failover(self, item: ProtectedItem) -> None:
+        try:
+            started = self.operations.cancel_failover(item)
+        except FailbackError as exc:
+            self.post_message(OperationFailed("cancel-failover", item, exc))  # type: ignore[attr-defined]
+            return
+        self.post_message(  # type: ignore[attr-defined]
+            CancelStarted("cancel-failover", item, started.handle, note=started.note if started.attached else "")
+        )
+
+    def on_cancel_started(self, message: CancelStarted) -> None:
+        self._started(message)
+        self.show_job(message.handle.job_name)
 
     def start_commit(self, item: ProtectedItem) -> bool:
         if not self._claim("commit", item.id):

@@ -113,6 +113,10 @@ class CommitStarted(OperationStarted, bubble=False):
     pass
 
 
+class CancelStarted(OperationStarted, bubble=False):
+    pass
+
+
 class ReprotectStarted(OperationStarted, bubble=False):
     pass
 

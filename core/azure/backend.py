@@ -28,7 +28,6 @@ from core.errors import (
     ReadOnlyError,
     ServiceError,
     Throttled,
-    UsageError,
 )
 from core.model import (
     AnyReprotectTarget,
@@ -44,6 +43,7 @@ from core.model import (
     VaultRef,
 )
 from core.providers import CLASSIC, MODERNIZED, ActionRequest, Verb, provider_for
+from core.providers.base import forward_policy
 from core.sanitize import one_line
 
 API_VERSION = "2025-08-01"
@@ -763,22 +763,16 @@ class AzureBackend:
 
     def forward_policy_id(self) -> str:
         """The AVS → Azure (InMageAzureV2) replication policy that reprotect needs, when the vault has exactly one."""
-        candidates = [pid for pid, _name, kind in self.list_policies() if kind == "InMageAzureV2"]
-        if len(candidates) == 1:
-            return candidates[0]
-        what = "no" if not candidates else f"{len(candidates)}"
-        raise UsageError(
-            f"The vault has {what} AVS → Azure (InMageAzureV2) replication policies; reprotect needs one.",
-            hint="Name the policy to use: --policy /subscriptions/…/vaults/…/replicationPolicies/NAME",
-        )
+        return forward_policy("InMageAzureV2", self.list_policies())
 
     def reprotect(self, item: ProtectedItem, target: AnyReprotectTarget) -> OperationHandle:
         """Reprotect through the item's provider; a classic target without a policy gets the vault's one forward
         (InMageAzureV2) policy."""
-        if isinstance(target, ReprotectTarget) and not target.policy_id:
+        provider = provider_for(item)
+        if isinstance(target, ReprotectTarget) and (provider is MODERNIZED or not target.policy_id):
             self._guard_write("the reprotect")
-            target = dataclasses.replace(target, policy_id=self.forward_policy_id())
-        return self.start_item_action(item, provider_for(item).reprotect_request(item, target))
+            target = provider.complete_target(item, target, self.list_policies())
+        return self.start_item_action(item, provider.reprotect_request(item, target))
 
     def plan_unplanned_failover(self, plan: RecoveryPlan, choice: PointChoice) -> OperationHandle:
         """Failback of a whole plan: one InMage entry in the provider list, direction RecoveryToPrimary.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.model import AnyReprotectTarget, PointChoice, ProtectedItem, Stage
+from core.errors import UsageError
+from core.model import AnyReprotectTarget, PointChoice, ProtectedItem, ReprotectTarget, Stage
 from core.recovery import PointOption
 
 
@@ -115,6 +116,18 @@ def group_verdict(item: ProtectedItem) -> Verdict | None:
     )
 
 
+def forward_policy(kind: str, policies: Sequence[tuple[str, str, str]]) -> str:
+    """The vault's one AVS → Azure policy of `kind` ((id, name, instanceType) rows); asks for --policy otherwise."""
+    candidates = [pid for pid, _name, found in policies if found == kind]
+    if len(candidates) == 1:
+        return candidates[0]
+    what = "no" if not candidates else f"{len(candidates)}"
+    raise UsageError(
+        f"The vault has {what} AVS → Azure ({kind}) replication policies; reprotect needs one.",
+        hint="Name the policy to use: --policy /subscriptions/…/vaults/…/replicationPolicies/NAME",
+    )
+
+
 class FailbackProvider(Protocol):
     """One replication stack: what its items' stages are, which verbs they allow, and the bodies it sends."""
 
@@ -145,3 +158,9 @@ class FailbackProvider(Protocol):
     def commit_request(self, item: ProtectedItem) -> ActionRequest: ...
 
     def reprotect_request(self, item: ProtectedItem, target: AnyReprotectTarget) -> ActionRequest: ...
+
+    def complete_target(
+        self, item: ProtectedItem, target: ReprotectTarget, policies: Sequence[tuple[str, str, str]]
+    ) -> AnyReprotectTarget:
+        """A target chosen as process server (+ master target), made whole for this stack with the vault's policies."""
+        ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from core.errors import NotAllowedNow, UsageError
@@ -11,6 +13,7 @@ from core.providers.base import (
     ActionRequest,
     Verb,
     Verdict,
+    forward_policy,
     group_verdict,
     health_note,
     norm,
@@ -271,6 +274,13 @@ class ClassicProvider:
 
     def commit_request(self, item: ProtectedItem) -> ActionRequest:
         return ActionRequest(Verb.COMMIT, "failoverCommit", None)
+
+    def complete_target(
+        self, item: ProtectedItem, target: ReprotectTarget, policies: Sequence[tuple[str, str, str]]
+    ) -> AnyReprotectTarget:
+        if target.policy_id:
+            return target
+        return dataclasses.replace(target, policy_id=forward_policy("InMageAzureV2", policies))
 
     def reprotect_request(self, item: ProtectedItem, target: AnyReprotectTarget) -> ActionRequest:
         if not isinstance(target, ReprotectTarget):

@@ -3,6 +3,7 @@ failover from Azure, which can be cancelled until commit. Facts and sources: cor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from core.errors import UsageError
@@ -12,6 +13,7 @@ from core.model import (
     ProtectedItem,
     RcmReprotectToAvs,
     RcmReprotectToAzure,
+    ReprotectTarget,
     Stage,
 )
 from core.providers.base import (
@@ -19,6 +21,7 @@ from core.providers.base import (
     ActionRequest,
     Verb,
     Verdict,
+    forward_policy,
     group_verdict,
     health_note,
     norm,
@@ -35,9 +38,9 @@ POINT_TYPES = {PointChoice.LATEST: "CrashConsistent", PointChoice.LATEST_APP_CON
 
 TRADEOFF = {
     PointChoice.LATEST: (
-        "Crash-consistent, made when the job starts (Microsoft's recommendation). ASR copies the pending changes, "
-        "makes the point, then shuts the Azure VM down; databases replay their logs on boot. Whether writes between "
-        "the point and the shutdown survive is not documented: stop the applications first if none may be lost."
+        "ASR copies the pending changes, makes the point, then shuts the Azure VM down; databases replay their "
+        "logs on boot. Whether writes between the point and the shutdown survive is not documented: stop the "
+        "applications first if none may be lost."
     ),
     PointChoice.LATEST_APP_CONSISTENT: (
         "The latest app-consistent point ASR holds: applications start clean, and everything written since that "
@@ -113,7 +116,7 @@ def type_options() -> list[PointOption]:
             None,
             None,
             None,
-            "Crash-consistent, made when the job starts (recommended)",
+            "Crash-consistent, made when the job starts",
             TRADEOFF[PointChoice.LATEST],
             False,
         ),
@@ -127,6 +130,24 @@ def type_options() -> list[PointOption]:
             True,
         ),
     ]
+
+
+def to_avs_target(
+    item: ProtectedItem, agent_id: str, datastore: str = "", log_storage_account: str = "", policy_id: str = ""
+) -> RcmReprotectToAvs:
+    """The reprotect of a VM in Azure back to AVS (MODERNIZED.md §3): the datastore defaults to the VM's own
+    (original location), the log storage account to the one its disks used on the way to Azure (both read only on
+    a GET of the item); the SDK requires both, so without them the operator is asked."""
+    rcm = item.rcm
+    datastore = datastore or (rcm.discovered_datastores[0] if rcm is not None and rcm.discovered_datastores else "")
+    account = log_storage_account or (rcm.log_storage_accounts[0] if rcm and rcm.log_storage_accounts else "")
+    missing = [flag for flag, value in (("--datastore", datastore), ("--log-storage-account", account)) if not value]
+    if missing:
+        raise UsageError(
+            f"The reprotect of {item.friendly_name} to AVS needs {' and '.join(missing)}: ASR reports no default.",
+            hint="Name the AVS datastore the appliance reaches and the storage account for the replication logs.",
+        )
+    return RcmReprotectToAvs(agent_id, datastore, account, policy_id)
 
 
 class ModernizedProvider:
@@ -323,6 +344,18 @@ class ModernizedProvider:
 
     def commit_request(self, item: ProtectedItem) -> ActionRequest:
         return ActionRequest(Verb.COMMIT, "failoverCommit", None)
+
+    def complete_target(
+        self, item: ProtectedItem, target: ReprotectTarget, policies: Sequence[tuple[str, str, str]]
+    ) -> AnyReprotectTarget:
+        """The process server chosen in the reprotect dialog is the appliance (its components share one id,
+        MODERNIZED.md §8); the policy is the vault's one InMageRcm policy unless one was named. The master target
+        has no part in a modernized reprotect. Only the reprotect back to Azure is made this way: the one to AVS
+        needs a datastore and a log storage account the classic choice does not carry."""
+        if item.instance_type != FAILBACK:
+            return target
+        policy = target.policy_id or forward_policy(FORWARD, policies)
+        return RcmReprotectToAzure(target.process_server_id, policy, target.run_as_account_id)
 
     def reprotect_request(self, item: ProtectedItem, target: AnyReprotectTarget) -> ActionRequest:
         if isinstance(target, RcmReprotectToAvs) and item.instance_type == FORWARD:

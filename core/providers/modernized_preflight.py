@@ -80,6 +80,15 @@ def check_initial_replication(item: ProtectedItem) -> Check:
     return Check("initial-replication", title, Level.PASS, f"Finished (state {item.protection_state or 'unknown'}).")
 
 
+def check_replication_health(item: ProtectedItem) -> Check:
+    """The shared health check; without ASR's own advice, the remedy points at the tool's own item view."""
+    check = check_health(item)
+    if check.remedy and "portal" in check.remedy:
+        remedy = f"Read the item's health errors (`avs-failback item {item.friendly_name}`) and resolve what they list."
+        return Check(check.key, check.title, check.level, check.detail, remedy)
+    return check
+
+
 def check_network_path() -> Check:
     return Check(
         "network-path",
@@ -92,6 +101,16 @@ def check_network_path() -> Check:
     )
 
 
+def quick(item: ProtectedItem) -> tuple[Check, ...]:
+    """The checks that need only the item (the dashboard's "Ready, blocked")."""
+    return (
+        check_direction(item),
+        check_allowed(item),
+        check_initial_replication(item),
+        check_replication_health(item),
+    )
+
+
 def evaluate(
     item: ProtectedItem, running_jobs: Sequence[Job], *, plans: Sequence[RecoveryPlan] = ()
 ) -> tuple[Check, ...]:
@@ -101,7 +120,7 @@ def evaluate(
         check_direction(item),
         check_allowed(item),
         check_initial_replication(item),
-        check_health(item),
+        check_replication_health(item),
         check_running_jobs(item, running_jobs),
         check_group(item, plans),
         check_network_path(),

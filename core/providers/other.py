@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.errors import NotAllowedNow
-from core.model import AnyReprotectTarget, PointChoice, ProtectedItem, Stage
+from core.model import AnyReprotectTarget, PointChoice, ProtectedItem, ReprotectTarget, Stage
 from core.providers.base import ActionRequest, Verb, Verdict, running_stage
 from core.recovery import PointOption
 
@@ -45,6 +47,11 @@ class OtherProvider:
 
     def commit_request(self, item: ProtectedItem) -> ActionRequest:
         return self._refuse(item)
+
+    def complete_target(
+        self, item: ProtectedItem, target: ReprotectTarget, policies: Sequence[tuple[str, str, str]]
+    ) -> AnyReprotectTarget:
+        return target
 
     def reprotect_request(self, item: ProtectedItem, target: AnyReprotectTarget) -> ActionRequest:
         return self._refuse(item)

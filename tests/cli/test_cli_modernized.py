@@ -93,3 +93,29 @@ def test_show_command_gives_the_modernized_commands(rcm: Rig) -> None:
     assert code == 0
     assert "/failoverCancel" in out and "Start-AzRecoveryServicesAsrCancelFailoverJob" in out
     assert rcm.posts() == 0
+
+
+def test_reprotect_to_avs_then_back_to_azure_through_the_appliance(rcm: Rig) -> None:
+    witness = Witness(rcm.emulator)
+    # in Azure: the datastore and the log storage account are needed (ASR reports no default on this vault)
+    code, _out, err = rcm.run("reprotect", "crm-queue-01", "--appliance", "rcm-avs-weu-01", "--yes")
+    assert code != 0 and "needs --datastore" in err and rcm.posts() == 0
+    account = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/logs"
+    code, out, err = rcm.run(
+        "reprotect", "crm-queue-01", "--appliance", "rcm-avs-weu-01", "--datastore", "vsanDatastore",
+        "--log-storage-account", account, "--yes", "--wait",
+    )  # fmt: skip
+    assert code == 0, err
+    body = next(e.request for e in witness.take() if e.method == "POST")
+    assert body["properties"]["providerSpecificDetails"]["instanceType"] == "InMageRcm"
+    assert sdk.ReverseReplicationInput(body).as_dict() == body
+    # the committed VM back to Azure: the appliance's process server and the vault's InMageRcm policy
+    code, out, err = rcm.run("reprotect", "crm-app-02", "--appliance", "rcm-avs-weu-01", "--show-command")
+    assert code == 0, err
+    assert "in-mage-rcm-failback" in out and "24-hour-replication-policy" in out and "masterTargetId" not in out
+    code, out, err = rcm.run("reprotect", "crm-app-02", "--appliance", "rcm-avs-weu-01", "--yes", "--wait")
+    assert code == 0, err
+    sent = [e.request for e in witness.take() if e.method == "POST"]
+    assert sent[-1]["properties"]["providerSpecificDetails"]["instanceType"] == "InMageRcmFailback"
+    assert sdk.ReverseReplicationInput(sent[-1]).as_dict() == sent[-1]
+    assert "portal" not in (out + err).lower()

@@ -138,7 +138,12 @@ def test_an_already_failed_back_item_points_to_its_next_step() -> None:
 
 
 def test_a_modernized_item_gets_its_own_checks_and_no_portal() -> None:
-    item = ready_item(instance_type="InMageRcmFailback", active_site_type="", allowed_operations=("PlannedFailover",))
+    item = ready_item(
+        instance_type="InMageRcmFailback",
+        active_site_type="",
+        allowed_operations=("PlannedFailover",),
+        replication_health="Warning",
+    )
     checks = evaluate(item)
     assert "master-target" not in checks and "recovery-points" not in checks
     assert checks["direction"].level.name == "PASS"

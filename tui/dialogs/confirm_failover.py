@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Static
 
 from core.model import ProtectedItem
+from core.providers import provider_for
 from core.recovery import PointOption, format_time, point_label, reworded
 from tui.dialogs.base import Dialog
 from tui.text import clean, lines
@@ -17,6 +18,16 @@ from tui.widgets.buttons import ButtonRow
 def failover_summary(item: ProtectedItem, option: PointOption, now: datetime, tz: tzinfo | None) -> str:
     shown = clean(item.friendly_name or item.name)
     cloud = clean(item.recovery_fabric_friendly_name or "(its recovery site)")
+    if provider_for(item).cancellable:
+        return (
+            f"Fail {shown} back from Azure to the AVS private cloud {cloud}: a planned failover from Azure.\n\n"
+            f"Recovery point: {option.headline}\n"
+            f"  {option.tradeoff}\n\n"
+            "What happens:\n"
+            "  1. ASR copies the last changes and makes the point.\n"
+            "  2. ASR shuts the Azure VM down and starts the VM in AVS.\n"
+            "  3. You verify it, then commit — or cancel (B) to return to the Azure VM."
+        )
     # Every age below is told as of one `now`: the option was worded when the point dialog opened.
     option = reworded(option, now, tz)
     point = option.point
@@ -31,7 +42,8 @@ def failover_summary(item: ProtectedItem, option: PointOption, now: datetime, tz
         "What happens:\n"
         "  1. ASR shuts the Azure VM down (its writes stop here).\n"
         "  2. ASR syncs the last changes, starts the VM in AVS.\n"
-        "  3. You verify it in AVS, then commit (a typed step)."
+        "  3. You verify it in AVS, then commit (a typed step).\n"
+        "A classic failback cannot be cancelled once sent."
     )
 
 

@@ -42,13 +42,16 @@ class PointDialog(Dialog[PointOption]):
         *,
         chosen: PointOption | None = None,
         note: str = "",
+        types: list[PointOption] | None = None,
     ) -> None:
         super().__init__()
         self.item = item
         self.points = sorted(points, key=lambda p: p.time, reverse=True)
         self.now = now
         self.tz = tz
-        self.options = point_options(self.points, now, tz)
+        # A stack whose failover takes a type of point (modernized) gives its options; no list, no custom point.
+        self.types_only = types is not None
+        self.options = types if types is not None else point_options(self.points, now, tz)
         # Asked again (the loss grew while the first dialog was open): the same choice, worded on today's points.
         self.chosen: PointOption | None = chosen or (self.options[0] if self.options else None)
         self.note = note
@@ -65,9 +68,10 @@ class PointDialog(Dialog[PointOption]):
                 if option.choice is PointChoice.LATEST:
                     label += f" · {LATEST_RECOMMENDED}"
                 yield MarkedRadioButton(label, value=option.choice is chosen, id=f"choice-{option.choice.value}")
-            yield MarkedRadioButton(
-                "Another point from the list…", value=chosen is PointChoice.CUSTOM, id="choice-custom"
-            )
+            if not self.types_only:
+                yield MarkedRadioButton(
+                    "Another point from the list…", value=chosen is PointChoice.CUSTOM, id="choice-custom"
+                )
         points: DataTable[Any] = FreshTable(id="point-list", cursor_type="row")
         yield points
         yield Static("", id="tradeoff")
@@ -137,7 +141,11 @@ class PointDialog(Dialog[PointOption]):
         option = self.chosen
         tradeoff = self.query_one("#tradeoff", Static)
         ack = self.query_one("#ack", Checkbox)
-        if option is None or option.point is None:
+        if option is not None and self.types_only:
+            tradeoff.update(Text(f"{option.headline}\n{option.tradeoff}"))
+            ack.display = option.needs_acknowledgement
+            ack.label = "I accept losing the writes since the latest app-consistent point"
+        elif option is None or option.point is None:
             tradeoff.update("Choose a point.")
             ack.display = False
         else:
@@ -155,7 +163,7 @@ class PointDialog(Dialog[PointOption]):
 
     def _update_continue(self) -> None:
         option = self.chosen
-        ok = option is not None and option.point is not None
+        ok = option is not None and (option.point is not None or self.types_only)
         if ok and option is not None and option.needs_acknowledgement:
             ok = self.query_one("#ack", Checkbox).value
         self.query_one("#continue", Button).disabled = not ok

@@ -15,9 +15,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from core.errors import FailbackError
-from core.failback import can_commit, can_failover, can_reprotect, derive_stage
+from core.failback import can_cancel, can_commit, can_failover, can_reprotect, derive_stage
 from core.model import Fabric, Job, ProtectedItem, RecoveryPoint, Stage
 from core.preflight import blocking
+from core.providers import provider_for
 from core.recovery import PointOption, point_options
 from tui.messages import (
     BackendFailed,
@@ -45,7 +46,7 @@ from tui.widgets.jobs_pane import JobsPane
 # Pages after the first reach the table together, at most this often (seconds).
 PAGE_BATCH_SECONDS = 0.12
 STAGE_CYCLE: tuple[Stage | None, ...] = (None, *Stage)
-MUTATING = ("fail_back", "commit", "reprotect")
+MUTATING = ("fail_back", "commit", "reprotect", "cancel_failover")
 # Backend seconds between two redraws of the table's age cells (each redraw writes only the cells that changed).
 AGE_REFRESH_SECONDS = 15.0
 # Before the first frame, how long to wait for an early page that is nearly read: drawing an empty table first
@@ -89,6 +90,14 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         Binding("f", "fail_back", "Fail back…", id="fail-back", tooltip="Choose a point, confirm, fail back"),
         Binding("v", "verify", "Verify", id="verify", tooltip="The checks before commit"),
         Binding("c", "commit", "Commit…", id="commit", tooltip="Commit (deletes the Azure VM; typed name)"),
+        # B: back to the Azure VM. Not C, which cancels a running job: ASR's failoverCancel is another operation.
+        Binding(
+            "B",
+            "cancel_failover",
+            "Back to Azure…",
+            id="cancel-failover",
+            tooltip="Cancel the planned failover: ASR turns the Azure VM on again (modernized VMs, until commit)",
+        ),
         Binding("r", "reprotect", "Reprotect…", id="reprotect", tooltip="Reprotect AVS → Azure"),
         Binding("x", "stop_retry", "Stop retry", id="stop-retry", tooltip="Stop the automatic reprotect retry"),
         Binding("t", "open_job", "Job", id="open-job", show=False, tooltip="Progress of the item's job"),
@@ -627,6 +636,9 @@ class DashboardScreen(PeriodicRead, Screen[None]):
             return True if allowed and not app.session.is_submitting("failover", item.id) else None
         if action in ("commit", "verify"):
             return True if can_commit(item).allowed and not app.session.is_submitting("commit", item.id) else None
+        if action == "cancel_failover":
+            # hidden unless ASR offers the cancel, so the 80-column footer keeps its width for classic items
+            return can_cancel(item).allowed and not app.session.is_submitting("cancel-failover", item.id)
         if action == "reprotect":
             if item.id in app.session.retries:
                 return True  # answered with what it waits for, rather than doing nothing
@@ -655,7 +667,42 @@ class DashboardScreen(PeriodicRead, Screen[None]):
     def preflighted(self, item: ProtectedItem, outcome: dict[str, Any]) -> None:
         """The check let the failover go on (or the operator typed why it should): read fresh points for the dialog."""
         self.app.session.preflight[item.id] = outcome  # type: ignore[attr-defined]
-        self.load_points(item, "failover")
+        provider = provider_for(item)
+        if provider.needs_points:
+            self.load_points(item, "failover")
+            return
+        from tui.dialogs.point import PointDialog
+
+        app: Any = self.app
+
+        def chosen(option: PointOption | None) -> None:
+            if option is not None:
+                self._confirm_failover(item, option)
+
+        now = app.backend.now()
+        app.push_screen(PointDialog(item, [], now, app.tz, types=provider.type_options(item)), chosen)
+
+    def action_cancel_failover(self) -> None:
+        from tui.dialogs.confirm import ConfirmDialog
+
+        item = self.items_table.selected
+        if item is None:
+            return
+        verdict = can_cancel(item)
+        if not verdict.allowed:
+            self.notify(verdict.reason, title="Cancel is not possible now", severity="warning")
+            return
+        app: Any = self.app
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                app.start_cancel_failover(item)
+                self.refresh_bindings()
+
+        text = verdict.reason
+        app.push_screen(
+            ConfirmDialog(f"Cancel the planned failover of {item.friendly_name}", text, "Cancel failover"), confirmed
+        )
 
     def action_preflight(self) -> None:
         from tui.screens.preflight import PreflightScreen
@@ -689,8 +736,8 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         app: Any = self.app
         note = (
             f"Nothing was sent: ASR took newer points while the dialogs were open. You accepted losing about "
-            f"{duration(was.loss_seconds)} more than Latest; with the same choice it is now about "
-            f"{duration(now.loss_seconds)}. Choose again."
+            f"{duration(was.loss_seconds or 0.0)} more than Latest; with the same choice it is now about "
+            f"{duration(now.loss_seconds or 0.0)}. Choose again."
         )
 
         def chosen(option: PointOption | None) -> None:

@@ -35,6 +35,7 @@ NEXT_AFTER = {
     "failover": "Next: press Escape, then v on the dashboard to verify the VM in AVS before committing.",
     "commit": "Next: press Escape, then r on the dashboard to reprotect the VM (AVS → Azure).",
     "reprotect": "Next: nothing to do; the VM replicates from AVS to Azure again once its initial copy ends.",
+    "cancel-failover": "Next: the VM runs in Azure again and replicates to AVS; fail it back again with f when ready.",
 }
 NEXT_AFTER_PLAN = {
     "failover": "Next: press Escape, then v on the plans screen to verify each of the plan's VMs in AVS before "

@@ -19,7 +19,7 @@ from tui.widgets.banner import ModeBanner
 from tui.widgets.pane import Pane
 from tui.widgets.toggles import MarkedCheckbox
 
-_FAILOVER_SCENARIOS = ("unplannedfailover", "failover")
+_FAILOVER_SCENARIOS = ("unplannedfailover", "plannedfailover", "failover")
 
 
 def shutdown_evidence(item: ProtectedItem, job: Job | None) -> tuple[bool | None, str]:
@@ -27,7 +27,9 @@ def shutdown_evidence(item: ProtectedItem, job: Job | None) -> tuple[bool | None
     lines = []
     verdict: bool | None = None
     if job is None:
-        lines.append("No failover job found for this item: check in the Azure portal that the Azure VM is off.")
+        lines.append(
+            "No failover job found for this item: check yourself that the Azure VM is off (its power state in Azure)."
+        )
     else:
         task = next((t for t in job.tasks if "shut" in (t.friendly_name + " " + t.name).lower()), None)
         if task is None:

@@ -45,8 +45,10 @@ _AGE_WIDTH = 7
 # Rows are coloured by what their stage asks of the operator (as k9s colours its rows); the stage's word and glyph
 # say the same, so nothing is told by colour alone, and NO_COLOR or a monochrome console lose nothing.
 TONES: dict[Stage, str] = {
+    Stage.IN_AZURE: "act",
     Stage.READY: "ready",
     Stage.FAILOVER_RUNNING: "busy",
+    Stage.CANCEL_RUNNING: "busy",
     Stage.COMMIT_RUNNING: "busy",
     Stage.REPROTECT_RUNNING: "busy",
     Stage.FAILED_OVER: "act",
