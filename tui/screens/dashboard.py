@@ -37,7 +37,7 @@ from tui.messages import (
 )
 from tui.screens.refresh import PeriodicRead
 from tui.session import job_targets
-from tui.text import compact_duration, plain
+from tui.text import clean, compact_duration, lines, plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.item_detail import DetailContext, ItemDetail
 from tui.widgets.items_table import COLUMNS, ItemsTable
@@ -699,10 +699,8 @@ class DashboardScreen(PeriodicRead, Screen[None]):
                 app.start_cancel_failover(item)
                 self.refresh_bindings()
 
-        text = verdict.reason
-        app.push_screen(
-            ConfirmDialog(f"Cancel the planned failover of {item.friendly_name}", text, "Cancel failover"), confirmed
-        )
+        title = f"Cancel the planned failover of {clean(item.friendly_name)}"
+        app.push_screen(ConfirmDialog(title, lines(verdict.reason), "Cancel failover"), confirmed)
 
     def action_preflight(self) -> None:
         from tui.screens.preflight import PreflightScreen
