@@ -49,6 +49,11 @@ ITEM_PATHS: tuple[str, ...] = (
     # InMageRcmFailback has no RPO nor retention window: its newest point is its disks' lastSyncTime (the
     # mapping's reading, UNCONFIRMED as a point time; see core/azure/FIELDS.md).
     "providerSpecificDetails.protectedDisks",
+    # InMageRcm (modernized, the VM in Azure): its RPO is lastRpoInSeconds (SDK InMageRcmReplicationDetails).
+    "providerSpecificDetails.lastRpoInSeconds",
+    # The modernized legs' initial replication, which a not-ready VM's reason names.
+    "providerSpecificDetails.initialReplicationProgressPercentage",
+    "providerSpecificDetails.initialReplicationProgressHealth",
 )
 JOB_PATHS: tuple[str, ...] = (
     "state",

@@ -48,7 +48,7 @@ def written(doc: dict[str, Any], tmp_path: Path, name: str = "captured.json") ->
     return path
 
 
-@pytest.mark.parametrize("scenario", ["demo", "small", "train-consistency-group"])
+@pytest.mark.parametrize("scenario", ["demo", "small", "modernized", "train-consistency-group"])
 def test_a_captured_vault_plays_back_with_the_same_stages_health_and_plans(scenario: str, tmp_path: Path) -> None:
     original, _ = vault(scenario)
     before = picture(original)

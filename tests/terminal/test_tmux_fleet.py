@@ -23,7 +23,7 @@ def test_open_a_vault_from_the_fleet_and_come_back(
 ) -> None:
     term = make_terminal(width, height)
     term.start(app_argv("demo", "--fleet"), app_env(tmp_path, TERM=term_name))
-    screen = term.wait_regex(r"14 vaults · 230 items · read", "the fleet to be read", timeout=40).string
+    screen = term.wait_regex(r"14 vaults · 233 items · read", "the fleet to be read", timeout=40).string
     assert "SIMULATION" in screen and "Resource Graph" in screen and "Traceback" not in screen, screen
     assert re.search(r"^ *Vault +Region +Ready", screen, re.MULTILINE), screen
     # The demo vault, by filter, then Enter: its own dashboard, over ARM.
@@ -39,7 +39,7 @@ def test_open_a_vault_from_the_fleet_and_come_back(
     screen = term.wait_regex(r"^ *33 items · .*data read", "the demo vault's items over ARM", timeout=40).string
     assert "Esc: fleet" in screen and "rsv-avs-failback-weu" in screen, screen
     term.keys("Escape")
-    screen = term.wait_for(lambda s: "14 vaults · 230 items" in s and "Esc: fleet" not in s, "back on the fleet")
+    screen = term.wait_for(lambda s: "14 vaults · 233 items" in s and "Esc: fleet" not in s, "back on the fleet")
     assert "rsv-avs-failback-weu" in screen and "Esc: fleet" not in screen, screen
     # The items tab, filtered to one region's ready items.
     term.keys("Escape", "2", "s")
