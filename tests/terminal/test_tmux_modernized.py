@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terminal.test_tmux_flow import assert_first_screen, budget, make_terminal, row  # noqa: F401 (fixture)
+from tests.terminal.test_tmux_flow import assert_first_screen, budget, row
 from tests.terminal.tmux import Tmux, app_argv, app_env
 
 pytestmark = [
