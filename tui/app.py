@@ -344,7 +344,10 @@ class FailbackApp(Controller, App[None]):
         dashboard = next((s for s in self.screen_stack if isinstance(s, DashboardScreen)), None)
         if before is None or not ours or dashboard is None:
             return
-        items = [i for i in dashboard.items_table.items.values() if i.id in ours]
+        try:
+            items = [i for i in dashboard.items_table.items.values() if i.id in ours]
+        except NoMatches:
+            return  # the dashboard is being torn down (app exit): nothing left to watch
         for item in windows_opened(items, before, now):
             self.tell(window_event(item, now, vault=self.backend.vault.name, simulated=self.simulated))
 

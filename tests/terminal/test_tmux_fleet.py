@@ -36,7 +36,7 @@ def test_open_a_vault_from_the_fleet_and_come_back(
     term.wait_for(lambda s: "Filter: name" not in s, "the filter box closed", timeout=10)
     term.settle()
     term.keys("Enter")
-    screen = term.wait_regex(r"^ *33 items · .*data read", "the demo vault's items over ARM", timeout=40).string
+    screen = term.wait_regex(r"^ *36 items · .*data read", "the demo vault's items over ARM", timeout=40).string
     assert "Esc: fleet" in screen and "rsv-avs-failback-weu" in screen, screen
     term.keys("Escape")
     screen = term.wait_for(lambda s: "14 vaults · 233 items" in s and "Esc: fleet" not in s, "back on the fleet")
