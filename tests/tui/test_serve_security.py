@@ -114,7 +114,11 @@ async def test_only_the_printed_address_opens_the_page(server: Served) -> None:
     assert f"/{server.secret}/ws" in page and f"/{server.secret}/static/" in page
     assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Frame-Options"] == "DENY"
     assert "no-store" in headers["Cache-Control"]
-    for wrong in (f"http://127.0.0.1:{server.port}/", server.url.replace(server.secret, server.secret[:-1] + "x")):
+    # One character changed: never to the character already there, or the "wrong" address is the right one.
+    other = "y" if server.secret.endswith("x") else "x"
+    near_miss = server.url.replace(server.secret, server.secret[:-1] + other)
+    assert near_miss != server.url
+    for wrong in (f"http://127.0.0.1:{server.port}/", near_miss):
         status, _, text = await get(wrong)
         assert status == 404 and server.secret not in text
     status, _, _ = await get(f"http://127.0.0.1:{server.port}/{server.secret}/static/js/textual.js")
