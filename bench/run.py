@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import scenarios, startup, wire
+from bench import cli, scenarios, startup, wire
 from bench.common import machine, run_step
 
 HERE = Path(__file__).resolve().parent
@@ -50,6 +50,7 @@ class Plan:
     step_timeout: float = 240.0
     fleet_vaults: int = 200
     fleet_items_per_vault: int = 250
+    cli_runs: int = 15
 
 
 QUICK = Plan(
@@ -64,6 +65,7 @@ QUICK = Plan(
     step_timeout=120.0,
     fleet_vaults=6,
     fleet_items_per_vault=30,
+    cli_runs=1,
 )
 
 
@@ -114,6 +116,29 @@ def collect(plan: Plan, work: Path) -> tuple[list[Figure], dict[str, Any]]:
             None,
             up["no_bytecode_first_rows_s"],
             note="what PYTHONDONTWRITEBYTECODE on a venv without .pyc files gives, as this machine's shell had",
+        )
+    )
+
+    log(f"command line: {plan.cli_runs} runs of each command as a whole process …")
+    line = cli.measure(plan.cli_runs)
+    raw["cli"] = line
+    figures.append(
+        Figure(
+            "Command line: `items --demo -o json`, the whole process (exec to exit, demo vault built in it)",
+            "s",
+            0.5,
+            line["items_json_s"],
+            note=f"median of {plan.cli_runs}; -o table {line['items_table_s']:.3f} s, -o tsv with --query "
+            f"{line['items_query_s']:.3f} s; the interpreter alone {line['floor_s']:.3f} s",
+        )
+    )
+    figures.append(
+        Figure(
+            "Command line: one TAB of shell completion (`__complete`, cache only, no network)",
+            "s",
+            None,
+            line["complete_s"],
+            note=f"median of {plan.cli_runs}; `--help` {line['help_s']:.3f} s",
         )
     )
 

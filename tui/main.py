@@ -14,53 +14,63 @@ TUI_COMMANDS = (None, "demo", "tui", "train", "fleet")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from cli.options import Formatter, examples_text
+
     parser = argparse.ArgumentParser(
         prog="avs-failback",
-        description="Fail VMware VMs back from Azure to Azure VMware Solution with Azure Site Recovery.",
-        epilog="Subcommands items, points, failover, commit, reprotect, jobs, job, emulator: see `avs-failback "
-        "items --help`. Without a subcommand: the dashboard on the configured vault. `demo`: the dashboard "
-        "on a simulated vault. `train`: the training lessons (--list, --check FILE). `serve`: the dashboard in a "
-        "browser on loopback (see `avs-failback serve --help`).",
+        usage="avs-failback [demo] [OPTIONS]",
+        description="The dashboard. Without a command: on the configured vault (a profile, or the options "
+        "below). `demo`: on a simulated vault, nothing in Azure is touched. `train`: the training lessons. "
+        "`avs-failback --help` lists every command of the command line.",
+        epilog=examples_text(
+            ("the demo vault at 30 simulated seconds per second", "avs-failback demo"),
+            ("a real vault, signing in with a device code over SSH", "avs-failback --vault-id ARM_ID --device-code"),
+            ("the emulated fleet of vaults", "avs-failback demo --fleet"),
+        ),
+        formatter_class=Formatter,
     )
-    parser.add_argument("command", nargs="?", help="demo, train, serve, or a CLI subcommand")
-    parser.add_argument("--vault-id")
-    parser.add_argument("--subscription")
-    parser.add_argument("--resource-group")
-    parser.add_argument("--vault")
-    parser.add_argument("--profile")
-    parser.add_argument("--device-code", action="store_true")
-    parser.add_argument("--tenant")
-    parser.add_argument("--arm-endpoint")
-    parser.add_argument("--ca-bundle")
-    parser.add_argument("--read-only", action="store_true")
-    parser.add_argument("--demo", action="store_true", help="the dashboard on the in-process emulator")
-    parser.add_argument("--scenario", help="emulator scenario for demo (default: demo)")
-    parser.add_argument(
-        "--speed", type=numbers.speed, help="demo clock: simulated seconds per real second (default 30)"
+    parser.add_argument("command", nargs="?", help="demo (a simulated vault), tui, train or fleet")
+    vault = parser.add_argument_group("vault and sign-in")
+    vault.add_argument("--vault-id", metavar="ARM_ID", help="the Recovery Services vault's resource id")
+    vault.add_argument("--subscription", metavar="ID", help="subscription of the vault (or, with fleet, to read)")
+    vault.add_argument("--resource-group", metavar="NAME", help="resource group of the vault")
+    vault.add_argument("--vault", metavar="NAME", help="vault name")
+    vault.add_argument("--profile", metavar="NAME", help="a [profiles.NAME] table of the config file")
+    vault.add_argument("--device-code", action="store_true", help="sign in with a device code (SSH sessions)")
+    vault.add_argument("--tenant", metavar="ID", help="Microsoft Entra tenant to sign in to")
+    vault.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (sovereign cloud, emulator)")
+    vault.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to trust for the ARM endpoint")
+    vault.add_argument("--read-only", action="store_true", help="refuse every change to the vault")
+    demo = parser.add_argument_group("the simulated vault")
+    demo.add_argument("--demo", action="store_true", help="the dashboard on the in-process emulator")
+    demo.add_argument("--scenario", metavar="NAME", help="emulator scenario for demo (default: demo)")
+    demo.add_argument(
+        "--speed", type=numbers.speed, metavar="X", help="demo clock: simulated seconds per real second (default 30)"
     )
-    parser.add_argument("--ascii", action="store_true", help="ASCII glyphs only (consoles without Unicode fonts)")
-    parser.add_argument("--notify-command", metavar="CMD", help="run CMD with each job event as JSON on stdin")
-    parser.add_argument(
-        "--notify-desktop",
-        choices=("auto", "osc9", "osc777", "off"),
-        help="a desktop notification through the terminal when a job ends (auto: where the terminal shows it)",
-    )
-    parser.add_argument("--no-bell", action="store_true", help="do not ring the bell when a job ends")
-    parser.add_argument(
+    demo.add_argument(
         "--fleet",
         nargs="?",
         const="demo",
         metavar="NAME",
-        help="start on the fleet (every vault, from Resource Graph); with demo: the emulated fleet NAME (demo)",
+        help="start on the fleet (every vault, from Resource Graph); with demo: the emulated fleet NAME",
     )
+    screen = parser.add_argument_group("screen and being told")
+    screen.add_argument("--ascii", action="store_true", help="ASCII glyphs only (consoles without Unicode fonts)")
+    screen.add_argument("--notify-command", metavar="CMD", help="run CMD with each job event as JSON on stdin")
+    screen.add_argument(
+        "--notify-desktop",
+        choices=("auto", "osc9", "osc777", "off"),
+        help="a desktop notification through the terminal when a job ends (auto: where the terminal shows it)",
+    )
+    screen.add_argument("--no-bell", action="store_true", help="do not ring the bell when a job ends")
     return parser
 
 
 def _wants_tui(argv: list[str]) -> bool:
     if any(a in ("-h", "--help") for a in argv):
-        # Help for the dashboard's own options only when no CLI subcommand is named.
+        # The dashboard's own help for `demo --help` and `tui --help`; the program's (every command) otherwise.
         positional = [a for a in argv if not a.startswith("-")]
-        return not positional or positional[0] in ("demo", "tui")
+        return bool(positional) and positional[0] in ("demo", "tui")
     try:
         args, extra = _parser().parse_known_args(argv)
     except SystemExit:
@@ -100,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "train" and _wants_tui(argv) and not any(a in ("-h", "--help") for a in argv):
         return _train(_parser().parse_args(argv))
     if not _wants_tui(argv):
-        from core.cli import main as cli_main
+        from cli.main import main as cli_main
 
         return cli_main(argv)
 

@@ -34,10 +34,19 @@ class ServeError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from cli.options import Formatter, examples_text
+
     parser = argparse.ArgumentParser(
         prog="avs-failback serve",
+        usage="avs-failback serve [OPTIONS]",
         description="Serve the dashboard to a browser on this machine's loopback address (reach it over an SSH "
         "tunnel). Emulated vaults only, unless --allow-real-vault is given.",
+        epilog=examples_text(
+            ("the demo vault for a browser (prints the address with its secret)", "avs-failback serve"),
+            ("a classroom: the lesson picker", "avs-failback serve --train --port 8001"),
+            ("from a laptop, then open the printed address", "ssh -L 8000:127.0.0.1:8000 jumpbox"),
+        ),
+        formatter_class=Formatter,
     )
     parser.add_argument(
         "--port", type=numbers.port, default=DEFAULT_PORT, help=f"loopback port (default {DEFAULT_PORT})"

@@ -62,3 +62,12 @@ def test_jobs_finishing_together_are_read_together() -> None:
     result = tracking.run_tracker(8)
     assert result["states"].get("Succeeded") == 8
     assert result["peak_reads_in_60s"] <= 7, result
+
+
+def test_command_line_step_times_each_command() -> None:
+    from bench import cli
+
+    result = cli.measure(1)
+    for name in (*cli.COMMANDS, "floor"):
+        assert result[f"{name}_s"] > 0 and len(result["raw"][name]) == 1
+    assert result["floor_s"] < result["items_json_s"]

@@ -8,8 +8,8 @@ from typing import Any, cast
 
 import pytest
 
+from cli.main import build_parser, main
 from core.backend import Backend
-from core.cli import build_parser, main
 from core.model import PointChoice
 from tests.cli.fakevault import FakeVault
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from cli.main import build_parser, main
 from core.bootstrap import build_backend
-from core.cli import build_parser, main
 from core.clock import ManualClock
 from core.config import Settings
 from core.emulator import ArmEmulator, load_scenario

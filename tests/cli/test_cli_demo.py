@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from core.bootstrap import build_backend
-from core.cli import main
 from core.clock import ManualClock
 from core.config import Settings
 

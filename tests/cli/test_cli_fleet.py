@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from core.cli import main
+from cli.main import main
 from core.clock import ManualClock
 
 CLOCK = ManualClock()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.cli import main
+from cli.main import main
 from core.clock import ManualClock
 from core.emulator import EmulatorServer
 from core.emulator.server import export_lines

@@ -9,8 +9,8 @@ from typing import IO, Any, cast
 
 import pytest
 
+from cli.main import main
 from core.bootstrap import EMULATOR_BASE_URL, build_backend
-from core.cli import main
 from core.clock import ManualClock
 from core.config import Settings
 from core.emulator import ArmEmulator, load_scenario

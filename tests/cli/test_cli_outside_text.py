@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from core.cli import main
+from cli.main import main
 from core.emulator.scenario import SCENARIO_DIR
 from core.journal import Journal
 from core.model import VaultRef

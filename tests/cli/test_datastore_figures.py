@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from core.bootstrap import build_backend
-from core.cli import main
 from core.clock import ManualClock
 from core.config import Settings
 from core.emulator.scenario import SCENARIO_DIR

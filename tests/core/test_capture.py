@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from core.bootstrap import build_backend
 from core.capture import Masker, capture
-from core.cli import main
 from core.clock import ManualClock
 from core.config import Settings
 from core.emulator import ArmEmulator, emulate, load_scenario

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.cli import main
+from cli.main import main
 from core.model import Job, JobState, JobTask
 from core.notify import Event, Notifier, desktop_escape, escape_for, job_event, windows_opened
 from tests.core.itemfactory import NOW, ready_item

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core.cli import main
+from cli.main import main
 from core.emulator.scenario import SCENARIO_DIR
 from core.training import check_file
 
@@ -101,7 +101,7 @@ def test_emulator_serve_on_a_port_in_use_is_a_usage_error() -> None:
 
 @pytest.mark.parametrize("argv", [("--port", "0"), ("--port", "70000"), ("--speed", "nan"), ("--speed", "-5")])
 def test_emulator_serve_numbers_are_checked_before_serving(argv: tuple[str, ...], capsys: Any) -> None:
-    from core.cli import build_parser
+    from cli.main import build_parser
 
     # parsed only: were the number let through, the command would serve until interrupted
     with pytest.raises(SystemExit) as stop:

@@ -177,7 +177,7 @@ def _no_token_on_disk(root: Path, token: str) -> None:
 
 
 def test_cli_full_flow_leaves_no_token_on_disk(served: Served) -> None:
-    cli = "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))"
+    cli = "import sys; from cli.main import main; sys.exit(main(sys.argv[1:]))"
 
     def run(*argv: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from core.azure.backend import AzureBackend
-from core.cli import main
 from core.config import StaticTokenCredential
 from core.emulator import EmulatorResponse
 from tests.hostile.server import PLANTED, TOKEN, Hostile, Request, answer, hostile, with_json

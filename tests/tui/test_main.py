@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-import core.cli
+import cli.main
 from core.model import JobState, Stage
 from tui import main as entry
 from tui.app import FailbackApp
@@ -27,7 +27,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         return 7
 
     monkeypatch.setattr(FailbackApp, "run", fake_run)
-    monkeypatch.setattr(core.cli, "main", fake_cli)
+    monkeypatch.setattr(cli.main, "main", fake_cli)
     monkeypatch.delenv("AVS_FAILBACK_VAULT_ID", raising=False)
     monkeypatch.delenv("AVS_FAILBACK_PROFILE", raising=False)
     return seen

@@ -7,12 +7,15 @@ import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cli.options import Commands
+from cli.output import glyph, iso, say, short_age, table
+from cli.shapes import item_json
 from core.errors import UsageError
 from core.fleet import FleetItem, FleetJob, VaultSummary, summarise
 from core.model import Provider, Stage
 
 if TYPE_CHECKING:
-    from core.cli import _Context
+    from cli.context import Context
     from core.fleet import FleetReader
 
 # What the fleet cannot know from Resource Graph, said with every answer (ARG_FACTS.md has the sources).
@@ -36,13 +39,22 @@ LEGEND = (
 )
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
+def register(commands: Commands, fleet_options: argparse.ArgumentParser) -> None:
+    p = commands.add(
         "fleet",
-        parents=[common],
-        help="every vault across subscriptions (Resource Graph): counts by stage, health, oldest point",
-        description="The fleet from Azure Resource Graph. `fleet` lists the vaults; `fleet items` every item. "
-        "--subscription may be given several times (default: every subscription you can read).",
+        "Browse",
+        "every vault across subscriptions, from Resource Graph",
+        description="The fleet from Azure Resource Graph. `fleet` lists the vaults with counts by stage; "
+        "`fleet items` every item. --subscription may be given several times (default: every subscription "
+        "you can read). Alone, without a terminal command: the dashboard's fleet screen.",
+        examples=(
+            ("the emulated fleet's vaults", "avs-failback fleet vaults --demo"),
+            (
+                "everything ready to fail back in West Europe",
+                "avs-failback fleet items --demo --stage ready --region westeurope",
+            ),
+        ),
+        parents=[fleet_options, *commands.parents[1:]],
     )
     p.add_argument("what", nargs="?", choices=("vaults", "items"), default="vaults", help="vaults (default) or items")
     p.add_argument("--stage", metavar="KEY", help="items: only this stage: " + ", ".join(s.key for s in Stage))
@@ -60,7 +72,7 @@ def _subscriptions(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(out)
 
 
-def reader(ctx: _Context) -> FleetReader:
+def reader(ctx: Context) -> FleetReader:
     """The fleet of this run's settings: --subscription names its scope here, not a vault's."""
     from core.bootstrap import build_fleet
     from core.config import resolve_settings
@@ -86,8 +98,6 @@ def _age(now: datetime, then: datetime | None) -> float | None:
 
 
 def vault_json(summary: VaultSummary, now: datetime) -> dict[str, Any]:
-    from core.cli import _iso
-
     ref = summary.ref
     return {
         "id": ref.arm_id,
@@ -99,9 +109,9 @@ def vault_json(summary: VaultSummary, now: datetime) -> dict[str, Any]:
         "stages": {stage.key: summary.stages.get(stage, 0) for stage in Stage},
         "health": dict(sorted(summary.health.items())),
         "providers": {p.value: summary.providers.get(p, 0) for p in Provider},
-        "oldest_newest_point_time": _iso(summary.oldest_point),
+        "oldest_newest_point_time": iso(summary.oldest_point),
         "oldest_newest_point_age_seconds": _age(now, summary.oldest_point),
-        "indexed_at": _iso(summary.indexed_at),
+        "indexed_at": iso(summary.indexed_at),
         "index_age_seconds": _age(now, summary.indexed_at),
         "jobs": {"open": summary.jobs_open, "waiting": summary.jobs_waiting, "failed_last_day": summary.jobs_failed},
     }
@@ -113,9 +123,7 @@ def _matches(entry: FleetItem, text: str) -> bool:
     return any(needle in v.lower() for v in (item.friendly_name, item.name, entry.vault.name, entry.location))
 
 
-def cmd_fleet(ctx: _Context) -> int:
-    from core.cli import _glyph, _iso, _item_json, _say, _short_age, _table
-
+def cmd_fleet(ctx: Context) -> int:
     args, io = ctx.args, ctx.io
     stage = None
     if getattr(args, "stage", None):
@@ -131,7 +139,7 @@ def cmd_fleet(ctx: _Context) -> int:
     head = {
         "source": "resource-graph",
         "simulated": fleet.simulated,
-        "time": _iso(now),
+        "time": iso(now),
         "subscriptions": list(fleet.subscriptions),
         "resource_graph_requests": fleet.requests,
         "note": NOTE,
@@ -149,32 +157,32 @@ def cmd_fleet(ctx: _Context) -> int:
         if io.json:
             rows = []
             for e in chosen:
-                row = _item_json(e.item, now)
+                row = item_json(e.item, now)
                 row.update({"vault": e.vault.arm_id, "vault_name": e.vault.name, "location": e.location})
                 rows.append(row)
-            io.emit_json({**head, "items": rows})
+            io.emit_json({**head, "items": rows}, rows="items")
             return 0
         if not chosen:
             io.out("No replicated items match.")
             return 0
-        lines = []
+        cells = []
         for e in chosen:
             newest = e.item.last_recovery_point_time
-            lines.append(
+            cells.append(
                 [
                     e.item.friendly_name,
                     e.vault.name,
                     e.location or "-",
-                    f"{_glyph(io, e.stage)} {e.stage.short}",
+                    f"{glyph(io, e.stage)} {e.stage.short}",
                     e.item.replication_health or "-",
-                    _short_age(_age(now, newest)),
+                    short_age(_age(now, newest)),
                 ]
             )
         headers = ["NAME", "VAULT", "REGION", "STAGE", "HEALTH", "POINT AGE"]
-        for line in _table(headers, lines, [16, 18, 11, 17, 8, 9]):
+        for line in table(headers, cells, [16, 18, 11, 17, 8, 9], width=io.width):
             io.out(line)
         io.out("")
-        _say(io.out, f"{len(chosen)} of {len(items)} items across {len(vaults)} vaults. {NOTE}")
+        say(io.out, f"{len(chosen)} of {len(items)} items across {len(vaults)} vaults. {NOTE}")
         return 0
     vaults.sort(key=lambda v: (v.ref.subscription_id.lower(), v.location, v.ref.name.lower()))
     if io.json:
@@ -183,22 +191,22 @@ def cmd_fleet(ctx: _Context) -> int:
             "items": len(items),
             "stages": {s.key: sum(v.stages.get(s, 0) for v in vaults) for s in Stage},
         }
-        io.emit_json({**head, "vaults": [vault_json(v, now) for v in vaults]})
+        io.emit_json({**head, "vaults": [vault_json(v, now) for v in vaults]}, rows="vaults")
         return 0
     if not vaults:
         io.out("Resource Graph shows no Recovery Services vault in scope.")
         return 0
-    table = []
+    vault_rows = []
     for v in vaults:
         counts = [str(sum(v.stages.get(s, 0) for s in group)) for _, group in STAGE_COLUMNS]
         worst = f"{v.health.get('Critical', 0)}/{v.health.get('Warning', 0)}"
-        table.append([v.ref.name, v.location or "-", *counts, worst, _short_age(_age(now, v.oldest_point))])
+        vault_rows.append([v.ref.name, v.location or "-", *counts, worst, short_age(_age(now, v.oldest_point))])
     headers = ["VAULT", "REGION", *(h for h, _ in STAGE_COLUMNS), "CR/WN", "OLDEST"]
-    for line in _table(headers, table, [18, 11, 3, 3, 3, 3, 3, 3, 5, 6]):
+    for line in table(headers, vault_rows, [18, 11, 3, 3, 3, 3, 3, 3, 5, 6], width=io.width):
         io.out(line)
     io.out("")
-    _say(io.out, LEGEND)
+    say(io.out, LEGEND)
     io.out("")
     subs = {v.ref.subscription_id.lower() for v in vaults}
-    _say(io.out, f"{len(vaults)} vaults in {len(subs)} subscriptions, {len(items)} items. {NOTE}")
+    say(io.out, f"{len(vaults)} vaults in {len(subs)} subscriptions, {len(items)} items. {NOTE}")
     return 0
