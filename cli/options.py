@@ -99,44 +99,50 @@ def output_options() -> argparse.ArgumentParser:
     return parent
 
 
+def add_vault_options(group: Any, *, subscription: dict[str, Any]) -> None:
+    """Which vault, and how to sign in to it: the dashboard's entry and every command take these alike."""
+    group.add_argument("--vault-id", metavar="ARM_ID", help="the Recovery Services vault's resource id")
+    group.add_argument("--subscription", metavar="ID", **subscription)
+    group.add_argument("--resource-group", metavar="NAME", help="resource group of the vault")
+    group.add_argument("--vault", metavar="NAME", help="vault name")
+    group.add_argument("--profile", metavar="NAME", help="a [profiles.NAME] table of the config file")
+    group.add_argument("--device-code", action="store_true", help="sign in with a device code (SSH sessions)")
+    group.add_argument("--tenant", metavar="ID", help="Microsoft Entra tenant to sign in to")
+    group.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (sovereign cloud, emulator)")
+    group.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to trust for the ARM endpoint")
+    group.add_argument("--read-only", action="store_true", help="refuse every change to the vault")
+
+
+def add_notify_options(group: Any) -> None:
+    """Being told when a followed job ends, outside the text on screen."""
+    group.add_argument("--notify-command", metavar="CMD", help="run CMD with each event as JSON on its standard input")
+    group.add_argument(
+        "--notify-desktop",
+        choices=("auto", "osc9", "osc777", "off"),
+        help="a desktop notification through the terminal (auto: only where the terminal is known to show it)",
+    )
+    group.add_argument("--no-bell", action="store_true", help="do not ring the terminal bell")
+
+
 def common_options(fleet: bool = False) -> argparse.ArgumentParser:
     """Options accepted before or after the command (defaults suppressed so a later copy does not reset them).
 
     `fleet`: the fleet's --subscription names the subscriptions to read (repeatable), not a vault's."""
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     vault = common.add_argument_group("vault and sign-in")
-    vault.add_argument("--vault-id", metavar="ARM_ID", help="the Recovery Services vault's resource id")
     if fleet:
-        vault.add_argument(
-            "--subscription", action="append", metavar="ID", help="a subscription to read (repeat for several)"
-        )
+        subscription: dict[str, Any] = {"action": "append", "help": "a subscription to read (repeat for several)"}
     else:
-        vault.add_argument(
-            "--subscription", metavar="ID", help="subscription of the vault (with --resource-group, --vault)"
-        )
-    vault.add_argument("--resource-group", metavar="NAME", help="resource group of the vault")
-    vault.add_argument("--vault", metavar="NAME", help="vault name")
-    vault.add_argument("--profile", metavar="NAME", help="a [profiles.NAME] table of the config file")
-    vault.add_argument("--device-code", action="store_true", help="sign in with a device code (SSH sessions)")
+        subscription = {"help": "subscription of the vault (with --resource-group, --vault)"}
+    add_vault_options(vault, subscription=subscription)
     vault.add_argument("--auth", choices=("default", "device-code", "cli", "token"), help="how to sign in")
-    vault.add_argument("--tenant", metavar="ID", help="Microsoft Entra tenant to sign in to")
-    vault.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (sovereign cloud, emulator)")
-    vault.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to trust for the ARM endpoint")
-    vault.add_argument("--read-only", action="store_true", help="refuse every change to the vault")
     vault.add_argument("--demo", action="store_true", help="use the built-in simulated vault (no Azure)")
     vault.add_argument("--scenario", metavar="NAME", help="emulator scenario (with --demo or emulator serve)")
     vault.add_argument("--speed", type=numbers.speed, metavar="X", help="simulated seconds per real second (demo)")
     vault.add_argument(
         "--fleet", metavar="NAME", help="with --demo: the emulated fleet NAME (and --vault-id: one vault)"
     )
-    told = common.add_argument_group("being told when a job ends (--wait, --watch)")
-    told.add_argument("--notify-command", metavar="CMD", help="run CMD with each event as JSON on its standard input")
-    told.add_argument(
-        "--notify-desktop",
-        choices=("auto", "osc9", "osc777", "off"),
-        help="a desktop notification through the terminal (auto: only where the terminal is known to show it)",
-    )
-    told.add_argument("--no-bell", action="store_true", help="do not ring the terminal bell")
+    add_notify_options(common.add_argument_group("being told when a job ends (--wait, --watch)"))
     return common
 
 

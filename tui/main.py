@@ -14,7 +14,7 @@ TUI_COMMANDS = (None, "demo", "tui", "train", "fleet")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cli.options import Formatter, examples_text
+    from cli.options import Formatter, add_notify_options, add_vault_options, examples_text
 
     parser = argparse.ArgumentParser(
         prog="avs-failback",
@@ -30,17 +30,10 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=Formatter,
     )
     parser.add_argument("command", nargs="?", help="demo (a simulated vault), tui, train or fleet")
-    vault = parser.add_argument_group("vault and sign-in")
-    vault.add_argument("--vault-id", metavar="ARM_ID", help="the Recovery Services vault's resource id")
-    vault.add_argument("--subscription", metavar="ID", help="subscription of the vault (or, with fleet, to read)")
-    vault.add_argument("--resource-group", metavar="NAME", help="resource group of the vault")
-    vault.add_argument("--vault", metavar="NAME", help="vault name")
-    vault.add_argument("--profile", metavar="NAME", help="a [profiles.NAME] table of the config file")
-    vault.add_argument("--device-code", action="store_true", help="sign in with a device code (SSH sessions)")
-    vault.add_argument("--tenant", metavar="ID", help="Microsoft Entra tenant to sign in to")
-    vault.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (sovereign cloud, emulator)")
-    vault.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to trust for the ARM endpoint")
-    vault.add_argument("--read-only", action="store_true", help="refuse every change to the vault")
+    add_vault_options(
+        parser.add_argument_group("vault and sign-in"),
+        subscription={"help": "subscription of the vault (or, with fleet, one to read)"},
+    )
     demo = parser.add_argument_group("the simulated vault")
     demo.add_argument("--demo", action="store_true", help="the dashboard on the in-process emulator")
     demo.add_argument("--scenario", metavar="NAME", help="emulator scenario for demo (default: demo)")
@@ -56,13 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     screen = parser.add_argument_group("screen and being told")
     screen.add_argument("--ascii", action="store_true", help="ASCII glyphs only (consoles without Unicode fonts)")
-    screen.add_argument("--notify-command", metavar="CMD", help="run CMD with each job event as JSON on stdin")
-    screen.add_argument(
-        "--notify-desktop",
-        choices=("auto", "osc9", "osc777", "off"),
-        help="a desktop notification through the terminal when a job ends (auto: where the terminal shows it)",
-    )
-    screen.add_argument("--no-bell", action="store_true", help="do not ring the bell when a job ends")
+    add_notify_options(screen)
     return parser
 
 
