@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import ROOT, emit, rss_mb, step_env
+from bench.common import ROOT, emit, free_port, rss_mb, step_env
 
 SCRIPT = ROOT / ".venv" / "bin" / "avs-failback"
 
@@ -154,7 +154,7 @@ class RemoteVault:
 
     def __init__(self, scenario: str, state_dir: str) -> None:
         env = dict(step_env(), XDG_STATE_HOME=state_dir)
-        command = [str(SCRIPT), "emulator", "serve", "--scenario", scenario, "--port", "0", "--speed", "1"]
+        command = [str(SCRIPT), "emulator", "serve", "--scenario", scenario, "--port", free_port(), "--speed", "1"]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
         self.env: dict[str, str] = {}
         assert self.proc.stdout is not None

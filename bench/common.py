@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -90,3 +91,10 @@ def emit(result: dict[str, Any]) -> None:
     """The last line a step prints: its figures as one JSON object."""
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
+
+
+def free_port() -> str:
+    """A loopback port nobody listens on now, for a server a step starts (`emulator serve` takes no port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])

@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from bench.bigvault import SCRIPT, Probe, _render_frames_like_a_terminal, _send_key, _until
-from bench.common import ROOT, emit, rss_mb, step_env
+from bench.common import ROOT, emit, free_port, rss_mb, step_env
 
 
 class FleetServer:
@@ -30,7 +30,7 @@ class FleetServer:
 
     def __init__(self, fleet: str, state_dir: str) -> None:
         env = dict(step_env(), XDG_STATE_HOME=state_dir)
-        command = [str(SCRIPT), "emulator", "serve", "--fleet", fleet, "--port", "0", "--speed", "1"]
+        command = [str(SCRIPT), "emulator", "serve", "--fleet", fleet, "--port", free_port(), "--speed", "1"]
         started = time.perf_counter()
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
         self.env: dict[str, str] = {}
