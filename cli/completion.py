@@ -141,7 +141,7 @@ def _values(action: argparse.Action) -> list[str]:
 def _positional_values(command: str, filled: int, cache: Path) -> list[str]:
     if command in ("points", "failover", "commit", "cancel", "reprotect"):
         return names("items", path=cache) if filled == 0 else []
-    if command in ("plan", "plan-failover", "plan-commit", "plan-reprotect"):
+    if command in ("plan", "plan-failover", "plan-commit", "plan-cancel", "plan-reprotect"):
         return names("plans", path=cache) if filled == 0 else []
     if command == "job":
         return names("jobs", path=cache) if filled == 0 else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cli.context import Context
 from cli.options import Commands
-from cli.output import all_items, confirm, guard_read_only, refuse, say, short_age
+from cli.output import all_items, choices_error, confirm, guard_read_only, refuse, say, short_age
 from cli.preflight import preflight_gate
 from cli.sending import (
     choose_point,
@@ -18,7 +18,6 @@ from cli.sending import (
     type_choices,
 )
 from cli.shapes import option_json
-from core.errors import UsageError
 from core.failback import (
     can_cancel,
     can_commit,
@@ -77,7 +76,7 @@ def cmd_failover(ctx: Context) -> int:
             choices = point_choices(item, points, now)
         else:
             choices = type_choices(item, provider.type_options(item))
-        raise UsageError(choices, hint=f"Name one: avs-failback failover {args.item} --point latest")
+        raise choices_error(choices, hint=f"Name one: avs-failback failover {args.item} --point latest")
     if provider.needs_points:
         option, point_id = choose_point(args.point, points, now)
     else:

@@ -181,3 +181,11 @@ def hanging(text: str, indent: int) -> list[str]:
     return textwrap.wrap(
         text, WIDTH, subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False
     ) or [text]
+
+
+def choices_error(text: str, hint: str) -> UsageError:
+    """A usage error whose message lists choices: its first line is the message, each further line one line of
+    the listing (a message is kept to one inert line, so its line breaks would otherwise show as \\n)."""
+    head, *rest = text.split("\n")
+    # the listing is printed indented by two: the lines' own two-space indent is that one
+    return UsageError(head, hint=hint, listing=tuple(line.removeprefix("  ") for line in rest))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 from cli.cache import remember
+from cli.context import WIDTH, Context
+from cli.operations import note_preflight
 from cli.options import Commands
-from cli.sending import sending_options
+from cli.output import all_items, choices_error, clip, confirm, glyph, guard_read_only, iso, refuse, say, table
+from cli.preflight import preflight_gate
+from cli.sending import finish, plan_point_choices, report_start, sending_options, show_command
 from core.errors import UsageError
 from core.model import (
     PointChoice,
@@ -17,11 +22,6 @@ from core.preflight import check_plan
 
 if TYPE_CHECKING:
     from core.plans import PlanView
-from cli.context import WIDTH, Context
-from cli.operations import note_preflight
-from cli.output import all_items, clip, confirm, glyph, guard_read_only, iso, refuse, say, table
-from cli.preflight import preflight_gate
-from cli.sending import finish, plan_point_choices, report_start, show_command
 
 
 def plan_context(
@@ -136,15 +136,42 @@ def _plan_operation(ctx: Context, name: str) -> None:
         raise UsageError("This backend cannot act on recovery plans.")
 
 
+def _plan_type_choices(view: PlanView) -> str:
+    """A modernized plan's --point: a type of point for all its VMs, each with what it gives up."""
+    from core.plans import plan_type_options
+
+    lines = [f"--point is needed. The choices for the plan {view.name} (planned failover from Azure: ASR makes the "]
+    lines[0] += "point when the job starts):"
+    for option in plan_type_options(view):
+        lines.append(f"  {option.choice.value:<15} {option.headline}")
+        lines += [f"  {'':<15} {line}" for line in textwrap.wrap(option.tradeoff, WIDTH - 22)]
+    return "\n".join(lines)
+
+
+def _modernized_summary(view: PlanView, choice: PointChoice) -> list[str]:
+    from core.plans import plan_type_options
+
+    option = next((o for o in plan_type_options(view) if o.choice is choice), None)
+    return [
+        f"Fail back the recovery plan {view.name} from Azure to AVS: {len(view.members)} VMs, with a planned "
+        "failover (modernized replication appliance).",
+        f"Point: {option.headline if option else choice.value}",
+        f"  {option.tradeoff if option else ''}",
+        "ASR copies the last changes, shuts the Azure VMs down and starts them in AVS, boot group by boot group.",
+        f"You verify them, then commit — or cancel (avs-failback plan-cancel {view.plan.name}) to return to the "
+        "Azure VMs.",
+    ]
+
+
 def cmd_plan_failover(ctx: Context) -> int:
-    from core.plans import can_fail_over_plan, plan_point_summary
+    from core.plans import can_fail_over_plan, plan_is_modernized, plan_point_summary
 
     args, backend = ctx.args, ctx.backend
     choices = {"latest": PointChoice.LATEST, "app-consistent": PointChoice.LATEST_APP_CONSISTENT}
     if not args.point:
         view, points, _ = plan_context(ctx)
-        raise UsageError(
-            plan_point_choices(view, points, backend.now()),
+        raise choices_error(
+            _plan_type_choices(view) if plan_is_modernized(view) else plan_point_choices(view, points, backend.now()),
             hint=f"Name one: avs-failback plan-failover {args.plan} --point latest",
         )
     choice = choices.get(args.point.strip().lower())
@@ -156,9 +183,12 @@ def cmd_plan_failover(ctx: Context) -> int:
         refuse(can_fail_over_plan(view, points))
     guard_read_only(ctx, "the plan failover")
     now = backend.now()
+    modernized = plan_is_modernized(view)
     summary = [f"Fail back the recovery plan {view.name} from Azure to AVS: {len(view.members)} VMs."]
     loss: float | None = None
-    if choice is PointChoice.LATEST:
+    if modernized:
+        summary = _modernized_summary(view, choice)
+    elif choice is PointChoice.LATEST:
         summary.append("Latest: each VM fails over to its own newest point (least data loss).")
     else:
         summary.append("App-consistent: each replication group recovers to its common app-consistent point.")
@@ -166,8 +196,9 @@ def cmd_plan_failover(ctx: Context) -> int:
         summary.extend(g.explanation for g in groups)
         losses = [m.common_loss_seconds for g in groups for m in g.members if m.common_loss_seconds is not None]
         loss = max(losses, default=None)
-    summary.append("ASR shuts the Azure VMs down and starts them in AVS, boot group by boot group.")
-    if show_command(ctx, "plan-failover", None, plan=view.plan, choice=choice):
+    if not modernized:
+        summary.append("ASR shuts the Azure VMs down and starts them in AVS, boot group by boot group.")
+    if show_command(ctx, "plan-failover", None, plan=view.plan, choice=choice, modernized=modernized):
         return 0
     if busy:
         preflight = "skipped: a job is running on the plan"
@@ -183,12 +214,12 @@ def cmd_plan_failover(ctx: Context) -> int:
         preflight = preflight_gate(
             ctx, lambda: check_plan(backend, view.plan, items, points_by_item=points), "the plan failover"
         )
-    _plan_operation(ctx, "plan_unplanned_failover")
+    _plan_operation(ctx, "plan_planned_failover" if modernized else "plan_unplanned_failover")
     started = ctx.operations().plan_failover(
         view.plan,
         choice,
         data_loss_seconds=loss,
-        acknowledged_loss=choice is PointChoice.LATEST_APP_CONSISTENT,
+        acknowledged_loss=choice is PointChoice.LATEST_APP_CONSISTENT and not modernized,
     )
     if not started.attached:
         note_preflight(ctx, started, preflight)
@@ -216,6 +247,28 @@ def cmd_plan_commit(ctx: Context) -> int:
     _plan_operation(ctx, "plan_commit")
     started = ctx.operations().plan_commit(view.plan)
     report_start(ctx, started, f"Commit of plan {view.name}")
+    return finish(ctx, started)
+
+
+def cmd_plan_cancel(ctx: Context) -> int:
+    from core.plans import can_cancel_plan
+
+    args = ctx.args
+    view, _, _ = plan_context(ctx)
+    if view.plan.current_scenario is None:
+        refuse(can_cancel_plan(view))
+    guard_read_only(ctx, "the plan cancel")
+    summary = [
+        f"Cancel the planned failover of the recovery plan {view.name} ({len(view.members)} VMs).",
+        "ASR rolls their AVS disks back, turns the Azure VMs on again and resumes replication to AVS.",
+        "Whatever was written in AVS since the failover is lost; the plan can fail back again later.",
+    ]
+    if show_command(ctx, "plan-cancel", None, plan=view.plan):
+        return 0
+    confirm(ctx, summary, "yes", "Cancel the plan's failover", "yes" if args.yes else None)
+    _plan_operation(ctx, "plan_failover_cancel")
+    started = ctx.operations().plan_cancel(view.plan)
+    report_start(ctx, started, f"Cancel of plan {view.name}")
     return finish(ctx, started)
 
 
@@ -263,6 +316,22 @@ def register(commands: Commands) -> None:
     p.add_argument("--skip-preflight", action="store_true", help="send even when the preflight finds a problem")
     sending_options(p)
     p.set_defaults(run=cmd_plan_failover)
+
+    p = commands.add(
+        "plan-cancel",
+        "Recovery plans",
+        "cancel a modernized plan's planned failover: back to Azure",
+        description="Cancel the finished planned failover of a modernized plan, until its commit: every VM runs "
+        "in Azure again and replicates to AVS. A classic plan's failover cannot be cancelled.",
+        examples=(
+            ("back to the Azure VMs, following the job", "avs-failback plan-cancel rp-crm --yes --wait"),
+            ("print the request; send nothing", "avs-failback plan-cancel rp-crm --show-command"),
+        ),
+    )
+    p.add_argument("plan", metavar="PLAN", help="friendly name, name or ARM id of the plan")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    sending_options(p)
+    p.set_defaults(run=cmd_plan_cancel)
 
     p = commands.add(
         "plan-commit",

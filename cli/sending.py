@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -75,7 +76,7 @@ def type_choices(item: ProtectedItem, options: Sequence[PointOption]) -> str:
     lines = [f"--point is needed. The choices for {item.friendly_name} (a type of point, made or picked by ASR):"]
     for option in options:
         lines.append(f"  {option.choice.value:<15} {option.headline}")
-        lines.append(f"  {'':<15} {option.tradeoff}")
+        lines += [f"  {'':<15} {line}" for line in textwrap.wrap(option.tradeoff, WIDTH - 22)]
     return "\n".join(lines)
 
 

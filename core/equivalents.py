@@ -339,11 +339,60 @@ def _ps_plan(b: _Builder, plan: RecoveryPlan) -> list[str]:
     return b.ps_vault() + [f"$plan = Get-AzRecoveryServicesAsrRecoveryPlan -Name {_ps(plan.name)}"]
 
 
+def _plan_planned_failover(b: _Builder, plan: RecoveryPlan, choice: PointChoice) -> Equivalent:
+    """A modernized plan's failback (MODERNIZED.md §9): REST only in az; PowerShell's recovery-plan form of the
+    planned failover takes no recovery tag, so it can only send crash-consistent."""
+    from core.providers.modernized import POINT_TYPES, plan_planned_failover_body
+
+    body = plan_planned_failover_body(choice)
+    point_type = POINT_TYPES[choice]
+    path = f"{b.vault.arm_id}/replicationRecoveryPlans/{plan.name}/plannedFailover"
+    if choice is PointChoice.LATEST:
+        ps = [
+            "$job = Start-AzRecoveryServicesAsrPlannedFailoverJob -RecoveryPlan $plan -Direction RecoveryToPrimary",
+            "Get-AzRecoveryServicesAsrJob -Job $job",
+        ]
+    else:
+        ps = [
+            "# Start-AzRecoveryServicesAsrPlannedFailoverJob -RecoveryPlan takes no recovery tag: it sends",
+            "# CrashConsistent. An app-consistent plan failback needs the REST call (Invoke-AzRestMethod):",
+            f"$answer = {b.ps_rest('POST', path, body)}",
+            "$answer.Headers  # Azure-AsyncOperation names the job: Get-AzRecoveryServicesAsrJob -Name <it>",
+        ]
+    return Equivalent(
+        title=f"Fail back the recovery plan {plan.friendly_name or plan.name} (planned failover, {point_type})",
+        rest=b.rest("POST", path, body),
+        az="\n".join(
+            ["# the site-recovery extension has no recovery-plan failover command", b.az_rest("POST", path, body)]
+        ),
+        powershell="\n".join(_ps_plan(b, plan) + ps),
+    )
+
+
+def _plan_cancel(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    plan = _plan_of(params)
+    path = f"{b.vault.arm_id}/replicationRecoveryPlans/{plan.name}/failoverCancel"
+    return Equivalent(
+        title=f"Cancel the planned failover of the recovery plan {plan.friendly_name or plan.name}",
+        rest=b.rest("POST", path),
+        az="\n".join(["# the site-recovery extension has no recovery-plan cancel command", b.az_rest("POST", path)]),
+        powershell="\n".join(
+            _ps_plan(b, plan)
+            + [
+                "$job = Start-AzRecoveryServicesAsrCancelFailoverJob -RecoveryPlan $plan",
+                "Get-AzRecoveryServicesAsrJob -Job $job",
+            ]
+        ),
+    )
+
+
 def _plan_failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
     plan = _plan_of(params)
     choice = params.get("choice", PointChoice.LATEST)
     if isinstance(choice, str):
         choice = PointChoice(choice)
+    if params.get("modernized"):
+        return _plan_planned_failover(b, plan, choice)
     body = plan_failover_body(choice)
     path = f"{b.vault.arm_id}/replicationRecoveryPlans/{plan.name}/unplannedFailover"
     tag = "LatestAvailableApplicationConsistent" if choice is PointChoice.LATEST_APP_CONSISTENT else "Latest"
@@ -503,6 +552,7 @@ _OPERATIONS = {
     "job": _show_job,
     "plan-failover": _plan_failover,
     "plan-commit": _plan_commit,
+    "plan-cancel": _plan_cancel,
 }
 _ALIASES = {
     "cancel": "job-cancel",

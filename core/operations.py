@@ -38,7 +38,7 @@ from core.model import (
     RecoveryPoint,
     ReprotectTarget,
 )
-from core.plans import PlanView, can_commit_plan, can_fail_over_plan, plan_view
+from core.plans import PlanView, can_cancel_plan, can_commit_plan, can_fail_over_plan, plan_is_modernized, plan_view
 from core.providers import provider_for
 from core.recovery import PointOption, duration
 
@@ -264,10 +264,13 @@ class Operations:
             fresh, view = self._fresh_plan(plan)
             if fresh.current_scenario is not None:
                 return self._attach_plan(fresh, "plan-failover")
-            points: dict[str, list[RecoveryPoint]] = {
-                m.item.name: self.backend.list_recovery_points(m.item) for m in view.members
-            }
+            # A modernized plan fails back with a planned failover; its failback leg reports no points to read.
+            modernized = plan_is_modernized(view)
+            points: dict[str, list[RecoveryPoint]] = (
+                {} if modernized else {m.item.name: self.backend.list_recovery_points(m.item) for m in view.members}
+            )
             self._check(can_fail_over_plan(view, points))
+            kind = "plannedFailover" if modernized else "unplannedFailover"
             intent = self._intent(
                 "plan-failover",
                 fresh.id,
@@ -275,11 +278,12 @@ class Operations:
                 recovery_point=choice.value,
                 data_loss_seconds=data_loss_seconds,
                 acknowledged_loss=acknowledged_loss,
-                details={"choice": choice.value, **(preflight or {})},
+                details={"choice": choice.value, "kind": kind, **(preflight or {})},
             )
+            send = self.backend.plan_planned_failover if modernized else self.backend.plan_unplanned_failover
             return self._send(
                 intent,
-                lambda: self.backend.plan_unplanned_failover(fresh, choice),
+                lambda: send(fresh, choice),
                 lambda: self._reread_plan(fresh),
                 "plan failover",
                 view.name,
@@ -300,6 +304,24 @@ class Operations:
                 lambda: self.backend.plan_commit(fresh),
                 lambda: self._reread_plan(fresh),
                 "plan commit",
+                view.name,
+            )
+
+    def plan_cancel(self, plan: RecoveryPlan) -> Started:
+        """Cancel a modernized plan's finished planned failover: its VMs run in Azure again (until commit)."""
+        self._refuse_read_only("the plan cancel")
+        name = plan.friendly_name or plan.name
+        with self._submitting_target("plan-cancel", plan.id, name):
+            fresh, view = self._fresh_plan(plan)
+            if fresh.current_scenario is not None:
+                return self._attach_plan(fresh, "plan-cancel")
+            self._check(can_cancel_plan(view))
+            intent = self._intent("plan-cancel", fresh.id, view.name, details={"kind": "failoverCancel"})
+            return self._send(
+                intent,
+                lambda: self.backend.plan_failover_cancel(fresh),
+                lambda: self._reread_plan(fresh),
+                "plan cancel",
                 view.name,
             )
 

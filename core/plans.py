@@ -43,7 +43,7 @@ from core.model import (
     ReprotectTarget,
     Stage,
 )
-from core.recovery import GroupPoints, duration, format_time, group_points
+from core.recovery import GroupPoints, PointOption, duration, format_time, group_points
 from core.tracker import JobTracker
 
 if TYPE_CHECKING:
@@ -207,16 +207,34 @@ def _plan_shape(view: PlanView) -> Verdict | None:
         )
     if not view.members:
         return Verdict(False, f"The plan {view.name} holds no VM.")
-    modernized = [m for m in view.members if m.item.provider is not Provider.CLASSIC]
-    if modernized:
-        # The plan-level modernized failback (RecoveryPlanInMageRcmFailbackFailoverInput) is not built yet; its
-        # VMs fail back one by one, and a mixed plan would need one input per provider.
+    if plan_kind(view) is None:
+        # A classic failback is an unplanned failover, a modernized one a planned failover: one plan failover
+        # cannot be both (MODERNIZED.md §9). What ASR answers to either call on a mixed plan is UNCONFIRMED.
+        modernized = [m for m in view.members if m.item.provider is Provider.MODERNIZED]
+        other = [m for m in view.members if m.item.provider is Provider.OTHER]
+        if other:
+            return Verdict(
+                False,
+                f"{_names(other)} replicate with a stack this tool does not fail back: fail the plan over from "
+                "the Azure portal, or take these VMs out of it.",
+            )
         return Verdict(
             False,
-            f"{_names(modernized)} use the modernized replication appliance, whose plan failback this tool does "
-            "not send yet: fail these VMs back one by one (f on each, or `avs-failback failover VM`).",
+            f"{view.name} holds classic VMs and modernized ones ({_names(modernized)}): a classic failback is an "
+            "unplanned failover and a modernized one a planned failover, so one plan failover cannot send both. "
+            "Fail the modernized VMs back one by one (f on each, or `avs-failback failover VM`), or split the plan.",
         )
     return None
+
+
+def plan_kind(view: PlanView) -> Provider | None:
+    """The replication stack every VM of the plan shares, or None when they differ (or the plan is empty)."""
+    kinds = {m.item.provider for m in view.members}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def plan_is_modernized(view: PlanView) -> bool:
+    return plan_kind(view) is Provider.MODERNIZED
 
 
 def can_fail_over_plan(view: PlanView, points_by_item: Mapping[str, Sequence[RecoveryPoint]]) -> Verdict:
@@ -228,6 +246,8 @@ def can_fail_over_plan(view: PlanView, points_by_item: Mapping[str, Sequence[Rec
     if not_ready:
         listed = "; ".join(f"{m.name}: {m.stage.label}" for m in not_ready)
         return Verdict(False, f"Not every VM of {view.name} is ready to fail back ({listed}).")
+    if plan_is_modernized(view):
+        return _can_plan_planned_failover(view)
     pointless = [m for m in view.members if not _points_for(m.item, points_by_item)]
     if pointless:
         return Verdict(
@@ -248,6 +268,66 @@ def can_fail_over_plan(view: PlanView, points_by_item: Mapping[str, Sequence[Rec
         True,
         f"Fails the {len(view.members)} VMs of {view.name} over from Azure to AVS, boot group by boot group "
         f"({groups} group{'s' if groups != 1 else ''}): ASR shuts the Azure VMs down and starts them in AVS.",
+    )
+
+
+def _can_plan_planned_failover(view: PlanView) -> Verdict:
+    """A modernized plan: the failback leg reports no recovery point (ASR makes it when the job starts), so ASR
+    offering the planned failover on every VM is the sign (MODERNIZED.md §9, §10)."""
+    refused = [m for m in view.members if not m.item.allows("PlannedFailover")]
+    if refused:
+        return Verdict(
+            False,
+            f"ASR does not offer the planned failover for {_names(refused)} right now. Refresh, and check their "
+            "health errors and the replication appliance.",
+        )
+    if view.plan.allowed_operations and "PlannedFailover" not in view.plan.allowed_operations:
+        return Verdict(
+            False, f"ASR does not offer the planned failover for the plan {view.name} right now. Refresh in a minute."
+        )
+    groups = len(view.groups)
+    return Verdict(
+        True,
+        f"Fails the {len(view.members)} VMs of {view.name} back from Azure to AVS with a planned failover, boot "
+        f"group by boot group ({groups} group{'s' if groups != 1 else ''}): ASR copies the last changes, makes "
+        "the point, shuts the Azure VMs down and starts them in AVS. Until the commit it can be cancelled: the VMs "
+        "then run in Azure again.",
+    )
+
+
+def plan_type_options(view: PlanView) -> list[PointOption]:
+    """A modernized plan's choices: a type of point, each with what it gives up (the point is made at the
+    trigger: there is none to pick, and no age to show)."""
+    from core.providers import provider_for
+
+    if not view.members:
+        return []
+    first = view.members[0].item
+    return provider_for(first).type_options(first)
+
+
+def can_cancel_plan(view: PlanView) -> Verdict:
+    """Whether the plan's finished planned failover may be cancelled (modernized plans only, until commit)."""
+    for blocker in (_plan_shape(view), _plan_busy(view)):
+        if blocker is not None:
+            return blocker
+    if not plan_is_modernized(view):
+        return Verdict(
+            False,
+            f"{view.name} is a classic plan: its failback is an unplanned failover, which cannot be cancelled. "
+            "Verify the VMs and commit, or fail them over to Azure again later.",
+        )
+    pending = [m for m in view.members if m.stage is not Stage.FAILED_OVER]
+    if pending:
+        listed = "; ".join(f"{m.name}: {m.stage.label}" for m in pending)
+        return Verdict(False, f"A cancel follows a finished planned failover of every VM of {view.name} ({listed}).")
+    refused = [m for m in view.members if not m.item.allows("CancelFailover")]
+    if refused:
+        return Verdict(False, f"ASR does not offer a cancel for {_names(refused)} now. Refresh in a minute.")
+    return Verdict(
+        True,
+        f"Cancels the planned failover of the {len(view.members)} VMs of {view.name}: ASR rolls their AVS disks "
+        "back, turns the Azure VMs on again and resumes replication to AVS; the plan can fail back again later.",
     )
 
 
@@ -276,8 +356,18 @@ def plan_next_step(view: PlanView) -> tuple[str, str]:
     if view.running_job_name or any(m.item.current_scenario is not None for m in view.members):
         return "", "Wait for the job running on the plan (or on its VMs) to end."
     stage = view.stage
+    if stage is Stage.READY and plan_is_modernized(view):
+        return (
+            "fail_back",
+            "Fail the plan back with a planned failover: the preflight, the type of point, the confirmation.",
+        )
     if stage is Stage.READY:
         return "fail_back", "Fail the plan back: the preflight, the recovery point of its groups, the confirmation."
+    if stage is Stage.FAILED_OVER and plan_is_modernized(view):
+        return "verify", (
+            "Verify each of its VMs in AVS, then commit the plan (a typed step) — or cancel the planned failover: "
+            "the VMs run in Azure again."
+        )
     if stage is Stage.FAILED_OVER:
         return "verify", "Verify each of its VMs in AVS, then commit the plan (a typed step)."
     if stage is Stage.COMMITTED:

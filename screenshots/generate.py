@@ -229,6 +229,27 @@ async def plans(pilot: Any, clock: ManualClock) -> None:
     await pilot.pause(0.5)
 
 
+async def modernized_plan_confirm(pilot: Any, clock: ManualClock) -> None:
+    """A modernized plan's failback: the preflight passed, a type of point chosen, the planned failover confirmed."""
+    from tui.dialogs.confirm import ConfirmDialog
+    from tui.dialogs.point import PointDialog
+    from tui.screens.plans import PlansScreen
+    from tui.screens.preflight import PreflightGate
+
+    await settled(pilot)
+    await pilot.press("p")
+    screen = await wait_screen(pilot, PlansScreen)
+    await wait_for(pilot, lambda: screen.views and not screen.loading, "plans read")
+    await pilot.press("f")
+    gate = await wait_screen(pilot, PreflightGate)
+    await wait_for(pilot, lambda: gate.report is not None, "the report")
+    await pilot.click("#continue")
+    await wait_screen(pilot, PointDialog)
+    await pilot.click("#continue")
+    await wait_screen(pilot, ConfirmDialog)
+    await pilot.pause(0.3)
+
+
 async def preflight(pilot: Any, clock: ManualClock) -> None:
     from tui.screens.preflight import PreflightScreen
 
@@ -294,6 +315,7 @@ SCENES: list[tuple[str, tuple[int, int], str, Scene]] = [
     ("modernized-point-choice", WIDE, "modernized", modernized_point),
     ("modernized-confirm-failover", WIDE, "modernized", modernized_confirm),
     ("modernized-cancel", WIDE, "modernized", modernized_cancel),
+    ("modernized-plan-confirm", WIDE, "modernized", modernized_plan_confirm),
     ("job-progress", WIDE, "demo", job_progress),
     ("verify", WIDE, "demo", verify),
     ("commit", WIDE, "demo", commit),

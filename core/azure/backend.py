@@ -792,6 +792,31 @@ class AzureBackend:
             lambda **kw: ops.begin_unplanned_failover(self._rg, self._name, plan.name, body, **kw),
         )
 
+    def plan_planned_failover(self, plan: RecoveryPlan, choice: PointChoice) -> OperationHandle:
+        """A modernized plan's failback: one InMageRcmFailback entry, RecoveryToPrimary, the type always sent and
+        useMultiVmSyncPoint as PowerShell writes it (MODERNIZED.md §9; no recording shows it on the wire)."""
+        self._guard_write("the plan failover")
+        from core.providers.modernized import plan_planned_failover_body
+
+        body = plan_planned_failover_body(choice)
+        ops = self._client.replication_recovery_plans
+        return self._start(
+            "plan-failover",
+            plan.id,
+            plan.friendly_name,
+            lambda **kw: ops.begin_planned_failover(self._rg, self._name, plan.name, body, **kw),
+        )
+
+    def plan_failover_cancel(self, plan: RecoveryPlan) -> OperationHandle:
+        self._guard_write("the plan cancel")
+        ops = self._client.replication_recovery_plans
+        return self._start(
+            "plan-cancel",
+            plan.id,
+            plan.friendly_name,
+            lambda **kw: ops.begin_failover_cancel(self._rg, self._name, plan.name, **kw),
+        )
+
     def plan_commit(self, plan: RecoveryPlan) -> OperationHandle:
         self._guard_write("the plan commit")
         ops = self._client.replication_recovery_plans

@@ -299,6 +299,18 @@ class ArmEmulator:
             ("GET", plans[:1], "GET replicationRecoveryPlans", self._list_plans),
             ("GET", plans, "GET replicationRecoveryPlans/{plan}", self._get_plan),
             ("POST", (*plans, "unplannedfailover"), "POST recoveryPlan unplannedFailover", self._plan_op("failover")),
+            (
+                "POST",
+                (*plans, "plannedfailover"),
+                "POST recoveryPlan plannedFailover",
+                self._plan_op("planned-failover"),
+            ),
+            (
+                "POST",
+                (*plans, "failovercancel"),
+                "POST recoveryPlan failoverCancel",
+                self._plan_op("cancel-failover"),
+            ),
             ("POST", (*plans, "failovercommit"), "POST recoveryPlan failoverCommit", self._plan_op("commit")),
             ("POST", (*plans, "reprotect"), "POST recoveryPlan reProtect", self._plan_op("reprotect")),
             ("GET", (*plans, "operationresults", "{op}"), "GET recoveryPlan operationresults/{job}", self._plan_result),

@@ -328,6 +328,29 @@ def plan_commit_tasks(members: list[tuple[str, str]]) -> list[SimTask]:
     ]
 
 
+def plan_cancel_tasks(members: list[tuple[str, str]]) -> list[SimTask]:
+    """A modernized plan's failoverCancel: no recording shows its tasks (U16); a prerequisite check, then one
+    group task with a cancel per VM, as the plan commit's shape."""
+    return [
+        SimTask(
+            "RecoveryPlanCancelFailoverPrerequisiteCheckTask",
+            "RecoveryPlanCancelFailoverPrerequisiteCheck",
+            "Prerequisites check for cancel failover",
+            10,
+        ),
+        _group_task(
+            "RecoveryPlanCancelFailoverGroupTask",
+            "Group CancelFailover",
+            "Cancel the failover of all virtual machines",
+            "RecoveryPlanGroupTaskDetails",
+            members,
+            "CancelFailoverRecovery",
+            "Cancel failover",
+            180,
+        ),
+    ]
+
+
 def plan_reprotect_tasks() -> list[SimTask]:
     return [
         SimTask(

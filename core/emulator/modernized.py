@@ -162,6 +162,34 @@ def planned_failover_point_type(body: Any) -> str:
     return str(kind)
 
 
+def plan_planned_failover_point_type(body: Any) -> str:
+    """The recoveryPointType of a plan's planned failover (RecoveryPlanPlannedFailoverInput, MODERNIZED.md §9):
+    failoverDirection required, one InMageRcmFailback entry in the providerSpecificDetails list, its type required,
+    useMultiVmSyncPoint a string when given."""
+    props = body.get("properties") if isinstance(body, Mapping) else None
+    if not isinstance(props, Mapping):
+        raise BadInput("The request body needs 'properties'.")
+    direction = props.get("failoverDirection")
+    if direction != "RecoveryToPrimary":
+        raise BadInput(
+            f"failoverDirection is required, and RecoveryToPrimary fails a modernized plan back from Azure; "
+            f"not {direction!r}."
+        )
+    entries = props.get("providerSpecificDetails")
+    if not isinstance(entries, list):
+        raise BadInput("For a recovery plan, providerSpecificDetails is a list (one entry per provider).")
+    entry = next((e for e in entries if isinstance(e, Mapping) and e.get("instanceType") == FAILBACK), None)
+    if entry is None:
+        raise BadInput(f"providerSpecificDetails has no {FAILBACK} entry for the plan's VMs.")
+    kind = entry.get("recoveryPointType")
+    if kind not in POINT_TYPES:
+        raise BadInput(f"recoveryPointType must be CrashConsistent or ApplicationConsistent, not {kind!r}.")
+    sync = entry.get("useMultiVmSyncPoint")
+    if sync is not None and not isinstance(sync, str):
+        raise BadInput('useMultiVmSyncPoint is a string ("True" or "False").')
+    return str(kind)
+
+
 def reprotect_to_avs_input(body: Any, agents: set[str], datastores: set[str], policies: set[str]) -> str:
     """The reprotectAgentId of an InMageRcmReprotectInput body (MODERNIZED.md §3): the agent, the datastore and the
     log storage account are required (SDK), the policy optional; a datastore the agent cannot reach is refused

@@ -19,6 +19,7 @@ from core.emulator.jobs import (
     failover_tasks,
     guid,
     history_tasks,
+    plan_cancel_tasks,
     plan_commit_tasks,
     plan_failover_tasks,
     plan_reprotect_tasks,
@@ -439,15 +440,7 @@ class Vault:
                 lambda: failover_tasks(required),
             )
         else:
-            groups = [
-                (
-                    g.group_type,
-                    [(m.friendly, m.name) for m in (self.find_item(n) for n in g.items) if m is not None],
-                    [(a.name, a.instructions) for a in g.start_actions if a.kind == "manual"],
-                    [(a.name, a.instructions) for a in g.end_actions if a.kind == "manual"],
-                )
-                for g in plan.spec.groups
-            ]
+            groups = self._plan_groups(plan)
             job = self._new_job(
                 "plan-failover",
                 ("UnplannedFailover", "Failover", "FailoverJobDetails"),
@@ -475,6 +468,75 @@ class Vault:
         job.extra["points"] = chosen
         job.extra["point_type"] = point_type
         self._attach_fault(job, items)
+        return job
+
+    def _plan_groups(
+        self, plan: SimPlan
+    ) -> list[tuple[str, list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]]:
+        """Each group of the plan: its type, its VMs (friendly, item name), its manual start and end actions."""
+        return [
+            (
+                g.group_type,
+                [(m.friendly, m.name) for m in (self.find_item(n) for n in g.items) if m is not None],
+                [(a.name, a.instructions) for a in g.start_actions if a.kind == "manual"],
+                [(a.name, a.instructions) for a in g.end_actions if a.kind == "manual"],
+            )
+            for g in plan.spec.groups
+        ]
+
+    def _start_plan_modernized(
+        self, plan: SimPlan, members: list[SimItem], operation: str, body: Mapping[str, Any], now: datetime
+    ) -> SimJob:
+        """A modernized plan's planned failover, or its cancel (MODERNIZED.md §9). What ASR answers for a plan
+        holding classic VMs, and the tasks of both jobs, are UNCONFIRMED (U16): the emulator refuses the first and
+        builds the second in the shape of its classic plan jobs."""
+        wanted = "PlannedFailover" if operation == "planned-failover" else "CancelFailover"
+        classic = [m.friendly for m in members if not m.modernized]
+        blocked = [m.friendly for m in members if wanted not in self.allowed_operations(m)]
+        if classic or blocked or not members:
+            raise ArmError(
+                400,
+                "BadRequest",
+                f"The operation '{wanted}' is not allowed on recovery plan '{plan.name}': "
+                f"{', '.join(classic or blocked) or 'it has no items'} "
+                f"{'do not replicate with InMageRcmFailback' if classic else 'not in a state that allows it'}.",
+                asr_code=CODE_NOT_ALLOWED,
+                possible_causes="Some virtual machines of the plan are not in the required state or replication.",
+                recommended_action="Bring every virtual machine of the plan to the same stage, then retry.",
+            )
+        if operation == "planned-failover":
+            try:
+                point_type = rcm.plan_planned_failover_point_type(body)
+            except rcm.BadInput as bad:
+                raise _bad_input(str(bad)) from None
+            groups = self._plan_groups(plan)
+            job = self._new_job(
+                "plan-planned-failover",
+                rcm.JOB_META["planned-failover"],
+                members[0],
+                now,
+                lambda: plan_failover_tasks(groups, True),  # ASR shuts the Azure VMs down: never skipped
+                plan,
+            )
+            job.extra["point_type"] = point_type
+            for item in members:
+                item.frozen_at = now
+                item.planned_failover_start = now
+        else:
+            vms = [(m.friendly, m.name) for m in members]
+            job = self._new_job(
+                "plan-cancel-failover",
+                rcm.JOB_META["cancel-failover"],
+                members[0],
+                now,
+                lambda: plan_cancel_tasks(vms),
+                plan,
+            )
+        job.item_names = tuple(m.name for m in members)
+        plan.current_job = job.name
+        for item in members:
+            item.current_job = job.name
+        self._attach_fault(job, members)
         return job
 
     def _start_commit(self, items: list[SimItem], at: datetime, plan: SimPlan | None = None) -> SimJob:
@@ -632,6 +694,8 @@ class Vault:
             )
             plan.current_job = job.name
             return job
+        if operation in ("planned-failover", "cancel-failover"):
+            return self._start_plan_modernized(plan, members, operation, body, now)
         wanted = "UnplannedFailover" if operation == "failover" else "Commit"
         blocked = [m.friendly for m in members if wanted not in self.allowed_operations(m)]
         if blocked or not members:
@@ -720,7 +784,7 @@ class Vault:
         job.injected_failure = None
         for item in items:
             item.current_job = job.name
-            if job.operation in ("failover", "plan-failover", "planned-failover"):
+            if job.operation in ("failover", "plan-failover", "planned-failover", "plan-planned-failover"):
                 item.frozen_at = now
         if job.plan_name:
             self.plans[job.plan_name.lower()].current_job = job.name
@@ -859,10 +923,10 @@ class Vault:
                     fault.recommended_action,
                 )
         items = [self.items[n.lower()] for n in job.item_names if n.lower() in self.items]
-        if (
+        if job.operation != "plan-planned-failover" and (
             task.task_id == "UnplannedFailoverPreflightChecksTask"
             or task.task_id == "RecoveryPlanPrerequisiteCheckTask"
-        ):
+        ):  # a planned failover makes its point when it starts: there is none to be missing
             points = job.extra.get("points", {})
             missing = [i.friendly for i in items if points.get(i.name) is None]
             if missing and job.extra.get("point_type") == "LatestTag" and job.plan_name:
@@ -920,9 +984,9 @@ class Vault:
         items = [self.items[n.lower()] for n in job.item_names if n.lower() in self.items]
         ok = job.state == "Succeeded"
         end = job.end
-        if job.operation == "cancel-failover" and not ok:
+        if job.operation in ("cancel-failover", "plan-cancel-failover") and not ok:
             pass  # a failed or cancelled cancel leaves the planned failover as it was
-        if job.operation == "planned-failover":
+        if job.operation in ("planned-failover", "plan-planned-failover"):
             for item in items:
                 item.planned_failover_status = "Succeeded" if ok else "Failed"
                 if ok:
@@ -933,7 +997,7 @@ class Vault:
                     # ASR cancels a failed planned failover by itself (MODERNIZED.md §5); the emulator rolls the
                     # item straight back without a job of its own (U9 simplified).
                     item.frozen_at = None
-        elif job.operation == "cancel-failover" and ok:
+        elif job.operation in ("cancel-failover", "plan-cancel-failover") and ok:
             for item in items:
                 item.stage = "ready"
                 item.frozen_at = None
@@ -976,7 +1040,7 @@ class Vault:
             if plan is not None and plan.current_job == job.name:
                 plan.current_job = ""
                 plan.last_status = job.state
-                if ok and job.operation == "plan-failover":
+                if ok and job.operation in ("plan-failover", "plan-planned-failover"):
                     plan.last_failover_time = end
 
     # -- derived item state --------------------------------------------------------------------------------
@@ -1032,7 +1096,16 @@ class Vault:
             return []
         ops = [set(self.allowed_operations(m)) for m in members]
         common = set.intersection(*ops)
-        out: list[str] = [op for op in ("UnplannedFailover", "Commit", "ChangePit") if op in common]
+        wanted = (
+            ("PlannedFailover", "CancelFailover", "Commit")
+            if all(m.modernized for m in members)
+            else (
+                "UnplannedFailover",
+                "Commit",
+                "ChangePit",
+            )
+        )
+        out: list[str] = [op for op in wanted if op in common]
         return out
 
 

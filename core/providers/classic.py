@@ -17,6 +17,7 @@ from core.providers.base import (
     group_verdict,
     health_note,
     norm,
+    remembered_stage,
     running_job_verdict,
     running_stage,
 )
@@ -139,6 +140,9 @@ class ClassicProvider:
         return []
 
     def stage(self, item: ProtectedItem) -> Stage:
+        return remembered_stage(item, self._work_out_stage)
+
+    def _work_out_stage(self, item: ProtectedItem) -> Stage:
         running = running_stage(item)
         if running is not None:
             return running

@@ -25,6 +25,7 @@ from core.providers.base import (
     group_verdict,
     health_note,
     norm,
+    remembered_stage,
     running_job_verdict,
     running_stage,
 )
@@ -164,6 +165,9 @@ class ModernizedProvider:
         return type_options()
 
     def stage(self, item: ProtectedItem) -> Stage:
+        return remembered_stage(item, self._work_out_stage)
+
+    def _work_out_stage(self, item: ProtectedItem) -> Stage:
         running = running_stage(item)
         if running is not None:
             return running

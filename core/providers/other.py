@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from core.errors import NotAllowedNow
 from core.model import AnyReprotectTarget, PointChoice, ProtectedItem, ReprotectTarget, Stage
-from core.providers.base import ActionRequest, Verb, Verdict, running_stage
+from core.providers.base import ActionRequest, Verb, Verdict, remembered_stage, running_stage
 from core.recovery import PointOption
 
 
@@ -25,6 +25,9 @@ class OtherProvider:
         return f"Items of type {kind!r} are not part of the AVS failback path."
 
     def stage(self, item: ProtectedItem) -> Stage:
+        return remembered_stage(item, self._work_out_stage)
+
+    def _work_out_stage(self, item: ProtectedItem) -> Stage:
         return running_stage(item) or Stage.NOT_READY
 
     def stage_reason(self, item: ProtectedItem) -> str:

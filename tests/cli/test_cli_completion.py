@@ -44,7 +44,16 @@ def list_demo(cache_dir: Path, command: str = "items") -> None:
 
 def test_commands_complete_from_the_parser_and_the_dashboard_commands(cache_dir: Path) -> None:
     found = complete(["p"], cache_dir)
-    assert {"points", "plans", "plan", "plan-failover", "plan-commit", "plan-reprotect", "preflight"} == set(found)
+    assert {
+        "points",
+        "plans",
+        "plan",
+        "plan-failover",
+        "plan-commit",
+        "plan-cancel",
+        "plan-reprotect",
+        "preflight",
+    } == set(found)
     everything = complete([""], cache_dir)
     assert {"demo", "serve", "items", "completion", "fleet"} <= set(everything)
     assert not any(c.startswith("_") for c in everything)

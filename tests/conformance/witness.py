@@ -107,6 +107,8 @@ REQUESTS: tuple[tuple[tuple[str, ...], type | None], ...] = (
     ((*_ITEM, "failovercommit"), None),
     ((*_ITEM, "reprotect"), sdk.ReverseReplicationInput),
     (("replicationrecoveryplans", "*", "unplannedfailover"), sdk.RecoveryPlanUnplannedFailoverInput),
+    (("replicationrecoveryplans", "*", "plannedfailover"), sdk.RecoveryPlanPlannedFailoverInput),
+    (("replicationrecoveryplans", "*", "failovercancel"), None),
     (("replicationrecoveryplans", "*", "failovercommit"), None),
     (("replicationrecoveryplans", "*", "reprotect"), None),
     (("replicationjobs", "*", "cancel"), None),

@@ -139,7 +139,7 @@ def test_can_fail_over_plan_when_every_vm_is_ready_with_a_point() -> None:
         ("missing", "rpi-erp-web-02"),
         ("refused", "does not offer failover for erp-app-01"),
         ("plan-refused", "does not offer failover for the plan ERP"),
-        ("modernized", "erp-web-02 use the modernized replication appliance"),
+        ("modernized", "classic VMs and modernized ones (erp-web-02)"),
     ],
 )
 def test_can_fail_over_plan_refusals_name_what_is_wrong(change: str, expected: str) -> None:

@@ -43,9 +43,11 @@ class PointDialog(Dialog[PointOption]):
         chosen: PointOption | None = None,
         note: str = "",
         types: list[PointOption] | None = None,
+        title: str = "",
     ) -> None:
         super().__init__()
         self.item = item
+        self.title_text = title  # a plan's choice names the plan, not its first VM
         self.points = sorted(points, key=lambda p: p.time, reverse=True)
         self.now = now
         self.tz = tz
@@ -58,7 +60,7 @@ class PointDialog(Dialog[PointOption]):
 
     def body(self) -> ComposeResult:
         name = self.item.friendly_name or self.item.name
-        yield Static(plain(f"Recovery point for {name}"), classes="dialog-title")
+        yield Static(plain(self.title_text or f"Recovery point for {name}"), classes="dialog-title")
         if self.note:
             yield Static(Text(clean(self.note), style="bold"), id="point-note")
         chosen = self.chosen.choice if self.chosen is not None else PointChoice.LATEST

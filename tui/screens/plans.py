@@ -24,13 +24,16 @@ from core.plans import (
     PlanReprotect,
     PlanView,
     action_done,
+    can_cancel_plan,
     can_commit_plan,
     manual_actions,
     members_to_reprotect,
     pending_actions,
+    plan_is_modernized,
     plan_loss,
     plan_next_step,
     plan_point_summary,
+    plan_type_options,
     plan_view,
     waiting_task,
 )
@@ -136,6 +139,13 @@ class PlansScreen(PeriodicRead, Screen[None]):
             tooltip="Reprotect every VM of the plan AVS → Azure",
         ),
         Binding("v", "verify_plan", "Verify", id="plan-verify", tooltip="Each VM's checklist before the commit"),
+        Binding(
+            "B",
+            "cancel_failover",
+            "Back to Azure…",
+            id="plan-cancel",
+            tooltip="Cancel a modernized plan's planned failover: its VMs run in Azure again",
+        ),
         Binding("u", "resume_plan", "Resume…", id="plan-resume", tooltip="Manual action done: resume with a comment"),
         Binding("x", "stop_reprotect", "Stop reprotect", id="plan-stop-reprotect", tooltip="Send no more reprotects"),
         Binding(
@@ -420,7 +430,13 @@ class PlansScreen(PeriodicRead, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         app: Any = self.app
-        mutating = ("fail_back_plan", "commit_plan", "reprotect_plan", "resume_plan")
+        mutating = ("fail_back_plan", "commit_plan", "reprotect_plan", "resume_plan", "cancel_failover")
+        if action == "cancel_failover":
+            view = self.selected if self._mounted else None
+            # Shown only for a failed-over modernized plan: a classic one has no cancel, and the footer no room.
+            if app.read_only or view is None or not plan_is_modernized(view) or view.stage is not Stage.FAILED_OVER:
+                return False
+            return True if not app.session.is_submitting("plan-cancel", view.plan.id) else None
         if action == "verify_plan":
             view = self.selected if self._mounted else None
             # Shown only once the plan is failed over: at 80 columns the footer has no room for a dimmed one.
@@ -519,6 +535,9 @@ class PlansScreen(PeriodicRead, Screen[None]):
         from tui.dialogs.plan_point import PlanPointChoice, PlanPointDialog
 
         app: Any = self.app
+        if plan_is_modernized(view):
+            self._choose_type(view)
+            return
 
         def chosen(choice: PlanPointChoice | None) -> None:
             if choice is not None:
@@ -526,8 +545,46 @@ class PlansScreen(PeriodicRead, Screen[None]):
 
         self.app.push_screen(PlanPointDialog(view, points, app.backend.now(), app.tz), chosen)
 
+    def _choose_type(self, view: PlanView) -> None:
+        """A modernized plan: a type of point for all its VMs (ASR makes the point when the job starts)."""
+        from tui.dialogs.plan_point import PlanPointChoice
+        from tui.dialogs.point import PointDialog
+
+        app: Any = self.app
+
+        def chosen(option: Any) -> None:
+            if option is not None:
+                self._confirm_failover(view, PlanPointChoice(option.choice, 0.0, False, None))
+
+        dialog = PointDialog(
+            view.members[0].item,
+            [],
+            app.backend.now(),
+            app.tz,
+            types=plan_type_options(view),
+            title=f"Recovery point for the plan {view.name} (planned failover)",
+        )
+        self.app.push_screen(dialog, chosen)
+
+    def _modernized_confirmation(self, view: PlanView, choice: Any) -> str:
+        option = next((o for o in plan_type_options(view) if o.choice is choice.choice), None)
+        lines = [
+            f"Fail the plan {clean(view.name)} back from Azure to the AVS private cloud with a planned failover "
+            f"(modernized replication appliance): {option.headline if option else choice.choice.value}.",
+        ]
+        if option is not None:
+            lines.append(option.tradeoff)
+        lines.append("Then ASR starts the VMs in AVS, boot group by boot group:")
+        for group in view.groups:
+            lines.append(f"  {clean(group.label)}: {clean(', '.join(m.name for m in group.members))}")
+        lines.append("Until the commit it can be cancelled (B on this screen): the VMs then run in Azure again.")
+        return "\n".join(lines)
+
     def confirmation_text(self, view: PlanView, choice: Any) -> str:
         from tui.text import compact_duration
+
+        if plan_is_modernized(view):
+            return self._modernized_confirmation(view, choice)
 
         point = (
             "each VM to its own latest point"
@@ -566,8 +623,15 @@ class PlansScreen(PeriodicRead, Screen[None]):
         app: Any = self.app
         plan = view.plan
         ops = app.operations
-        params = {"plan": plan, "choice": choice.choice}
+        modernized = plan_is_modernized(view)
+        params = {"plan": plan, "choice": choice.choice, "modernized": modernized}
         try:
+            if modernized:  # a planned failover: no point to re-check, ASR makes it when the job starts
+                started = ops.plan_failover(plan, choice.choice, preflight=app.session.preflight.pop(plan.id, None))
+                self.post_message(
+                    PlanOperationSent("plan-failover", plan.name, started, params={**params, "key": plan.id})
+                )
+                return
             # The loss accepted in the dialog is checked against the points ASR holds now: new points may have come
             # while the dialogs were open, and what is sent must be what was accepted.
             backend = app.backend
@@ -660,6 +724,42 @@ class PlansScreen(PeriodicRead, Screen[None]):
             return
         self.post_message(PlanOperationSent("plan-commit", plan.name, started, params={"plan": plan, "key": plan.id}))
 
+    # -- cancel a modernized plan's planned failover ------------------------------------------------------------
+
+    def action_cancel_failover(self) -> None:
+        from tui.dialogs.confirm import ConfirmDialog
+
+        view = self.selected
+        if view is None:
+            return
+        verdict = can_cancel_plan(view)
+        if not verdict.allowed:
+            self.notify(verdict.reason, title="Cancel is not possible now", severity="warning")
+            return
+        app: Any = self.app
+
+        def confirmed(ok: bool | None) -> None:
+            if ok and app._claim("plan-cancel", view.plan.id):
+                self.send_plan_cancel(view.plan)
+                self.refresh_bindings()
+
+        text = (
+            f"{verdict.reason}\nWhatever was written in AVS since the failover is lost. Nothing of the plan is "
+            "deleted: it can fail back again later."
+        )
+        self.app.push_screen(
+            ConfirmDialog(f"Cancel the failover of the plan {view.name}?", text, "Cancel the failover"), confirmed
+        )
+
+    @work(thread=True, group="plan-submit", exit_on_error=False, description="Sending the plan cancel")
+    def send_plan_cancel(self, plan: RecoveryPlan) -> None:
+        try:
+            started = self.app.operations.plan_cancel(plan)  # type: ignore[attr-defined]
+        except FailbackError as exc:
+            self.post_message(PlanOperationSent("plan-cancel", plan.name, error=exc, params={"key": plan.id}))
+            return
+        self.post_message(PlanOperationSent("plan-cancel", plan.name, started, params={"plan": plan, "key": plan.id}))
+
     # -- resume after a manual action -------------------------------------------------------------------------
 
     def action_resume_plan(self) -> None:
@@ -697,7 +797,7 @@ class PlansScreen(PeriodicRead, Screen[None]):
         if started.attached and started.note:
             self.notify(started.note, title="Following the job already running", timeout=15)
         equivalent = describe_equivalent(message.kind, app.backend, None, **params)
-        title = {"plan-failover": "Fail back plan", "plan-commit": "Commit plan"}
+        title = {"plan-failover": "Fail back plan", "plan-commit": "Commit plan", "plan-cancel": "Cancel plan failover"}
         app.session.actions.append(
             ActionRecord(
                 app.backend.now(),
