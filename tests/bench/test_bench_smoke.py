@@ -37,6 +37,14 @@ def test_big_vault_step_in_the_real_dashboard(tmp_path: Path) -> None:
     assert result["rss_mb"] > 0
 
 
+def test_big_vault_step_with_the_vault_served_by_another_process(tmp_path: Path) -> None:
+    """`emulator serve` refuses port 0: the step finds a free port itself (it had failed on that)."""
+    path = scenarios.big_vault(tmp_path, 60)
+    result = run_step("bench.bigvault", ["--scenario", str(path), "--count", "60", "--remote"], timeout=120)
+    assert result["items"] == 60 and result["remote"] is True
+    assert 0 < result["first_rows_s"] <= result["full_list_s"]
+
+
 def test_listing_step_reads_every_item(tmp_path: Path) -> None:
     path = scenarios.big_vault(tmp_path, 120)
     for mode in ("raw", "sdk"):
