@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import locale
 import os
 from collections.abc import Mapping
 
 from core.model import Job, JobState, Stage
+from core.terminal import wants_ascii
+
+__all__ = ["AGENT_WAIT", "Glyphs", "wants_ansi_theme", "wants_ascii"]
 
 # A reprotect refused inside the agent-registration window: failed, but as expected, and retried.
 AGENT_WAIT = "Agent wait"
-
-
-def wants_ascii(env: Mapping[str, str] | None = None) -> bool:
-    """True on the Linux console, a non-UTF-8 locale, or when the operator asks for it."""
-    env = os.environ if env is None else env
-    if env.get("AVS_FAILBACK_ASCII", "").strip() not in ("", "0"):
-        return True
-    if env.get("TERM", "") in ("linux", "vt100", "vt220", "dumb"):
-        return True
-    encoding = (locale.getpreferredencoding(False) or "").lower().replace("-", "")
-    return bool(encoding) and encoding not in ("utf8", "utf16", "utf32")
 
 
 def wants_ansi_theme(env: Mapping[str, str] | None = None) -> bool:

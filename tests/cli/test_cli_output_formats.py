@@ -196,3 +196,12 @@ def test_jobs_and_plans_rows_take_queries_too() -> None:
     assert code == 0 and "rp-erp" in out.splitlines()
     code, out, _ = run(["jobs", "--demo", "-o", "json", "--query", "length(@)"])
     assert code == 0 and isinstance(json.loads(out), int)
+
+
+def test_the_linux_console_gets_ascii_glyphs_as_in_the_dashboard() -> None:
+    code, console, _ = run(["items", "--demo", "--stage", "ready"], stdout=Terminal(), env={"TERM": "linux"})
+    assert code == 0 and "o Ready" in console and "●" not in console
+    code, piped, _ = run(["items", "--demo", "--stage", "ready"], env={"TERM": "linux"})
+    assert "● Ready" in piped  # a file or a pipe keeps the glyphs unless asked
+    code, asked, _ = run(["items", "--demo", "--stage", "ready"], env={"AVS_FAILBACK_ASCII": "1"})
+    assert "o Ready" in asked and "●" not in asked
