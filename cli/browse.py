@@ -8,7 +8,7 @@ from typing import Any
 from cli.cache import remember
 from cli.context import WIDTH, Context
 from cli.formats import stage_paint
-from cli.options import Commands
+from cli.options import Commands, item_argument
 from cli.output import all_items, glyph, iso, say, short_age, table, wrap
 from cli.shapes import item_json, option_json, point_json
 from core import numbers
@@ -205,7 +205,7 @@ def register(commands: Commands) -> None:
             ("every point, for a script", "avs-failback points sql-01 --demo --all -o json"),
         ),
     )
-    p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
+    item_argument(p)
     p.add_argument("--limit", type=numbers.count, default=12, metavar="N", help="list the newest N points (default 12)")
     p.add_argument("--all", action="store_true", help="list every point")
     p.set_defaults(run=cmd_points)

@@ -138,22 +138,19 @@ def _values(action: argparse.Action) -> list[str]:
     return []
 
 
-def _positional_values(command: str, filled: int, cache: Path) -> list[str]:
-    if command in ("points", "failover", "commit", "cancel", "reprotect"):
-        return names("items", path=cache) if filled == 0 else []
-    if command in ("plan", "plan-failover", "plan-commit", "plan-cancel", "plan-reprotect"):
-        return names("plans", path=cache) if filled == 0 else []
-    if command == "job":
-        return names("jobs", path=cache) if filled == 0 else []
-    if command == "preflight":
-        return names("items", path=cache) + names("plans", path=cache) if filled == 0 else []
-    if command == "fleet":
-        return ["vaults", "items"] if filled == 0 else []
-    if command == "completion":
-        return list(SHELLS) if filled == 0 else []
-    if command == "emulator":
-        return ["serve"] if filled == 0 else []
-    return []
+# What a positional argument names, by its metavar: the names come from the last listing of that kind.
+_NAMED = {"ITEM": ("items",), "PLAN": ("plans",), "NAME": ("jobs",), "ITEM|PLAN": ("items", "plans")}
+
+
+def _positional_values(parser: argparse.ArgumentParser, filled: int, cache: Path) -> list[str]:
+    """The values of the command's next positional argument: its choices, or the cached names its metavar says."""
+    positionals = [a for a in parser._actions if not a.option_strings]
+    if filled >= len(positionals):
+        return []
+    action = positionals[filled]
+    if action.choices:
+        return [str(c) for c in action.choices]
+    return [name for kind in _NAMED.get(str(action.metavar), ()) for name in names(kind, path=cache)]
 
 
 def candidates(parser: TopParser, words: Sequence[str], cache: Path | None = None) -> list[str]:
@@ -208,9 +205,9 @@ def candidates(parser: TopParser, words: Sequence[str], cache: Path | None = Non
         return [o for o in options if o.startswith(current)]
     if command is None:
         return [c for c in dict.fromkeys(listed + sorted(commands)) if c.startswith(current) and not c.startswith("_")]
-    if command == "emulator" and sub is not commands.get("emulator"):
+    if dashboard:
         return []
-    return [v for v in _positional_values(command, filled, cache) if v.startswith(current)]
+    return [v for v in _positional_values(sub, filled, cache) if v.startswith(current)]
 
 
 def _escape_for(shell: str, word: str) -> str:

@@ -21,7 +21,7 @@ from core.clock import Clock
 from core.errors import FailbackError, UsageError
 from core.journal import Journal
 from core.sanitize import message, one_line
-from core.terminal import ASCII_TERMS
+from core.terminal import ASCII_TERMS, ascii_asked
 
 
 def main(
@@ -113,7 +113,7 @@ def configure_output(io: Io, args: argparse.Namespace, env: Mapping[str, str]) -
     if terminal:
         io.width = max(40, shutil.get_terminal_size((WIDTH, 24)).columns)
     # The Linux console's font lacks ● ◆ ◇ ✓ ✗: the dashboard's rule; piped output keeps its glyphs unless asked.
-    if env.get("AVS_FAILBACK_ASCII", "").strip() not in ("", "0") or (terminal and env.get("TERM", "") in ASCII_TERMS):
+    if ascii_asked(env) or (terminal and env.get("TERM", "") in ASCII_TERMS):
         io.unicode = False
 
 

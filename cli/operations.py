@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cli.context import Context
-from cli.options import Commands
+from cli.options import Commands, item_argument
 from cli.output import all_items, choices_error, confirm, guard_read_only, refuse, say, short_age
 from cli.preflight import preflight_gate
 from cli.sending import (
@@ -186,7 +186,7 @@ def register(commands: Commands) -> None:
             ),
         ),
     )
-    p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
+    item_argument(p)
     # Not required by argparse: without it the command lists the item's choices with their loss, not the usage.
     p.add_argument("--point", metavar="CHOICE", help="latest, app-consistent, or a point id from `points ITEM`")
     p.add_argument("--yes", action="store_true", help="do not ask: the point's data loss is accepted")
@@ -205,7 +205,7 @@ def register(commands: Commands) -> None:
             ("in a script", "avs-failback commit hr-app-01 --confirm hr-app-01 --wait"),
         ),
     )
-    p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
+    item_argument(p)
     p.add_argument("--confirm", metavar="ITEM", help="the item's name again, typed out")
     sending_options(p)
     p.set_defaults(run=cmd_commit)
@@ -221,7 +221,7 @@ def register(commands: Commands) -> None:
             ("print the request; send nothing", "avs-failback cancel lnx-batch-02 --show-command"),
         ),
     )
-    p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
+    item_argument(p)
     p.add_argument("--yes", action="store_true", help="do not ask")
     sending_options(p)
     p.set_defaults(run=cmd_cancel)

@@ -86,6 +86,16 @@ class Commands:
         self.groups.setdefault(group, []).append((name, summary))
 
 
+def item_argument(p: argparse.ArgumentParser) -> None:
+    """The VM a command acts on (completion offers the names of the last `items` listing)."""
+    p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
+
+
+def plan_argument(p: argparse.ArgumentParser) -> None:
+    """The recovery plan a command acts on (completion offers the names of the last `plans` listing)."""
+    p.add_argument("plan", metavar="PLAN", help="friendly name, name or ARM id of the plan")
+
+
 def output_options() -> argparse.ArgumentParser:
     """How the answer is printed, as az prints it (accepted before or after the command)."""
     parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)

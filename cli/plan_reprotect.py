@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cli.options import Commands
+from cli.options import Commands, plan_argument
 from cli.reprotect import reprotect_target_options
 from cli.sending import sending_options
 from core.errors import NotAllowedNow
@@ -237,7 +237,7 @@ def register(commands: Commands) -> None:
             ),
         ),
     )
-    p.add_argument("plan", metavar="PLAN", help="friendly name, name or ARM id of the plan")
+    plan_argument(p)
     reprotect_target_options(p, master_help="master target for every VM (default: the one they use)")
     p.add_argument("--yes", action="store_true", help="do not ask")
     sending_options(p, wait_help="follow every VM; retry while their agents register")

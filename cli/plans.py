@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from cli.cache import remember
 from cli.context import WIDTH, Context
 from cli.operations import note_preflight
-from cli.options import Commands
+from cli.options import Commands, plan_argument
 from cli.output import all_items, choices_error, clip, confirm, glyph, guard_read_only, iso, refuse, say, table
 from cli.preflight import preflight_gate
 from cli.sending import finish, plan_point_choices, report_start, sending_options, show_command
@@ -293,7 +293,7 @@ def register(commands: Commands) -> None:
             ("its members as JSON", 'avs-failback plan rp-erp --demo -o json --query "members"'),
         ),
     )
-    p.add_argument("plan", metavar="PLAN", help="friendly name, name or ARM id of the plan")
+    plan_argument(p)
     p.set_defaults(run=cmd_plan)
 
     p = commands.add(
@@ -310,7 +310,7 @@ def register(commands: Commands) -> None:
             ),
         ),
     )
-    p.add_argument("plan", metavar="PLAN", help="friendly name, name or ARM id of the plan")
+    plan_argument(p)
     p.add_argument("--point", metavar="CHOICE", help="latest or app-consistent")
     p.add_argument("--yes", action="store_true", help="do not ask: the loss is accepted")
     p.add_argument("--skip-preflight", action="store_true", help="send even when the preflight finds a problem")
@@ -328,7 +328,7 @@ def register(commands: Commands) -> None:
             ("print the request; send nothing", "avs-failback plan-cancel rp-crm --show-command"),
         ),
     )
-    p.add_argument("plan", metavar="PLAN", help="friendly name, name or ARM id of the plan")
+    plan_argument(p)
     p.add_argument("--yes", action="store_true", help="do not ask")
     sending_options(p)
     p.set_defaults(run=cmd_plan_cancel)
@@ -342,7 +342,7 @@ def register(commands: Commands) -> None:
             ("in a script", "avs-failback plan-commit rp-erp --confirm rp-erp --wait"),
         ),
     )
-    p.add_argument("plan", metavar="PLAN", help="friendly name, name or ARM id of the plan")
+    plan_argument(p)
     p.add_argument("--confirm", metavar="PLAN", help="the plan's name again, typed out")
     sending_options(p)
     p.set_defaults(run=cmd_plan_commit)

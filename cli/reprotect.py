@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cli.context import Context
-from cli.options import Commands
+from cli.options import Commands, item_argument
 from cli.output import all_items, confirm, guard_read_only, refuse, say, say_whole
 from cli.sending import finish, is_busy, report_start, sending_options, show_command
 from core.errors import NotAllowedNow, NotFound, UsageError
@@ -236,7 +236,7 @@ def register(commands: Commands) -> None:
             ),
         ),
     )
-    p.add_argument("item", metavar="ITEM", help="friendly name, item name or ARM id")
+    item_argument(p)
     reprotect_target_options(p, master_help="master target (default: the item's, or the first)")
     p.add_argument("--datastore", metavar="NAME", help="a modernized VM in Azure: the AVS datastore (default: its own)")
     p.add_argument(

@@ -369,23 +369,6 @@ def _plan_planned_failover(b: _Builder, plan: RecoveryPlan, choice: PointChoice)
     )
 
 
-def _plan_cancel(b: _Builder, params: dict[str, Any]) -> Equivalent:
-    plan = _plan_of(params)
-    path = f"{b.vault.arm_id}/replicationRecoveryPlans/{plan.name}/failoverCancel"
-    return Equivalent(
-        title=f"Cancel the planned failover of the recovery plan {plan.friendly_name or plan.name}",
-        rest=b.rest("POST", path),
-        az="\n".join(["# the site-recovery extension has no recovery-plan cancel command", b.az_rest("POST", path)]),
-        powershell="\n".join(
-            _ps_plan(b, plan)
-            + [
-                "$job = Start-AzRecoveryServicesAsrCancelFailoverJob -RecoveryPlan $plan",
-                "Get-AzRecoveryServicesAsrJob -Job $job",
-            ]
-        ),
-    )
-
-
 def _plan_failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
     plan = _plan_of(params)
     choice = params.get("choice", PointChoice.LATEST)
@@ -413,21 +396,29 @@ def _plan_failover(b: _Builder, params: dict[str, Any]) -> Equivalent:
     )
 
 
-def _plan_commit(b: _Builder, params: dict[str, Any]) -> Equivalent:
-    plan = _plan_of(params)
-    path = f"{b.vault.arm_id}/replicationRecoveryPlans/{plan.name}/failoverCommit"
+def _plan_bodiless(b: _Builder, plan: RecoveryPlan, title: str, segment: str, what: str, cmdlet: str) -> Equivalent:
+    """A plan action without a body (commit, cancel): POST {plan}/{segment}; az has no recovery-plan command."""
+    path = f"{b.vault.arm_id}/replicationRecoveryPlans/{plan.name}/{segment}"
     return Equivalent(
-        title=f"Commit the failover of the recovery plan {plan.friendly_name or plan.name}",
+        title=title,
         rest=b.rest("POST", path),
-        az="\n".join(["# the site-recovery extension has no recovery-plan commit command", b.az_rest("POST", path)]),
+        az="\n".join([f"# the site-recovery extension has no recovery-plan {what} command", b.az_rest("POST", path)]),
         powershell="\n".join(
-            _ps_plan(b, plan)
-            + [
-                "$job = Start-AzRecoveryServicesAsrCommitFailoverJob -RecoveryPlan $plan",
-                "Get-AzRecoveryServicesAsrJob -Job $job",
-            ]
+            _ps_plan(b, plan) + [f"$job = {cmdlet} -RecoveryPlan $plan", "Get-AzRecoveryServicesAsrJob -Job $job"]
         ),
     )
+
+
+def _plan_commit(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    plan = _plan_of(params)
+    title = f"Commit the failover of the recovery plan {plan.friendly_name or plan.name}"
+    return _plan_bodiless(b, plan, title, "failoverCommit", "commit", "Start-AzRecoveryServicesAsrCommitFailoverJob")
+
+
+def _plan_cancel(b: _Builder, params: dict[str, Any]) -> Equivalent:
+    plan = _plan_of(params)
+    title = f"Cancel the planned failover of the recovery plan {plan.friendly_name or plan.name}"
+    return _plan_bodiless(b, plan, title, "failoverCancel", "cancel", "Start-AzRecoveryServicesAsrCancelFailoverJob")
 
 
 def _job_action(action: str) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -826,69 +825,63 @@ READY_BLOCKED = "Ready — blocked by preflight"
 SKIP_REASON_MIN = 10
 
 
-def quick_check(item: ProtectedItem, fabrics: Sequence[Fabric], now: datetime) -> tuple[Check, ...]:
+class ServerChecks:
+    """The server checks of many VMs over one listing of the fabrics, each distinct server checked once a second.
+
+    The dashboard labels every ready row with what the preflight would stop it on; 10,000 rows share a handful
+    of process servers and master targets, whose checks were 1.3 s of the loading when made row by row. The
+    dashboard holds one and hands it to `blocking` (from its event loop only); the full preflight checks each
+    server afresh. A check that names the VM (no server id given) is the VM's own and is never shared."""
+
+    def __init__(self) -> None:
+        self._fabrics: object = None
+        self._second = 0
+        self._seen: dict[tuple[str, ...], Check] = {}
+
+    def get(self, key: tuple[str, ...], fabrics: Sequence[Fabric], now: datetime, work: Callable[[], Check]) -> Check:
+        if not key[1]:
+            return work()
+        second = int(now.timestamp())
+        if fabrics is not self._fabrics or second != self._second:
+            self._fabrics, self._second, self._seen = fabrics, second, {}
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = work()
+        return found
+
+
+def quick_check(
+    item: ProtectedItem, fabrics: Sequence[Fabric], now: datetime, servers: ServerChecks | None = None
+) -> tuple[Check, ...]:
     """The checks that need nothing but the item and the vault's fabrics, which the dashboard holds already.
 
     Recovery points, running jobs and the network path need reads of their own (or cannot be probed) and are
     left to the full check; a replication group is not a problem here (the VM fails back with its plan).
+    `servers` shares the server checks between the VMs of one listing.
     """
     if item.provider is Provider.MODERNIZED:
         from core.providers import modernized_preflight
 
         return modernized_preflight.quick(item)
+    memo = servers or ServerChecks()
     ps, mt = item.process_server_id.lower(), item.master_target_id.lower()
     return (
         check_direction(item),
         check_allowed(item),
-        # A check that names the VM (no server id given) is its own; one that names only the server is shared.
-        _SERVERS.get(("ps", ps), fabrics, now, lambda: check_process_server(item, fabrics, now), ps != ""),
-        _SERVERS.get(
-            ("mt", mt, item.os_type.lower()), fabrics, now, lambda: check_master_target(item, fabrics, now), mt != ""
-        ),
-        _SERVERS.get(("ds", mt), fabrics, now, lambda: check_datastores(item, fabrics), mt != ""),
+        memo.get(("ps", ps), fabrics, now, lambda: check_process_server(item, fabrics, now)),
+        memo.get(("mt", mt, item.os_type.lower()), fabrics, now, lambda: check_master_target(item, fabrics, now)),
+        memo.get(("ds", mt), fabrics, now, lambda: check_datastores(item, fabrics)),
         check_health(item),
     )
 
 
-class _ServerChecks:
-    """The server checks of many VMs over one listing of the fabrics, each distinct server checked once a second.
-
-    The dashboard labels every ready row with what the preflight would stop it on; 10,000 rows share a handful
-    of process servers and master targets, whose checks were 1.3 s of the loading when made row by row. Only
-    the quick check uses this; the full preflight checks each server afresh."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._fabrics: object = None
-        self._second = 0
-        self._seen: dict[tuple[str, ...], Check] = {}
-
-    def get(
-        self, key: tuple[str, ...], fabrics: Sequence[Fabric], now: datetime, work: Callable[[], Check], share: bool
-    ) -> Check:
-        if not share:
-            return work()
-        second = int(now.timestamp())
-        with self._lock:
-            if fabrics is not self._fabrics or second != self._second:
-                self._fabrics, self._second, self._seen = fabrics, second, {}
-            found = self._seen.get(key)
-        if found is None:
-            found = work()
-            with self._lock:
-                if fabrics is self._fabrics and second == self._second:
-                    self._seen[key] = found
-        return found
-
-
-_SERVERS = _ServerChecks()
-
-
-def blocking(item: ProtectedItem, fabrics: Sequence[Fabric] | None, now: datetime) -> tuple[Check, ...]:
+def blocking(
+    item: ProtectedItem, fabrics: Sequence[Fabric] | None, now: datetime, servers: ServerChecks | None = None
+) -> tuple[Check, ...]:
     """For a VM ASR calls ready to fail back on its own: the FAILs the preflight would stop it on (() otherwise)."""
     if fabrics is None or derive_stage(item) is not Stage.READY or item.consistency_group:
         return ()
-    return tuple(c for c in quick_check(item, fabrics, now) if c.level is Level.FAIL)
+    return tuple(c for c in quick_check(item, fabrics, now, servers) if c.level is Level.FAIL)
 
 
 def decision(report: PreflightReport, reason: str = "") -> dict[str, Any]:

@@ -923,10 +923,11 @@ class Vault:
                     fault.recommended_action,
                 )
         items = [self.items[n.lower()] for n in job.item_names if n.lower() in self.items]
-        if job.operation != "plan-planned-failover" and (
-            task.task_id == "UnplannedFailoverPreflightChecksTask"
-            or task.task_id == "RecoveryPlanPrerequisiteCheckTask"
-        ):  # a planned failover makes its point when it starts: there is none to be missing
+        # Only a failover that chose its points checks them (a planned failover makes its point when it starts).
+        if "points" in job.extra and task.task_id in (
+            "UnplannedFailoverPreflightChecksTask",
+            "RecoveryPlanPrerequisiteCheckTask",
+        ):
             points = job.extra.get("points", {})
             missing = [i.friendly for i in items if points.get(i.name) is None]
             if missing and job.extra.get("point_type") == "LatestTag" and job.plan_name:

@@ -33,10 +33,10 @@ ERP_GROUP = ("sql-01", "erp-app-01", "erp-app-02")
 
 
 class SpiedVault:
-    """The demo vault on the test's clock, keeping every POST's path and body."""
+    """A scenario's vault (the demo by default) on the test's clock, keeping every POST's path and body."""
 
-    def __init__(self, clock: Any) -> None:
-        self.emulator = ArmEmulator(load_scenario("demo"), clock, base_url=EMULATOR_BASE_URL)
+    def __init__(self, clock: Any, scenario: str = "demo") -> None:
+        self.emulator = ArmEmulator(load_scenario(scenario), clock, base_url=EMULATOR_BASE_URL)
         self.posts: list[tuple[str, Any]] = []
         answer = self.emulator.handle
 
@@ -46,7 +46,7 @@ class SpiedVault:
             return answer(method, url, headers, body)
 
         self.emulator.handle = spy  # type: ignore[method-assign]
-        self.backend = build_backend(Settings(demo=True, scenario="demo"), clock=clock, emulator=self.emulator)
+        self.backend = build_backend(Settings(demo=True, scenario=scenario), clock=clock, emulator=self.emulator)
 
     def app(self, clock: Any) -> FailbackApp:
         return FailbackApp(

@@ -3,21 +3,14 @@ commit, each step through its dialog — and the requests are the planned failov
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from datetime import UTC
 from typing import Any
 
 import pytest
 
-from core.bootstrap import EMULATOR_BASE_URL, build_backend
-from core.config import Settings
-from core.emulator import ArmEmulator, load_scenario
 from core.model import JobState, PointChoice, Stage
 from tests.tui.helpers import screen_text, wait_for, wait_screen
 from tests.tui.test_flow import run_job_to_end
-from tests.tui.test_plans import activate, back_to_plans, open_plans
-from tui.app import FailbackApp
+from tests.tui.test_plans import SpiedVault, activate, back_to_plans, open_plans
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.plan_commit import PlanCommitDialog
 from tui.dialogs.point import PointDialog
@@ -25,32 +18,12 @@ from tui.screens.job import JobScreen
 from tui.screens.preflight import PreflightGate
 
 
-class ModernizedVault:
-    def __init__(self, clock: Any) -> None:
-        self.emulator = ArmEmulator(load_scenario("modernized"), clock, base_url=EMULATOR_BASE_URL)
-        self.posts: list[tuple[str, Any]] = []
-        answer = self.emulator.handle
-
-        def spy(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> Any:
-            if method == "POST":
-                self.posts.append((url.split("?", 1)[0], json.loads(body) if body else None))
-            return answer(method, url, headers, body)
-
-        self.emulator.handle = spy  # type: ignore[method-assign]
-        self.backend = build_backend(Settings(demo=True, scenario="modernized"), clock=clock, emulator=self.emulator)
-
-    def app(self, clock: Any) -> FailbackApp:
-        return FailbackApp(
-            backend=self.backend, clock=clock, tz=UTC, ascii_glyphs=False, tick_seconds=0.05, items_refresh_seconds=3600
-        )
-
-
 @pytest.fixture
-def vault(clock: Any) -> ModernizedVault:
-    return ModernizedVault(clock)
+def vault(clock: Any) -> SpiedVault:
+    return SpiedVault(clock, "modernized")
 
 
-async def fail_back(pilot: Any, clock: Any, vault: ModernizedVault, choice: PointChoice) -> None:
+async def fail_back(pilot: Any, clock: Any, vault: SpiedVault, choice: PointChoice) -> None:
     await pilot.press("f")
     gate = await wait_screen(pilot, PreflightGate, "preflight report")
     await wait_for(pilot, lambda: gate.report is not None, "the report")
@@ -75,7 +48,7 @@ async def fail_back(pilot: Any, clock: Any, vault: ModernizedVault, choice: Poin
 
 
 async def test_a_modernized_plan_fails_back_is_cancelled_then_fails_back_and_is_committed(
-    vault: ModernizedVault, clock: Any
+    vault: SpiedVault, clock: Any
 ) -> None:
     app = vault.app(clock)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from core.errors import FailbackError
 from core.failback import can_cancel, can_commit, can_failover, can_reprotect, derive_stage
 from core.model import Fabric, Job, ProtectedItem, RecoveryPoint, Stage
-from core.preflight import blocking
+from core.preflight import ServerChecks, blocking
 from core.providers import provider_for
 from core.recovery import PointOption, point_options
 from tui.messages import (
@@ -132,6 +132,7 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         self.load_error: BaseException | None = None
         self.points: dict[str, list[RecoveryPoint]] = {}
         self.fabrics: list[Fabric] | None = None
+        self.server_checks = ServerChecks()  # each server checked once per listing and second, not once per row
         self._ticks = 0
         self._status_text = ""
         self._mounted = False
@@ -248,7 +249,7 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         glyphs = app.glyphs
         if item.id in app.session.retries:
             return f"{glyphs.expected} Waiting for agent", "busy"
-        if app.backend is not None and blocking(item, self.fabrics, app.backend.now()):
+        if app.backend is not None and blocking(item, self.fabrics, app.backend.now(), self.server_checks):
             return f"{glyphs.stage(stage)} Ready, blocked", "blocked"
         return None
 
@@ -418,7 +419,7 @@ class DashboardScreen(PeriodicRead, Screen[None]):
             job=app.session.job_for_item(item),
             retry=app.session.retries.get(item.id),
             ticked=len(app.session.ticked.get(item.id, ())),
-            blocked=blocking(item, self.fabrics, app.backend.now()),
+            blocked=blocking(item, self.fabrics, app.backend.now(), self.server_checks),
         )
 
     def _show_detail(self) -> None:
