@@ -132,13 +132,18 @@ def cmd_plan_reprotect(ctx: Context) -> int:
         raise NotAllowedNow(refusal, hint="Nothing was sent. `avs-failback plan PLAN` shows each VM's stage.")
     guard_read_only(ctx, "the plan reprotect")
     moving = [m for m in view.members if m.stage is not Stage.PROTECTED_TO_AZURE]
-    target, ps, mt_name = reprotect_target(ctx, [m.item.master_target_id for m in moving], f"the plan {view.name}")
+    lead = moving[0].item if moving else None
+    target, ps, mt_name = reprotect_target(
+        ctx, [m.item.master_target_id for m in moving], f"the plan {view.name}", lead
+    )
     health = ps.health or "unknown"
     summary = [
         f"Reprotect the recovery plan {view.name}: replicate its {len(moving)} VMs from AVS back to Azure "
         "(RecoveryToPrimary), one reprotect per VM.",
         f"Every VM goes through the process server {ps.friendly_name} (health {health}) and the master target "
-        f"{mt_name}, so each replication group stays on one pair.",
+        f"{mt_name}, so each replication group stays on one pair."
+        if mt_name
+        else f"Every VM goes through the replication appliance {ps.friendly_name} (health {health}).",
         "A VM whose mobility agent has not registered back yet (up to "
         f"{int(AGENT_REGISTRATION_WINDOW.total_seconds() // 60)} minutes after it booted in AVS) is retried"
         + (" on a timer." if getattr(args, "wait", False) else " when you run this again with --wait."),

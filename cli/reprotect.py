@@ -20,6 +20,7 @@ from core.failback import (
 )
 from core.model import (
     AnyReprotectTarget,
+    Appliance,
     Fabric,
     ProcessServer,
     ProtectedItem,
@@ -27,8 +28,15 @@ from core.model import (
     Stage,
 )
 from core.operations import Started
-from core.providers import provider_for
-from core.providers.modernized import to_avs_target
+from core.providers import provider_for, same_stack
+from core.providers.modernized import (
+    APPLIANCE_STALE,
+    appliance_warnings,
+    appliances_of,
+    failback_policy,
+    find_appliance,
+    to_avs_target,
+)
 
 AGENT_RETRY_SECONDS = 60.0  # backend-clock seconds between reprotect attempts inside the agent window
 
@@ -47,14 +55,20 @@ def _find_process_server(fabrics: Sequence[Fabric], name: str) -> tuple[Fabric, 
 
 
 def reprotect_target(
-    ctx: Context, current_targets: Sequence[str], what: str
+    ctx: Context, current_targets: Sequence[str], what: str, stack: ProtectedItem | None = None
 ) -> tuple[ReprotectTarget, ProcessServer, str]:
     """The process server, master target and run-as account named by the options, for `what` (an item or a
     plan); `current_targets` are the master target ids the VMs use now. The replication policy stays empty
     unless --policy names one: the backend then picks the vault's AVS → Azure policy."""
     args = ctx.args
     fabrics = ctx.backend.list_fabrics()
+    if stack is not None:  # only the servers of the VM's own stack (a classic VM: no replication appliance)
+        fabrics = same_stack(stack, fabrics)
     fabric, ps = _find_process_server(fabrics, args.process_server)
+    if fabric.appliances:
+        # a replication appliance (modernized): no master target; the backend adds the vault's forward policy
+        policy = getattr(args, "policy", None) or ""
+        return ReprotectTarget(process_server_id=ps.id, master_target_id="", policy_id=policy), ps, ""
     master_target = getattr(args, "master_target", None)
     targets = fabric.master_targets
     known = {m.id: m for m in targets}
@@ -100,6 +114,51 @@ def with_policy_shown(ctx: Context, target: ReprotectTarget) -> ReprotectTarget:
         return target
 
 
+def _modernized_target(ctx: Context, item: ProtectedItem) -> tuple[AnyReprotectTarget, str, list[str]]:
+    """A modernized VM's reprotect: through the replication appliance named by --appliance, from the fabric's
+    appliance lists; to AVS with a datastore the appliance reaches, to Azure with the vault's forward policy.
+    (target, the appliance's name, what the confirmation says)."""
+    args, backend = ctx.args, ctx.backend
+    fabrics = backend.list_fabrics()
+    if not appliances_of(fabrics):
+        # the fabric lists no appliance (an older answer, or a scenario without one): its process servers stand in
+        chosen, ps, _ = reprotect_target_servers_only(ctx)
+        appliance_name, health, warnings = ps.friendly_name, ps.health or "unknown", []
+        agent: Appliance | str = ps.id
+    else:
+        appliance = find_appliance(fabrics, args.process_server)
+        agent, appliance_name, health = appliance, appliance.name, appliance.health or "not reported"
+        warnings = appliance_warnings(appliance, backend.now(), APPLIANCE_STALE)
+    policies = getattr(backend, "list_policies", None)
+    known = policies() if policies is not None else []
+    if derive_stage(item) is Stage.IN_AZURE:
+        fresh = backend.get_item(item.id)  # disks (and their log storage account) come only on a GET
+        policy = failback_policy(known, args.failback_policy or "")
+        to_avs = to_avs_target(fresh, agent, args.datastore or "", args.log_storage_account or "", policy)
+        target: AnyReprotectTarget = to_avs
+        summary = [
+            f"Reprotect {item.friendly_name}: replicate from Azure to AVS through the appliance {appliance_name} "
+            f"(health {health}), datastore {to_avs.datastore_name}.",
+            "ASR reports no free space for modernized datastores: check in vCenter that it has room for the VM.",
+            "Initial replication to AVS follows; the VM can fail back once it ends.",
+        ]
+    else:
+        agent_id = agent.id if isinstance(agent, Appliance) else agent
+        base = ReprotectTarget(process_server_id=agent_id, master_target_id="", policy_id=args.policy or "")
+        target = provider_for(item).complete_target(item, base, known)
+        summary = [
+            f"Reprotect {item.friendly_name}: replicate from AVS back to Azure through the appliance "
+            f"{appliance_name} (health {health}).",
+            "Initial replication to Azure follows; the VM is protected again when it ends.",
+        ]
+    return target, appliance_name, summary + warnings
+
+
+def reprotect_target_servers_only(ctx: Context) -> tuple[ReprotectTarget, ProcessServer, str]:
+    fabric, ps = _find_process_server(ctx.backend.list_fabrics(), ctx.args.process_server)
+    return ReprotectTarget(process_server_id=ps.id, master_target_id=""), ps, fabric.friendly_name
+
+
 def cmd_reprotect(ctx: Context) -> int:
     args, backend = ctx.args, ctx.backend
     items = all_items(backend)
@@ -107,36 +166,23 @@ def cmd_reprotect(ctx: Context) -> int:
     if not is_busy(item):
         refuse(can_reprotect(item))
     guard_read_only(ctx, "the reprotect")
-    chosen, ps, _ = reprotect_target(ctx, [item.master_target_id], item.friendly_name)
-    target: AnyReprotectTarget = chosen
-    health = ps.health or "unknown"
-    summary = [
-        f"Reprotect {item.friendly_name}: replicate from AVS back to Azure (RecoveryToPrimary).",
-        f"Process server: {ps.friendly_name} (health {health}).",
-        "Initial replication to Azure follows; the VM is protected again when it ends.",
-    ]
-    if derive_stage(item) is Stage.IN_AZURE:
-        # a modernized VM in Azure: the appliance's reprotect agent, an AVS datastore and a log storage account
-        fresh = backend.get_item(item.id)  # disks (and their log storage account) come only on a GET
-        target = to_avs_target(
-            fresh, ps.id, args.datastore or "", args.log_storage_account or "", args.failback_policy or ""
-        )
+    target: AnyReprotectTarget
+    if provider_for(item).key == "modernized":
+        target, server_name, summary = _modernized_target(ctx, item)
+    else:
+        chosen, ps, _ = reprotect_target(ctx, [item.master_target_id], item.friendly_name, item)
+        target, server_name = chosen, ps.friendly_name
+        health = ps.health or "unknown"
         summary = [
-            f"Reprotect {item.friendly_name}: replicate from Azure to AVS through the appliance {ps.friendly_name} "
-            f"(health {health}), datastore {target.datastore_name}.",
-            "ASR reports no free space for modernized datastores: check in vCenter that it has room for the VM.",
-            "Initial replication to AVS follows; the VM can fail back once it ends.",
+            f"Reprotect {item.friendly_name}: replicate from AVS back to Azure (RecoveryToPrimary).",
+            f"Process server: {ps.friendly_name} (health {health}).",
+            "Initial replication to Azure follows; the VM is protected again when it ends.",
         ]
-    if not ps.is_healthy:
-        summary.append(f"Warning: the process server reports health {health!r}.")
-    if getattr(args, "show_command", False):
-        policies = getattr(backend, "list_policies", None)
-        if isinstance(target, ReprotectTarget) and not provider_for(item).needs_points and policies is not None:
-            # a modernized VM back to Azure: the appliance and the vault's forward policy, as the backend sends it
-            target = provider_for(item).complete_target(item, target, policies())
-        elif isinstance(target, ReprotectTarget):
-            target = with_policy_shown(ctx, target)
-    if show_command(ctx, "reprotect", item, target=target, process_server_name=ps.friendly_name):
+        if not ps.is_healthy:
+            summary.append(f"Warning: the process server reports health {health!r}.")
+        if getattr(args, "show_command", False):
+            target = with_policy_shown(ctx, chosen)
+    if show_command(ctx, "reprotect", item, target=target, process_server_name=server_name):
         return 0
     confirm(ctx, summary, "yes", "Reprotect", "yes" if args.yes else None)
     started = ctx.operations().reprotect(item, target)

@@ -30,6 +30,8 @@ from typing import Any
 from core.backend import Backend
 from core.failback import derive_stage
 from core.model import (
+    APPLIANCE_ROLES,
+    Appliance,
     ErrorDetail,
     Fabric,
     HealthError,
@@ -216,10 +218,38 @@ def _item(
     return entry
 
 
+def _appliance(a: Appliance, now: datetime, m: Any) -> dict[str, Any]:
+    """A replication appliance as the scenario writes it: its overall health, the components that differ from it,
+    the datastores its reprotect agent reaches, and its stalest heartbeat."""
+    health = _health(a.health)
+    roles = {role: key for key, role in APPLIANCE_ROLES.items()}
+    differ = {roles[c.role]: _health(c.health) for c in a.components if c.role in roles and _health(c.health) != health}
+    entry: dict[str, Any] = {
+        "name": m.name("ps", a.name),
+        "ip": m.ip(a.ip_address),
+        "health": health,
+        "heartbeat_age": max(0.0, -_ago(now, a.last_heartbeat, -60.0)),
+        # each component repeats the appliance's errors: each is written once
+        "health_errors": _health_errors(dict.fromkeys(e for c in a.components for e in c.health_errors), m),
+        "datastores": [m.name("datastore", d) for d in a.accessible_datastores or ()],
+    }
+    if differ:
+        entry["components"] = differ
+    return entry
+
+
 def _fabric(fabric: Fabric, containers: Iterable[str], now: datetime, m: Any) -> dict[str, Any] | None:
-    kind = {"vmware": "VMware", "azure": "Azure"}.get(fabric.instance_type.lower())
+    kind = {"vmware": "VMware", "azure": "Azure", "inmagercm": "InMageRcm"}.get(fabric.instance_type.lower())
     if kind is None:
-        return None  # a fabric the emulator has no model of (a modernized appliance's): named in the brief
+        return None  # a fabric the emulator has no model of: named in the brief
+    if kind == "InMageRcm":
+        return {
+            "name": m.name("fabric", fabric.name),
+            "friendly_name": m.name("site", fabric.friendly_name or fabric.name),
+            "kind": kind,
+            "containers": sorted({m.name("container", c) for c in containers}) or ["cloud_1"],
+            "process_servers": [_appliance(a, now, m) for a in fabric.appliances],
+        }
     return {
         "name": m.name("fabric", fabric.name),
         "friendly_name": m.name("site", fabric.friendly_name or fabric.name),
@@ -337,6 +367,10 @@ def capture(backend: Backend, *, masker: Masker | None = None, samples: int = PO
             m.name("ps", p.friendly_name), m.ip(p.ip_address)
         for t in fabric.master_targets:
             m.name("mt", t.name), m.ip(t.ip_address)
+        for a in fabric.appliances:
+            m.name("ps", a.name), m.ip(a.ip_address)
+            for d in a.accessible_datastores or ():
+                m.name("datastore", d)
     for item in items:
         m.name("vm", item.friendly_name or item.name), m.name("rpi", item.name)
         if item.multi_vm_group_name:

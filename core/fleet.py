@@ -46,8 +46,8 @@ ITEM_PATHS: tuple[str, ...] = (
     "providerSpecificDetails.lastRpoCalculatedTime",
     "providerSpecificDetails.multiVmGroupId",
     "providerSpecificDetails.multiVmGroupName",
-    # InMageRcmFailback has no RPO nor retention window: its newest point is its disks' lastSyncTime (the
-    # mapping's reading, UNCONFIRMED as a point time; see core/azure/FIELDS.md).
+    # InMageRcmFailback has no RPO nor retention window: its disks' lastSyncTime is shown as reported, never as
+    # a point's age (see core/azure/FIELDS.md).
     "providerSpecificDetails.protectedDisks",
     # InMageRcm (modernized, the VM in Azure): its RPO is lastRpoInSeconds (SDK InMageRcmReplicationDetails).
     "providerSpecificDetails.lastRpoInSeconds",

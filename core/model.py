@@ -254,6 +254,9 @@ class RcmDetails:
     agent_registered_after_failover: bool | None = None
     last_planned_failover_status: str = ""
     last_used_policy_id: str = ""
+    # the newest lastSyncTime of the failback leg's disks, as reported: not a point time and not a data-loss figure
+    # (recorded hours, even weeks, behind the answer it came in; MODERNIZED.md §10)
+    disks_last_synced: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -387,6 +390,70 @@ class RunAsAccount:
     name: str
 
 
+# The component lists of InMageRcmFabricSpecificDetails (SDK line 15733) and how the operator knows each.
+APPLIANCE_ROLES = {
+    "processServers": "process server",
+    "reprotectAgents": "reprotect agent",
+    "rcmProxies": "RCM proxy",
+    "pushInstallers": "push installer",
+    "replicationAgents": "replication agent",
+    "marsAgents": "MARS agent",
+    "dras": "DRA",
+}
+
+
+@dataclass(frozen=True)
+class ApplianceComponent:
+    """One component of a replication appliance, as one entry of a component list of InMageRcmFabricSpecificDetails
+    (process server, reprotect agent, RCM proxy, …): health is ASR's ProtectionHealth word, "" when not reported."""
+
+    role: str  # how the operator knows it: "process server", "reprotect agent", …
+    health: str = ""
+    last_heartbeat: datetime | None = None
+    version: str = ""
+    health_errors: tuple[HealthError, ...] = ()
+
+
+# ProtectionHealth, worst first; "None" is ASR's word for no health (not an alarm).
+_HEALTH_ORDER = ("critical", "warning", "normal", "none")
+
+
+@dataclass(frozen=True)
+class Appliance:
+    """A replication appliance of a modernized vault: every component list names it once, with one id and name
+    (MODERNIZED.md §8). `accessible_datastores` is None when no reprotect agent of it is listed (nothing known),
+    an empty tuple when it is listed and reaches none."""
+
+    id: str
+    name: str
+    fqdn: str = ""
+    ip_address: str = ""
+    components: tuple[ApplianceComponent, ...] = ()
+    accessible_datastores: tuple[str, ...] | None = None
+    vcenter_id: str = ""
+    free_space_percent: float | None = None  # the process server's free disk space
+
+    def component(self, role: str) -> ApplianceComponent | None:
+        return next((c for c in self.components if c.role == role), None)
+
+    @property
+    def health(self) -> str:
+        """The worst health its components report ("" when none reports one)."""
+        known = [c.health for c in self.components if c.health.lower() in _HEALTH_ORDER]
+        return min(known, key=lambda h: _HEALTH_ORDER.index(h.lower()), default="")
+
+    @property
+    def last_heartbeat(self) -> datetime | None:
+        """The stalest heartbeat of its components: the appliance is only as alive as its quietest part."""
+        beats = [c.last_heartbeat for c in self.components if c.last_heartbeat is not None]
+        return min(beats) if beats else None
+
+    @property
+    def unwell(self) -> tuple[ApplianceComponent, ...]:
+        """Its components that report a health other than Normal (or None, ASR's word for no health)."""
+        return tuple(c for c in self.components if c.health.lower() in ("critical", "warning"))
+
+
 @dataclass(frozen=True)
 class Fabric:
     id: str
@@ -396,6 +463,7 @@ class Fabric:
     process_servers: tuple[ProcessServer, ...] = ()
     master_targets: tuple[MasterTarget, ...] = ()
     run_as_accounts: tuple[RunAsAccount, ...] = ()
+    appliances: tuple[Appliance, ...] = ()  # a modernized fabric (InMageRcm): its replication appliances
 
 
 @dataclass(frozen=True)

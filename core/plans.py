@@ -706,7 +706,9 @@ class PlanReprotect:
         window: timedelta = AGENT_REGISTRATION_WINDOW + AGENT_WINDOW_MARGIN,
         operations: Operations | None = None,
     ) -> None:
-        if not target.process_server_id or not target.master_target_id:
+        # a modernized plan's VMs go through a replication appliance alone; a classic one needs its master target
+        modernized = bool(view.members) and all(m.item.provider is Provider.MODERNIZED for m in view.members)
+        if not target.process_server_id or (not target.master_target_id and not modernized):
             raise UsageError(
                 "Reprotect needs a process server and a master target.",
                 hint="Choose the process server that sends data to Azure and a master target, from the vault's fabric.",

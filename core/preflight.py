@@ -12,6 +12,7 @@ from core.backend import Backend
 from core.failback import derive_stage, stage_reason
 from core.model import (
     Fabric,
+    HealthError,
     Job,
     JobFilter,
     MasterTarget,
@@ -256,7 +257,7 @@ def check_points(item: ProtectedItem, points: Sequence[RecoveryPoint], now: date
     return Check("recovery-points", title, Level.PASS, detail)
 
 
-def _heartbeat_level(now: datetime, beat: datetime | None) -> tuple[Level, str]:
+def heartbeat_level(now: datetime, beat: datetime | None) -> tuple[Level, str]:
     if beat is None:
         return Level.WARN, "ASR reports no heartbeat time"
     age = _age(now, beat)
@@ -289,7 +290,7 @@ def check_process_server(item: ProtectedItem, fabrics: Sequence[Fabric], now: da
             "Check that the Azure process server is registered with the configuration server (Site Recovery "
             "infrastructure → Configuration servers) and that its services run.",
         )
-    beat_level, beat_text = _heartbeat_level(now, ps.last_heartbeat)
+    beat_level, beat_text = heartbeat_level(now, ps.last_heartbeat)
     health = ps.health or "unknown"
     health_level = {"normal": Level.PASS, "warning": Level.WARN, "critical": Level.FAIL}.get(health.lower(), Level.WARN)
     level = Level.worst_of((beat_level, health_level))
@@ -299,14 +300,17 @@ def check_process_server(item: ProtectedItem, fabrics: Sequence[Fabric], now: da
         level = Level.worst_of((level, Level.WARN))
     if level is Level.PASS:
         return Check("process-server", title, level, detail)
-    advice = [e.recommended_action for e in ps.health_errors if e.recommended_action]
     remedy = (
         f"Sign in to {ps.friendly_name} in Azure and check its services (cxprocessserver, tmansvc, "
         "InMage Scout Application Service) and its connection to the configuration server on 443 and 9443/TCP."
     )
-    if advice:
-        remedy += " ASR recommends: " + " ".join(dict.fromkeys(advice))
-    return Check("process-server", title, level, detail, remedy)
+    return Check("process-server", title, level, detail, with_advice(remedy, ps.health_errors))
+
+
+def with_advice(remedy: str, errors: Iterable[HealthError]) -> str:
+    """The remedy, followed by what ASR itself recommends in the health errors (each advice once)."""
+    advice = [e.recommended_action for e in errors if e.recommended_action]
+    return remedy + (" ASR recommends: " + " ".join(dict.fromkeys(advice)) if advice else "")
 
 
 def _retention_level(mt: MasterTarget) -> tuple[Level, str, str]:
@@ -370,7 +374,7 @@ def check_master_target(item: ProtectedItem, fabrics: Sequence[Fabric], now: dat
     parts = [f"{mt.name} ({mt.ip_address or 'no IP'}): health {health}"]
     parts += [f"[{e.code}] {e.message}" if e.code else e.message for e in mt.health_errors[:3] if e.message]
     if mt.last_heartbeat is not None:
-        beat_level, beat_text = _heartbeat_level(now, mt.last_heartbeat)
+        beat_level, beat_text = heartbeat_level(now, mt.last_heartbeat)
         level = Level.worst_of((level, beat_level))
         parts.append(beat_text)
     remedies = []
@@ -560,7 +564,7 @@ def evaluate_item(
     if item.provider is Provider.MODERNIZED:
         from core.providers import modernized_preflight
 
-        return modernized_preflight.evaluate(item, running_jobs, plans=plans)
+        return modernized_preflight.evaluate(item, running_jobs, plans=plans, fabrics=fabrics, now=now)
     return (
         check_direction(item),
         check_allowed(item),
@@ -701,7 +705,7 @@ def evaluate_plan(
         return [(m, fn(m)) for m in members]
 
     if members and all(m.provider is Provider.MODERNIZED for m in members):
-        return (*checks, *_modernized_plan_checks(members, running_jobs, each))
+        return (*checks, *_modernized_plan_checks(members, running_jobs, each, fabrics, now))
 
     checks.append(
         _merge("direction", "Every VM replicates from Azure to AVS", each(check_direction), "All on the failback leg.")
@@ -743,9 +747,11 @@ def _modernized_plan_checks(
     members: Sequence[ProtectedItem],
     running_jobs: Sequence[Job],
     each: Callable[[Callable[[ProtectedItem], Check]], list[tuple[ProtectedItem, Check]]],
+    fabrics: Sequence[Fabric],
+    now: datetime,
 ) -> list[Check]:
     """A modernized plan: each VM's own modernized checks, merged. No recovery point to check (ASR makes it at the
-    trigger), and no classic process server or master target; the appliance is not read yet (MODERNIZED.md §8)."""
+    trigger), and no classic process server or master target: each VM's replication appliance and datastore."""
     from core.providers import modernized_preflight as rcm
 
     return [
@@ -763,6 +769,18 @@ def _modernized_plan_checks(
             "Initial replication finished on every VM",
             each(rcm.check_initial_replication),
             "Finished on every VM.",
+        ),
+        _merge(
+            "appliance",
+            "Replication appliances in AVS",
+            each(lambda m: rcm.check_appliance(m, fabrics, now)),
+            "Healthy for every VM.",
+        ),
+        _merge(
+            "datastore",
+            "Target datastores in AVS",
+            each(lambda m: rcm.check_target_datastore(m, fabrics)),
+            "Reached by every VM's appliance.",
         ),
         _merge("replication-health", "Replication health", each(rcm.check_replication_health), "Normal for every VM."),
         _merge(
@@ -862,7 +880,10 @@ def quick_check(
     if item.provider is Provider.MODERNIZED:
         from core.providers import modernized_preflight
 
-        return modernized_preflight.quick(item)
+        memo = servers or ServerChecks()
+        key = ("appliance", item.process_server_id.lower())
+        appliance = memo.get(key, fabrics, now, lambda: modernized_preflight.check_appliance(item, fabrics, now))
+        return (*modernized_preflight.quick(item), appliance)
     memo = servers or ServerChecks()
     ps, mt = item.process_server_id.lower(), item.master_target_id.lower()
     return (

@@ -116,6 +116,13 @@ async def modernized_cancel(pilot: Any, clock: ManualClock) -> None:
     await _dialog_on(pilot, "crm-app-01", "B", ConfirmDialog)
 
 
+async def modernized_reprotect_to_avs(pilot: Any, clock: ManualClock) -> None:
+    """r on a modernized VM in Azure: the appliance, a datastore it reaches, the log storage account."""
+    from tui.dialogs.appliance_reprotect import ApplianceReprotectDialog
+
+    await _dialog_on(pilot, "crm-queue-01", "r", ApplianceReprotectDialog)
+
+
 async def _failover_started(pilot: Any, clock: ManualClock) -> Any:
     from tui.screens.job import JobScreen
 
@@ -316,6 +323,7 @@ SCENES: list[tuple[str, tuple[int, int], str, Scene]] = [
     ("modernized-confirm-failover", WIDE, "modernized", modernized_confirm),
     ("modernized-cancel", WIDE, "modernized", modernized_cancel),
     ("modernized-plan-confirm", WIDE, "modernized", modernized_plan_confirm),
+    ("modernized-reprotect-to-avs", WIDE, "modernized", modernized_reprotect_to_avs),
     ("job-progress", WIDE, "demo", job_progress),
     ("verify", WIDE, "demo", verify),
     ("commit", WIDE, "demo", commit),

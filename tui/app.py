@@ -17,7 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from core.errors import FailbackError
-from core.model import ReprotectTarget
+from core.model import AnyReprotectTarget
 from core.recovery import PointOption
 from core.sanitize import block, one_line
 from tui.controller import Controller
@@ -104,7 +104,7 @@ class FailbackApp(Controller, App[None]):
         self.fleet: Any = None if isinstance(fleet, bool) else fleet
         self._vaults: dict[str, VaultContext] = {}  # the vaults opened from the fleet, by lower-case id
         self._pending_options: dict[str, PointOption] = {}
-        self._reprotect_targets: dict[str, ReprotectTarget] = {}
+        self._reprotect_targets: dict[str, AnyReprotectTarget] = {}
         self.exit_note = ""  # printed by the console script once the terminal is back: what still runs
         # Bell, desktop escape and notify command (core.notify); built from the settings on first use, or handed in.
         self.notifier: Any = None

@@ -11,7 +11,7 @@ from textual.timer import Timer
 
 from core.errors import FailbackError
 from core.failback import AGENT_REGISTRATION_WINDOW, is_agent_registration_failure
-from core.model import Job, JobState, PointChoice, ProtectedItem, ReprotectTarget
+from core.model import AnyReprotectTarget, Job, JobState, PointChoice, ProtectedItem
 from core.providers import provider_for
 from core.recovery import PointOption
 from tui.messages import (
@@ -318,7 +318,7 @@ class Controller:
             CommitStarted("commit", item, started.handle, note=started.note if started.attached else "")
         )
 
-    def start_reprotect(self, item: ProtectedItem, target: ReprotectTarget) -> bool:
+    def start_reprotect(self, item: ProtectedItem, target: AnyReprotectTarget) -> bool:
         if item.id in self.session.retries or not self._claim("reprotect", item.id):
             return False
         # A reprotect the operator starts by hand may be retried again, on a fresh window.
@@ -328,14 +328,14 @@ class Controller:
         return True
 
     def submit_reprotect(
-        self, item: ProtectedItem, target: ReprotectTarget, *, attempt: int, claimed: bool = False
+        self, item: ProtectedItem, target: AnyReprotectTarget, *, attempt: int, claimed: bool = False
     ) -> None:
         if not claimed:
             self.session.submitting.add(("reprotect", item.id))
         self._submit_reprotect(item, target, attempt)
 
     @work(thread=True, group="submit", exit_on_error=False, description="Sending reprotect")
-    def _submit_reprotect(self, item: ProtectedItem, target: ReprotectTarget, attempt: int) -> None:
+    def _submit_reprotect(self, item: ProtectedItem, target: AnyReprotectTarget, attempt: int) -> None:
         try:
             started = self.operations.reprotect(item, target)
         except FailbackError as exc:
@@ -468,4 +468,4 @@ class Controller:
         raise NotImplementedError
 
     _pending_options: dict[str, PointOption]
-    _reprotect_targets: dict[str, ReprotectTarget]
+    _reprotect_targets: dict[str, AnyReprotectTarget]

@@ -71,6 +71,15 @@ class FabricsLoaded(Message, bubble=False):
 
 
 @dataclass(eq=False)
+class ApplianceChoicesLoaded(Message, bubble=False):
+    """What a modernized reprotect dialog offers: the item read afresh (its disks), the fabrics, the policies."""
+
+    item: ProtectedItem
+    fabrics: list[Fabric]
+    policies: list[tuple[str, str, str]]
+
+
+@dataclass(eq=False)
 class LoadFailed(Message, bubble=False):
     what: str
     error: BaseException

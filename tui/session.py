@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.model import Job, OperationHandle, ProtectedItem, ReprotectTarget
+from core.model import AnyReprotectTarget, Job, OperationHandle, ProtectedItem
 from core.sanitize import one_line
 
 # The agent usually registers within minutes; a retry every minute of backend time is what the
@@ -38,7 +38,7 @@ class StartedOperation:
     item_id: str
     item_name: str
     handle: OperationHandle
-    target: ReprotectTarget | None = None
+    target: AnyReprotectTarget | None = None
     attempt: int = 1
 
 
@@ -47,7 +47,7 @@ class AgentRetry:
     """A reprotect that failed only because the mobility agent had not registered yet."""
 
     item: ProtectedItem
-    target: ReprotectTarget
+    target: AnyReprotectTarget
     attempt: int  # the attempt that will run next
     due: datetime
     deadline: datetime

@@ -13,7 +13,10 @@ from typing import Any
 
 from core.errors import MalformedResponse
 from core.model import (
+    APPLIANCE_ROLES,
     IDLE_SCENARIO,
+    Appliance,
+    ApplianceComponent,
     CurrentScenario,
     Datastore,
     ErrorDetail,
@@ -242,6 +245,7 @@ def _rcm(details: Json, appliance_id: str, appliance_name: str, *, failback: boo
         agent_registered_after_failover=_flag(details.get("isAgentRegistrationSuccessfulAfterFailover")),
         last_planned_failover_status=_str(details.get("lastPlannedFailoverStatus")) if failback else "",
         last_used_policy_id=_str(details.get("lastUsedPolicyId")) if failback else "",
+        disks_last_synced=_last_disk_sync(details) if failback else None,
     )
 
 
@@ -277,11 +281,12 @@ def _inmage_azure_v2(details: Json) -> _Leg:
 
 def _inmage_rcm_failback(details: Json) -> _Leg:
     """InMageRcmFailbackReplicationDetails: the modernized failback leg. It has no RPO, no retention window, no
-    master target and no group id; the disks' lastSyncTime says how fresh it is, the Mobility agent's
-    lastHeartbeatUtc when it last called in, and the reprotect agent is the replication appliance (whose
+    master target and no group id, so no newest point either: the disks' lastSyncTime is kept as reported, never
+    read as a point's age (recorded hours or weeks behind the answer, MODERNIZED.md §10); the Mobility agent's
+    lastHeartbeatUtc says when it last called in, and the reprotect agent is the replication appliance (whose
     components share one id, its process server's among them)."""
     return _Leg(
-        newest=_last_disk_sync(details),
+        newest=None,
         heartbeat=parse_time(_dict(details.get("mobilityAgentDetails")).get("lastHeartbeatUtc")),
         process_server_id=_str(details.get("reprotectAgentId")),
         os_type=_str(details.get("osType")),
@@ -360,7 +365,7 @@ def protected_item(doc: Json) -> ProtectedItem:
 
 
 def _last_disk_sync(details: Json) -> datetime | None:
-    """InMageRcmFailback has no retention window nor RPO: its disks' newest lastSyncTime says how fresh it is."""
+    """The newest lastSyncTime of an InMageRcmFailback item's disks (a GET carries them, list pages trim them)."""
     disks = details.get("protectedDisks")
     if not isinstance(disks, list) or not disks:
         return None
@@ -443,9 +448,28 @@ def fabric(doc: Json) -> Fabric:
         friendly_name=_str(props.get("friendlyName")) or _str(doc.get("name")),
         instance_type=instance_type,
     )
+    if instance_type == "InMageRcm":
+        appliances = _appliances(custom)
+        return dataclasses.replace(
+            base,
+            appliances=appliances,
+            # each appliance's process server is what a reprotect to Azure names (processServerId) and the appliance
+            # a reprotect to AVS names (reprotectAgentId): one id for both (MODERNIZED.md §8)
+            process_servers=tuple(
+                ProcessServer(
+                    id=a.id,
+                    friendly_name=a.name or a.id,
+                    ip_address=a.ip_address,
+                    health=a.health,
+                    last_heartbeat=a.last_heartbeat,
+                    health_errors=tuple(e for c in a.components for e in c.health_errors),
+                )
+                for a in appliances
+            ),
+        )
     if instance_type != "VMware":
-        # Only VMwareDetails (the configuration server's fabric) lists process servers, master targets and run-as
-        # accounts in these shapes; an Azure fabric has none, a modernized one lists its appliances otherwise.
+        # VMwareDetails (the configuration server's fabric) lists process servers, master targets and run-as
+        # accounts in these shapes, InMageRcmFabricSpecificDetails its appliances (above); an Azure fabric none.
         return base
     return dataclasses.replace(
         base,
@@ -455,6 +479,51 @@ def fabric(doc: Json) -> Fabric:
             RunAsAccount(id=_str(a.get("accountId")), name=_str(a.get("accountName")))
             for a in map(_dict, _list(custom.get("runAsAccounts")))
         ),
+    )
+
+
+def _appliances(custom: Json) -> tuple[Appliance, ...]:
+    """The appliances of a modernized fabric, gathered by id across its component lists (each names every
+    appliance once, with one id and name; REC-FB ≈16 700–42 500). A list that is missing tells nothing."""
+    found: dict[str, dict[str, Any]] = {}
+    for key, role in APPLIANCE_ROLES.items():
+        for entry in map(_dict, _list(custom.get(key))):
+            appliance_id = _str(entry.get("id"))
+            if not appliance_id:
+                continue
+            seen = found.setdefault(appliance_id.lower(), {"id": appliance_id, "components": []})
+            seen.setdefault("name", _str(entry.get("name")))
+            if not seen.get("fqdn"):
+                seen["fqdn"] = _str(entry.get("fqdn"))
+            seen["components"].append(
+                ApplianceComponent(
+                    role=role,
+                    health=_str(entry.get("health")),
+                    last_heartbeat=parse_time(entry.get("lastHeartbeatUtc")),
+                    version=_str(entry.get("version")),
+                    health_errors=tuple(health_error(_dict(e)) for e in _list(entry.get("healthErrors"))),
+                )
+            )
+            if key == "processServers":
+                addresses = [_str(a) for a in _list(entry.get("ipAddresses")) if _str(a)]
+                seen["ip"] = addresses[0] if addresses else ""
+                seen["free"] = percent(entry.get("freeSpacePercentage"))
+            elif key == "reprotectAgents":
+                stores = entry.get("accessibleDatastores")
+                seen["stores"] = tuple(_str(d) for d in stores if _str(d)) if isinstance(stores, list) else None
+                seen["vcenter"] = _str(entry.get("vcenterId"))
+    return tuple(
+        Appliance(
+            id=a["id"],
+            name=a.get("name") or a["id"],
+            fqdn=a.get("fqdn", ""),
+            ip_address=a.get("ip", ""),
+            components=tuple(a["components"]),
+            accessible_datastores=a.get("stores"),
+            vcenter_id=a.get("vcenter", ""),
+            free_space_percent=a.get("free"),
+        )
+        for a in found.values()
     )
 
 

@@ -20,6 +20,11 @@ FORWARD_POLICY = "24-hour-replication-policy"
 FAILBACK_POLICY = "appconsistency-policy-failback"
 # The code of the reprotect refused while the Mobility agent has not registered since the planned failover (U8).
 CODE_AGENT = 28061
+# Assumed codes (U11, U12; SCENARIOS.md lists them): the planned failover's prerequisite check failing on an
+# unhealthy appliance, a reprotect refused for one, and a datastore the appliance's reprotect agent cannot reach.
+CODE_APPLIANCE_PFO = 28063
+CODE_APPLIANCE_REFUSED = 28064
+CODE_DATASTORE = 28065
 
 # The operations a modernized item answers, and the allowedOperations entry each needs.
 ASR_OPERATION = {
@@ -132,7 +137,11 @@ def allowed_operations(stage: str, provider: str, initial: bool) -> list[str]:
 
 
 class BadInput(ValueError):
-    """A request body ASR would refuse with 400; the message says what is wrong."""
+    """A request body ASR would refuse with 400; the message says what is wrong, `code` the ASR code if any."""
+
+    def __init__(self, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _details(body: Any, instance_type: str, what: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
@@ -190,10 +199,10 @@ def plan_planned_failover_point_type(body: Any) -> str:
     return str(kind)
 
 
-def reprotect_to_avs_input(body: Any, agents: set[str], datastores: set[str], policies: set[str]) -> str:
-    """The reprotectAgentId of an InMageRcmReprotectInput body (MODERNIZED.md §3): the agent, the datastore and the
-    log storage account are required (SDK), the policy optional; a datastore the agent cannot reach is refused
-    (U12). The emulator's fabric stands the master targets' datastores in for the agent's accessible ones."""
+def reprotect_to_avs_input(body: Any, agents: Mapping[str, set[str]], policies: set[str]) -> tuple[str, str]:
+    """(reprotectAgentId, datastoreName) of an InMageRcmReprotectInput body (MODERNIZED.md §3): the agent, the
+    datastore and the log storage account are required (SDK), the policy optional; `agents` maps each appliance
+    id to the datastores its reprotect agent reaches, and another datastore is refused (U12)."""
     props, details = _details(body, FORWARD, "reprotect")
     direction = props.get("failoverDirection")
     if direction not in (None, "RecoveryToPrimary"):
@@ -204,12 +213,16 @@ def reprotect_to_avs_input(body: Any, agents: set[str], datastores: set[str], po
         raise BadInput("reprotectAgentId, datastoreName and logStorageAccountId are required for the reprotect to AVS.")
     if agent.upper() not in agents:
         raise BadInput(f"reprotectAgentId {agent!r} is not an appliance of this vault.")
-    if datastore not in datastores:
-        raise BadInput(f"The appliance cannot reach the datastore {datastore!r}.")
+    if datastore not in agents[agent.upper()]:
+        reach = ", ".join(sorted(agents[agent.upper()])) or "none"
+        raise BadInput(
+            f"The appliance's reprotect agent cannot reach the datastore {datastore!r} (it reaches: {reach}).",
+            CODE_DATASTORE,
+        )
     policy = str(details.get("policyId") or "")
     if policy and policy.rstrip("/").rsplit("/", 1)[-1].lower() not in policies:
         raise BadInput(f"policyId {policy!r} is not an Azure to AVS (InMageRcmFailback) policy of this vault.")
-    return agent.upper()
+    return agent.upper(), datastore
 
 
 def reprotect_to_azure_input(body: Any, process_servers: set[str], policies: set[str]) -> tuple[str, str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.emulator.faults import Fault
-from core.model import VaultRef
+from core.model import APPLIANCE_ROLES, VaultRef
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -32,6 +32,10 @@ MODERNIZED_STAGES = ("in-azure", "cancel-running")
 NOT_READY_REASONS = ("initial-replication", "no-recovery-point")
 PROVIDERS = ("InMage", "InMageRcmFailback")
 HEALTHS = ("Normal", "Warning", "Critical", "None")
+# The AVS side of a vault: the configuration server's fabric (classic) or the replication appliance's (modernized).
+AVS_FABRIC_KINDS = ("VMware", "InMageRcm")
+# The component lists of a modernized fabric (InMageRcmFabricSpecificDetails), each naming every appliance once.
+APPLIANCE_COMPONENTS = tuple(APPLIANCE_ROLES)
 HISTORY_KINDS = ("failover-to-azure", "reprotect-to-avs", "failover", "commit", "reprotect")
 JOB_STATES = ("Succeeded", "Failed", "Cancelled")
 GROUP_TYPES = ("Shutdown", "Failover", "Boot")
@@ -94,6 +98,10 @@ class ProcessServerSpec:
     heartbeat_age: float = 60.0  # seconds before the scenario starts
     service_status: str = "Running"
     health_errors: tuple[HealthErrorSpec, ...] = ()
+    # A modernized fabric's appliance (kind InMageRcm): the datastores its reprotect agent reaches, and the health
+    # of single components where it differs from `health` (component list key, e.g. "reprotectAgents" → health).
+    datastores: tuple[str, ...] = ()
+    components: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,17 @@ class FabricSpec:
     process_servers: tuple[ProcessServerSpec, ...] = ()
     master_targets: tuple[MasterTargetSpec, ...] = ()
     run_as_accounts: tuple[tuple[str, str], ...] = ()  # (accountId, accountName)
+
+
+MODERNIZED_PROVIDERS = ("InMageRcm", "InMageRcmFailback")
+
+
+def home_fabric(fabrics: Sequence[FabricSpec], provider: str) -> FabricSpec:
+    """The AVS fabric of an item whose spec names none: the replication appliance's (InMageRcm) for a modernized
+    item, the configuration server's (VMware) for a classic one; the other kind when the vault has only that."""
+    wanted = "InMageRcm" if provider in MODERNIZED_PROVIDERS else "VMware"
+    avs = [f for f in fabrics if f.kind in AVS_FABRIC_KINDS]
+    return next((f for f in avs if f.kind == wanted), avs[0])
 
 
 @dataclass(frozen=True)
@@ -209,6 +228,11 @@ class Settings:
     app_interval_minutes: float = 60.0
     # Modernized items: how long the Mobility agent takes to register after a planned failover (U7, MODERNIZED.md)
     rcm_agent_minutes: float = 15.0
+    # Modernized items: the initial replication after each reprotect (U5 to AVS, U6 to Azure), and the heartbeat
+    # age past which an appliance no longer serves a planned failover or a reprotect (U11)
+    rcm_failback_ir_minutes: float = 20.0
+    rcm_forward_ir_minutes: float = 10.0
+    rcm_appliance_stale_minutes: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -384,7 +408,19 @@ def _fabric(r: _Reader, raw: Any, p: str) -> FabricSpec:
     )
     servers = []
     for sp, s_raw in r.items(f, "process_servers", p):
-        s = r.obj(s_raw, sp, ("name", "ip", "health", "heartbeat_age", "service_status", "health_errors"))
+        s = r.obj(
+            s_raw,
+            sp,
+            ("name", "ip", "health", "heartbeat_age", "service_status", "health_errors", "datastores", "components"),
+        )
+        parts = r.get(s, "components", sp, dict, {})
+        for part, health in parts.items():
+            if part not in APPLIANCE_COMPONENTS or health not in HEALTHS:
+                raise r.fail(
+                    f"{sp}.components.{part}",
+                    f"a component is one of {', '.join(APPLIANCE_COMPONENTS)} and its health one of "
+                    f"{', '.join(HEALTHS)}",
+                )
         servers.append(
             ProcessServerSpec(
                 name=r.get(s, "name", sp, str),
@@ -393,6 +429,8 @@ def _fabric(r: _Reader, raw: Any, p: str) -> FabricSpec:
                 heartbeat_age=abs(r.offset(s, "heartbeat_age", sp, 60.0)),
                 service_status=r.get(s, "service_status", sp, str, "Running"),
                 health_errors=_health_errors(r, s, sp),
+                datastores=tuple(str(d) for d in r.get(s, "datastores", sp, list, [])),
+                components=tuple((str(k), str(v)) for k, v in parts.items()),
             )
         )
     targets = []
@@ -440,7 +478,7 @@ def _fabric(r: _Reader, raw: Any, p: str) -> FabricSpec:
     return FabricSpec(
         name=r.get(f, "name", p, str),
         friendly_name=r.get(f, "friendly_name", p, str),
-        kind=r.choice(f, "kind", p, ("VMware", "Azure"), "VMware"),
+        kind=r.choice(f, "kind", p, ("VMware", "InMageRcm", "Azure"), "VMware"),
         containers=containers,
         process_servers=tuple(servers),
         master_targets=tuple(targets),
@@ -587,10 +625,13 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
         crash_interval_minutes=r.positive(s, "crash_interval_minutes", "$.settings", 5.0, 1.0, 24 * 60),
         app_interval_minutes=r.positive(s, "app_interval_minutes", "$.settings", 60.0, 1.0, 24 * 60),
         rcm_agent_minutes=r.positive(s, "rcm_agent_minutes", "$.settings", 15.0, 0.0, 24 * 60),
+        rcm_failback_ir_minutes=r.positive(s, "rcm_failback_ir_minutes", "$.settings", 20.0, 0.0, 24 * 60),
+        rcm_forward_ir_minutes=r.positive(s, "rcm_forward_ir_minutes", "$.settings", 10.0, 0.0, 24 * 60),
+        rcm_appliance_stale_minutes=r.positive(s, "rcm_appliance_stale_minutes", "$.settings", 30.0, 1.0, 24 * 60),
     )
     fabrics = tuple(_fabric(r, raw, p) for p, raw in r.items(top, "fabrics", "$"))
-    if not any(f.kind == "VMware" for f in fabrics):
-        raise r.fail("$.fabrics", "needs at least one fabric of kind 'VMware' (the AVS side)")
+    if not any(f.kind in AVS_FABRIC_KINDS for f in fabrics):
+        raise r.fail("$.fabrics", "needs at least one fabric of kind 'VMware' or 'InMageRcm' (the AVS side)")
     fabric_names = {f.name for f in fabrics}
     items = []
     seen: set[str] = set()
@@ -601,11 +642,8 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
         seen.add(item.name)
         if item.fabric and item.fabric not in fabric_names:
             raise r.fail(f"{p}.fabric", f"no fabric named {item.fabric!r}; fabrics: {', '.join(sorted(fabric_names))}")
-        fabric = (
-            next(f for f in fabrics if f.name == item.fabric)
-            if item.fabric
-            else next(f for f in fabrics if f.kind == "VMware")
-        )
+        named = [f for f in fabrics if f.name == item.fabric]
+        fabric = named[0] if named else home_fabric(fabrics, item.provider)
         if item.container and item.container not in fabric.containers:
             raise r.fail(f"{p}.container", f"fabric {fabric.name!r} has no container {item.container!r}")
         all_ps = {s.name for f in fabrics for s in f.process_servers}

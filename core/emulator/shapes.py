@@ -13,7 +13,14 @@ from typing import Any
 
 from core.emulator import modernized as rcm
 from core.emulator.jobs import SimJob, SimTask, TaskError
-from core.emulator.scenario import FabricSpec, HealthErrorSpec, ItemSpec, MasterTargetSpec
+from core.emulator.scenario import (
+    APPLIANCE_COMPONENTS,
+    FabricSpec,
+    HealthErrorSpec,
+    ItemSpec,
+    MasterTargetSpec,
+    home_fabric,
+)
 from core.emulator.vault import SimItem, SimPlan, Vault
 
 IDLE_START = "1753-01-01T01:01:01Z"
@@ -105,6 +112,7 @@ class ItemValues:
     point: str | None
     scenario: Any
     agent: bool | None  # isAgentRegistrationSuccessfulAfterFailover of a modernized item: moves with the clock
+    ir_percent: int | None  # initialReplicationProgressPercentage of a modernized item: moves with the clock
 
 
 # Slots that stand for a whole JSON value, and slots spliced into strings (JSON-escaped, without quotes).
@@ -119,6 +127,7 @@ _VALUE_SLOTS = (
     "point",
     "scenario",
     "agent",
+    "ir_percent",
 )
 _TEXT_SLOTS = (
     "name",
@@ -161,6 +170,7 @@ def item_values(
         point=it.failover_point_id or None,
         scenario=_scenario(vault, it.current_job),
         agent=vault.agent_registered(it, now) if it.modernized else None,
+        ir_percent=vault.ir_percent(it, now) if it.modernized else None,
     )
 
 
@@ -334,7 +344,7 @@ def _rcm_failback_details(vault: Vault, it: SimItem, v: ItemValues, replicating:
     (recorded values: ASR_MODERNIZED.md §4.2, TestV2ARCMFailback.json ~118 000–143 000). The leg has no RPO and
     no retention window; the disks' lastSyncTime and the agent's lastHeartbeatUtc say how fresh it is. The
     replication appliance's components share one id, so reprotectAgentId is the appliance's process server id."""
-    initial = it.spec.not_ready == "initial-replication"
+    initial = vault.in_initial_replication(it)
     ref = vault.scenario.vault
     return {
         "instanceType": "InMageRcmFailback",
@@ -345,9 +355,9 @@ def _rcm_failback_details(vault: Vault, it: SimItem, v: ItemValues, replicating:
         "reprotectAgentId": v.process_server_id,
         "reprotectAgentName": v.process_server_name,
         "osType": it.spec.os,
-        "targetDataStoreName": next((d.name for m in _all_masters(vault) for d in m.datastores), None),
+        "targetDataStoreName": vault.failback_datastore(it) or None,
         "targetVmName": v.friendly,
-        "initialReplicationProgressPercentage": 37 if initial else 100,
+        "initialReplicationProgressPercentage": v.ir_percent,
         "initialReplicationProgressHealth": "InProgress" if initial else "None",
         "resyncRequired": "false",
         "resyncState": "None",
@@ -387,7 +397,7 @@ def _rcm_forward_details(vault: Vault, it: SimItem, v: ItemValues) -> dict[str, 
         "lastRpoInSeconds": v.rpo,
         "lastRecoveryPointReceived": v.end,
         "lastRpoCalculatedTime": v.calculated,
-        "initialReplicationProgressPercentage": 100,
+        "initialReplicationProgressPercentage": v.ir_percent,
         "resyncRequired": "false",
         "resyncState": "None",
         "isAgentRegistrationSuccessfulAfterFailover": v.agent,
@@ -664,6 +674,8 @@ def fabric(vault: Vault, f: FabricSpec, now: datetime) -> dict[str, Any]:
             "lastHeartbeat": ts(now - timedelta(seconds=40)),
             "versionStatus": "Supported",
         }
+    elif f.kind == "InMageRcm":
+        custom = appliance_fabric(vault, f, now)
     else:
         custom = {"instanceType": "Azure", "containerIds": [], "zones": [], "location": vault.scenario.location}
     return {
@@ -684,6 +696,88 @@ def fabric(vault: Vault, f: FabricSpec, now: datetime) -> dict[str, Any]:
     }
 
 
+def appliance_fabric(vault: Vault, f: FabricSpec, now: datetime) -> dict[str, Any]:
+    """InMageRcmFabricSpecificDetails (SDK line 15733): the replication appliances of a modernized vault. As
+    recorded (MODERNIZED.md §8, REC-FB ≈16 700–42 500), each appliance appears once in every component list with
+    the same id and name; the process server adds its capacity, the reprotect agent the datastores it reaches."""
+    ref = vault.scenario.vault
+    site = f"/subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}/providers/Microsoft.OffAzure"
+    site_name = f"{f.name}-site"
+    served = Counter(i.process_server_id for i in vault.items.values())
+    lists: dict[str, list[dict[str, Any]]] = {key: [] for key in APPLIANCE_COMPONENTS}
+    for s in f.process_servers:
+        overrides = dict(s.components)
+        appliance_id = vault.host_id("ps", s.name)
+        beat = ts(now - timedelta(seconds=s.heartbeat_age))
+        errors = [health_error(e, s.name, now - timedelta(minutes=30)) for e in s.health_errors]
+        for key in APPLIANCE_COMPONENTS:
+            health = overrides.get(key, s.health)
+            entry: dict[str, Any] = {
+                "id": appliance_id,
+                "name": s.name,
+                "biosId": vault.host_id("bios", s.name).lower(),
+                "version": "9.62.7096.1",
+                "lastHeartbeatUtc": beat,
+                "health": health,
+                "healthErrors": errors if health != "Normal" else [],
+            }
+            if key != "dras":
+                entry["fabricObjectId"] = f"{site}/VMwareSites/{site_name}/machines/{appliance_id.lower()}"
+                entry["fqdn"] = f"{s.name}.avs.local"
+            if key == "processServers":
+                entry.update(
+                    {
+                        "ipAddresses": [s.ip],
+                        "totalMemoryInBytes": 32 * _GB,
+                        "availableMemoryInBytes": 11 * _GB,
+                        "usedMemoryInBytes": 21 * _GB,
+                        "memoryUsagePercentage": 65.6,
+                        "totalSpaceInBytes": 1024 * _GB,
+                        "availableSpaceInBytes": 610 * _GB,
+                        "usedSpaceInBytes": 414 * _GB,
+                        "freeSpacePercentage": 59.6,
+                        "throughputUploadPendingDataInBytes": 0,
+                        "throughputInBytes": 0,
+                        "processorUsagePercentage": 31.0,
+                        "throughputStatus": "Healthy",
+                        "systemLoad": 24,
+                        "systemLoadStatus": "Healthy",
+                        "diskUsageStatus": "Healthy",
+                        "memoryUsageStatus": "Healthy",
+                        "processorUsageStatus": "Healthy",
+                        "protectedItemCount": None,  # recorded null
+                        "historicHealth": health,
+                    }
+                )
+            elif key == "reprotectAgents":
+                entry.update(
+                    {
+                        "protectedItemCount": None,  # recorded null
+                        "accessibleDatastores": list(s.datastores),
+                        "vcenterId": f"{site}/VMwareSites/{site_name}/vcenters/{f.name}-vcenter",
+                        "lastDiscoveryInUtc": ts(now - timedelta(minutes=10)),
+                    }
+                )
+            elif key == "dras":
+                entry["forwardProtectedItemCount"] = served.get(appliance_id, 0)
+                entry["reverseProtectedItemCount"] = 0
+            elif key == "rcmProxies":
+                entry["clientAuthenticationType"] = "Certificate"
+            lists[key].append(entry)
+    return {
+        "instanceType": "InMageRcm",
+        "vmwareSiteId": f"{site}/VMwareSites/{site_name}",
+        "physicalSiteId": f"{site}/ServerSites/{f.name}-physical",
+        "serviceEndpoint": f"https://{vault.scenario.location}.rcm.siterecovery.windowsazure.com",
+        "serviceResourceId": vault.host_id("rcm-service", f.name).lower(),
+        "serviceContainerId": vault.host_id("rcm-container", f.name).lower(),
+        "dataPlaneUri": f"https://{vault.scenario.location}-dp.rcm.siterecovery.windowsazure.com",
+        "controlPlaneUri": f"https://{vault.scenario.location}-cp.rcm.siterecovery.windowsazure.com",
+        **lists,
+        "agentDetails": [],
+    }
+
+
 def container(vault: Vault, f: FabricSpec, name: str) -> dict[str, Any]:
     return {
         "id": f"{vault.fabric_id(f)}/replicationProtectionContainers/{name}",
@@ -697,13 +791,15 @@ def container(vault: Vault, f: FabricSpec, name: str) -> dict[str, Any]:
             "protectedItemCount": sum(1 for i in vault.items.values() if i.fabric is f and i.container == name),
             "pairingStatus": "Paired",
             "role": "Primary",
-            "fabricSpecificDetails": {"instanceType": f.kind},
+            # recorded null for the modernized fabric's container (MODERNIZED.md §8)
+            "fabricSpecificDetails": None if f.kind == "InMageRcm" else {"instanceType": f.kind},
         },
     }
 
 
 def plan(vault: Vault, p: SimPlan, now: datetime) -> dict[str, Any]:
-    fabric_spec = next(f for f in vault.scenario.fabrics if f.kind == "VMware")
+    in_plan = vault.plan_members(p)
+    fabric_spec = in_plan[0].fabric if in_plan else home_fabric(vault.scenario.fabrics, "")
     groups = []
     for g in p.spec.groups:
         members = [vault.find_item(n) for n in g.items]

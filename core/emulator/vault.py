@@ -26,7 +26,8 @@ from core.emulator.jobs import (
     reprotect_tasks,
     seeded,
 )
-from core.emulator.scenario import FabricSpec, ItemSpec, PlanSpec, Scenario
+from core.emulator.scenario import FabricSpec, ItemSpec, PlanSpec, ProcessServerSpec, Scenario, home_fabric
+from core.model import APPLIANCE_ROLES
 
 _NS = uuid.UUID("6f1c2a8e-3d0b-4c55-9a57-1f2e8b7d4c10")
 
@@ -90,6 +91,9 @@ class SimItem:
     planned_failover_start: datetime | None = None
     planned_failover_status: str = ""
     extra_agent_from: datetime | None = None  # when the planned failover ended: the agent registers after it
+    target_datastore: str = ""  # the AVS datastore the reprotect to AVS named (modernized)
+    ir_started: datetime | None = None  # the initial replication after a modernized reprotect (U5, U6)
+    ir_until: datetime | None = None
 
 
 @dataclass
@@ -132,6 +136,7 @@ class Vault:
         self.items: dict[str, SimItem] = {}  # by RPI name (lower-case key)
         self.jobs: dict[str, SimJob] = {}
         self.plans: dict[str, SimPlan] = {p.name.lower(): SimPlan(p) for p in scenario.plans}
+        self._in_initial: set[str] = set()  # modernized items in the initial replication after a reprotect
         # Process server id (upper case, as items carry it) → its name.
         self.server_names = {self.host_id("ps", s.name): s.name for f in scenario.fabrics for s in f.process_servers}
         for spec in scenario.items:
@@ -193,14 +198,16 @@ class Vault:
     # -- building from the scenario ----------------------------------------------------------------------
 
     def _add_item(self, spec: ItemSpec, now: datetime) -> None:
+        fabrics = self.scenario.fabrics
         fabric = (
-            next(f for f in self.scenario.fabrics if f.name == spec.fabric)
-            if spec.fabric
-            else next(f for f in self.scenario.fabrics if f.kind == "VMware")
+            next(f for f in fabrics if f.name == spec.fabric) if spec.fabric else home_fabric(fabrics, spec.provider)
         )
         name = spec.rpi_name or str(uuid.uuid5(_NS, f"{self.prefix}/{spec.name}"))
-        ps_name = spec.process_server or next((s.name for f in self.scenario.fabrics for s in f.process_servers), "")
-        mt_name = spec.master_target or next((m.name for f in self.scenario.fabrics for m in f.master_targets), "")
+        # its own fabric's servers first: a modernized item is served by an appliance, a classic one by a process
+        # server of the configuration server
+        ordered = (fabric, *(f for f in fabrics if f is not fabric))
+        ps_name = spec.process_server or next((s.name for f in ordered for s in f.process_servers), "")
+        mt_name = spec.master_target or next((m.name for f in ordered for m in f.master_targets), "")
         since = now + timedelta(seconds=spec.since)
         item = SimItem(
             name=name,
@@ -596,21 +603,76 @@ class Vault:
         try:
             if operation == "planned-failover":
                 return self._start_modernized(item, operation, now, rcm.planned_failover_point_type(body))
-            servers = {self.host_id("ps", s.name) for f in self.scenario.fabrics for s in f.process_servers}
+            appliances = self.appliances()
             if operation == "reprotect" and item.provider == rcm.FORWARD:
-                datastores = {d.name for f in self.scenario.fabrics for m in f.master_targets for d in m.datastores}
-                agent = rcm.reprotect_to_avs_input(body, servers, datastores, {rcm.FAILBACK_POLICY})
+                reach = {key: self.reachable_datastores(spec) for key, spec in appliances.items()}
+                agent, datastore = rcm.reprotect_to_avs_input(body, reach, {rcm.FAILBACK_POLICY})
+                self._appliance_serves(appliances[agent], "reprotectAgents", now, "reprotect to AVS")
                 item.process_server_id = agent
+                item.target_datastore = datastore
                 return self._start_modernized(item, operation, now)
             if operation == "reprotect":
-                server, _policy = rcm.reprotect_to_azure_input(body, servers, {rcm.FORWARD_POLICY})
+                server, _policy = rcm.reprotect_to_azure_input(body, set(appliances), {rcm.FORWARD_POLICY})
+                self._appliance_serves(appliances[server], "processServers", now, "reprotect to Azure")
                 item.process_server_id = server
                 return self._start_modernized(item, operation, now)
         except rcm.BadInput as bad:
-            raise _bad_input(str(bad)) from None
+            raise _bad_input(str(bad), bad.code) from None
         if operation == "commit":
             return self._start_commit([item], now)
         return self._start_modernized(item, operation, now)  # the cancel: no body (a body is ignored)
+
+    # -- the replication appliances of a modernized vault ------------------------------------------------
+
+    def appliances(self) -> dict[str, ProcessServerSpec]:
+        """The appliances a modernized request may name, by id (upper case): those of the InMageRcm fabrics; a
+        scenario without one (written before the emulator served that fabric) lends its process servers."""
+        fabrics = [f for f in self.scenario.fabrics if f.kind == "InMageRcm"] or list(self.scenario.fabrics)
+        return {self.host_id("ps", s.name): s for f in fabrics for s in f.process_servers}
+
+    def reachable_datastores(self, appliance: ProcessServerSpec) -> set[str]:
+        """The datastores the appliance's reprotect agent reaches (accessibleDatastores); without a list of its
+        own, the master targets' datastores stand in (the older scenarios' assumption, U12)."""
+        if appliance.datastores:
+            return set(appliance.datastores)
+        return {d.name for f in self.scenario.fabrics for m in f.master_targets for d in m.datastores}
+
+    def failback_datastore(self, item: SimItem) -> str:
+        """targetDataStoreName of a failback-leg item: the one its reprotect named, else its appliance's first."""
+        if item.target_datastore:
+            return item.target_datastore
+        spec = self.appliances().get(item.process_server_id.upper())
+        reach = sorted(self.reachable_datastores(spec)) if spec is not None else []
+        if spec is not None and spec.datastores:
+            return spec.datastores[0]
+        return reach[0] if reach else ""
+
+    def appliance_fault(self, appliance: ProcessServerSpec, component: str) -> str:
+        """Why the appliance cannot serve a step (U11): its component Critical, or its heartbeat older than the
+        setting; "" when it can."""
+        health = dict(appliance.components).get(component, appliance.health)
+        if health == "Critical":
+            return f"the replication appliance '{appliance.name}' reports its {APPLIANCE_ROLES[component]} Critical"
+        stale = timedelta(minutes=self.settings.rcm_appliance_stale_minutes)
+        age = timedelta(seconds=appliance.heartbeat_age)  # the fabric always reports the heartbeat this old
+        if age > stale:
+            minutes = int(age.total_seconds() // 60)
+            return f"the replication appliance '{appliance.name}' has sent no heartbeat for {minutes} minutes"
+        return ""
+
+    def _appliance_serves(self, appliance: ProcessServerSpec, component: str, now: datetime, step: str) -> None:
+        """A request naming an appliance that cannot serve it is refused at once (400, 28064; U11)."""
+        fault = self.appliance_fault(appliance, component)
+        if fault:
+            raise ArmError(
+                400,
+                "BadRequest",
+                f"The {step} cannot start: {fault}.",
+                asr_code=str(rcm.CODE_APPLIANCE_REFUSED),
+                possible_causes="The replication appliance's services are stopped, or it cannot reach Azure.",
+                recommended_action="Check the appliance's services and its connection to Azure, or choose another "
+                "appliance, then retry.",
+            )
 
     def start_item_operation(self, item: SimItem, operation: str, body: Mapping[str, Any], now: datetime) -> SimJob:
         """Validate like ASR does and start the job; raises ArmError (409 busy, 400 not allowed/bad input)."""
@@ -799,6 +861,12 @@ class Vault:
     # -- the passage of time ------------------------------------------------------------------------------
 
     def advance(self, now: datetime) -> None:
+        for key in list(self._in_initial):
+            item = self.items.get(key)
+            if item is None or item.ir_until is None or now >= item.ir_until:
+                if item is not None:
+                    item.ir_started = item.ir_until = None
+                self._in_initial.discard(key)
         for when, fault in self.faults.take_due(now, self.started):
             item = self.find_item(fault.item)
             if item is None:
@@ -948,6 +1016,27 @@ class Vault:
                     "Replication has not produced a recovery point yet.",
                     "Wait until the virtual machine has at least one recovery point, then retry the failover.",
                 )
+        planned = job.operation in ("planned-failover", "plan-planned-failover")
+        if planned and task.task_id in ("PlannedFailoverPreflightChecksTask", "RecoveryPlanPrerequisiteCheckTask"):
+            # an appliance that cannot receive the VM's data fails the planned failover before anything moves (U11)
+            appliances = self.appliances()
+            faults = [
+                f"{i.friendly}: {fault}"
+                for i in items
+                if i.process_server_id.upper() in appliances
+                and (fault := self.appliance_fault(appliances[i.process_server_id.upper()], "reprotectAgents"))
+            ]
+            if faults:
+                code = rcm.CODE_APPLIANCE_PFO
+                return TaskError(
+                    str(code),
+                    "The replication appliance cannot take part in the planned failover.",
+                    code,
+                    "; ".join(faults) + ".",
+                    "The appliance's services are stopped, unhealthy, or it has lost its connection to Azure.",
+                    "Bring the appliance back to health (its services and its connection to Azure), then retry the "
+                    "planned failover; the Azure VM keeps running meanwhile.",
+                )
         if task.task_id == "SwitchReplicationGroupProtectionPreflightTask" and items and items[0].modernized:
             if self.agent_registered(items[0], at) is False:
                 message, provider_message, causes, action = rcm.agent_error_text(items[0].friendly)
@@ -1004,14 +1093,18 @@ class Vault:
                 item.frozen_at = None
         elif job.operation == "reprotect" and ok and items and items[0].modernized:
             for item in items:
-                # to AVS the item turns InMageRcmFailback and is ready at once (its initial replication, U5, is
-                # not modelled); to Azure it turns InMageRcm, protected
+                # to AVS the item turns InMageRcmFailback, to Azure InMageRcm; each leg then runs its initial
+                # replication for the setting's minutes (U5, U6) before the next step is offered
                 back = item.provider == rcm.FORWARD
                 item.stage = "ready" if back else "protected-to-azure"
                 item.provider = rcm.FAILBACK if back else rcm.FORWARD
                 item.repl_start = end
                 item.frozen_at = None
                 item.failover_finished = item.last_failover_time = item.extra_agent_from = None
+                minutes = self.settings.rcm_failback_ir_minutes if back else self.settings.rcm_forward_ir_minutes
+                if minutes > 0 and end is not None:
+                    item.ir_started, item.ir_until = end, end + timedelta(minutes=minutes)
+                    self._in_initial.add(item.name.lower())
         elif job.operation in ("failover", "plan-failover"):
             points = job.extra.get("points", {})
             for item in items:
@@ -1055,15 +1148,26 @@ class Vault:
             False,
         )
 
-    def _initial(self, item: SimItem) -> bool:
-        # The forward leg after the reprotect goes straight to Protected here (U6 not modelled).
+    def in_initial_replication(self, item: SimItem) -> bool:
+        """Whether a modernized item is in its initial replication: after a reprotect, until `ir_until` (U5, U6;
+        `advance` ends it), or for good when the scenario says so."""
+        if item.ir_until is not None:
+            return True
         return (
             item.provider == rcm.FAILBACK and item.stage == "not-ready" and item.spec.not_ready == "initial-replication"
         )
 
+    def ir_percent(self, item: SimItem, now: datetime) -> int:
+        """initialReplicationProgressPercentage (an integer on both modernized legs, SDK lines 16372 and 17516)."""
+        if item.ir_until is not None and item.ir_started is not None:
+            whole = (item.ir_until - item.ir_started).total_seconds()
+            done = (now - item.ir_started).total_seconds()
+            return max(0, min(99, int(100 * done / whole))) if whole > 0 else 99
+        return 37 if self.in_initial_replication(item) else 100
+
     def protection_state(self, item: SimItem) -> tuple[str, str]:
         if item.modernized:
-            return rcm.protection_state(item.stage, item.provider, self._initial(item))
+            return rcm.protection_state(item.stage, item.provider, self.in_initial_replication(item))
         if item.stage == "failed-over":
             return "UnplannedFailoverCommitPendingStatesBegin", "Failover completed"
         if item.stage == "committed":
@@ -1078,7 +1182,7 @@ class Vault:
             if job is not None and job.running:
                 return []
         if item.modernized:
-            return rcm.allowed_operations(item.stage, item.provider, self._initial(item))
+            return rcm.allowed_operations(item.stage, item.provider, self.in_initial_replication(item))
         if item.stage == "ready":
             return ["UnplannedFailover", "DisableProtection"]
         if item.stage == "failed-over":
@@ -1129,12 +1233,12 @@ def _details(props: Any, instance_type: str, what: str) -> Mapping[str, Any]:
     return details
 
 
-def _bad_input(message: str) -> ArmError:
+def _bad_input(message: str, code: int = 0) -> ArmError:
     return ArmError(
         400,
         "InvalidRequestContent" if "body" in message else "BadRequest",
         message,
-        asr_code=CODE_BAD_INPUT,
+        asr_code=str(code) if code else CODE_BAD_INPUT,
         possible_causes="The request input is not valid for this replicated item.",
         recommended_action="Correct the input and retry.",
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from core.model import ProtectedItem, Provider
+from collections.abc import Sequence
+
+from core.model import Fabric, ProtectedItem, Provider
 from core.providers.base import ActionRequest, FailbackProvider, Verb, Verdict
 from core.providers.classic import ClassicProvider
 from core.providers.modernized import ModernizedProvider
@@ -23,6 +25,15 @@ def provider_for(item: ProtectedItem) -> FailbackProvider:
     return _BY_PROVIDER[item.provider]
 
 
+def same_stack(item: ProtectedItem, fabrics: Sequence[Fabric]) -> list[Fabric]:
+    """The fabrics whose servers can carry `item`'s reprotect: the replication appliances' (modernized) for a
+    modernized VM, the others for a classic one. When no fabric of the VM's kind exists (an answer without the
+    appliance lists), all are offered rather than none."""
+    modernized = item.provider is Provider.MODERNIZED
+    kind = [f for f in fabrics if bool(f.appliances) == modernized]
+    return kind if kind or not modernized else list(fabrics)
+
+
 def by_key(key: str) -> FailbackProvider:
     """The provider a journal or a started operation names ("classic", "modernized"); unknown keys: other."""
     return next((p for p in _BY_PROVIDER.values() if p.key == key), OTHER)
@@ -38,4 +49,5 @@ __all__ = [
     "Verdict",
     "by_key",
     "provider_for",
+    "same_stack",
 ]

@@ -4,11 +4,14 @@ failover from Azure, which can be cancelled until commit. Facts and sources: cor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from core.errors import UsageError
+from core.errors import NotFound, UsageError
 from core.model import (
     AnyReprotectTarget,
+    Appliance,
+    Fabric,
     PointChoice,
     ProtectedItem,
     RcmReprotectToAvs,
@@ -29,7 +32,7 @@ from core.providers.base import (
     running_job_verdict,
     running_stage,
 )
-from core.recovery import PointOption
+from core.recovery import PointOption, duration
 
 FORWARD = MODERNIZED_FORWARD = "InMageRcm"
 FAILBACK = "InMageRcmFailback"
@@ -133,22 +136,110 @@ def type_options() -> list[PointOption]:
     ]
 
 
+# An appliance quiet for this long is worth a word before sending through it (the classic process server's rule).
+APPLIANCE_STALE = timedelta(minutes=15)
+
+
+def appliances_of(fabrics: Sequence[Fabric]) -> list[Appliance]:
+    return [a for f in fabrics for a in f.appliances]
+
+
+def find_appliance(fabrics: Sequence[Fabric], wanted: str) -> Appliance:
+    """The replication appliance named `wanted` (its name, id or IP address), from the fabrics' appliance lists
+    (MODERNIZED.md §8); NotFound lists the vault's appliances with their health."""
+    key = wanted.strip().lower()
+    found = appliances_of(fabrics)
+    for appliance in found:
+        if key in (appliance.name.lower(), appliance.id.lower(), appliance.ip_address.lower()):
+            return appliance
+    known = ", ".join(sorted(f"{a.name} ({a.health or 'health not reported'})" for a in found)) or "none"
+    raise NotFound(
+        f"No replication appliance named {wanted!r}. Known: {known}.",
+        hint="Pass --appliance with one of the names listed.",
+    )
+
+
+def default_datastore(item: ProtectedItem, appliance: Appliance | None) -> str:
+    """The datastore a reprotect to AVS proposes: the VM's own (original location) when the appliance reaches it,
+    or when the appliance's reach is not reported; "" when there is no such default."""
+    rcm = item.rcm
+    own = rcm.discovered_datastores[0] if rcm is not None and rcm.discovered_datastores else ""
+    reach = appliance.accessible_datastores if appliance is not None else None
+    if own and (reach is None or own in reach):
+        return own
+    return ""
+
+
+def default_log_account(item: ProtectedItem) -> str:
+    """The storage account the VM's disks used for their logs on the way to Azure (read only on a GET)."""
+    rcm = item.rcm
+    return rcm.log_storage_accounts[0] if rcm is not None and rcm.log_storage_accounts else ""
+
+
 def to_avs_target(
-    item: ProtectedItem, agent_id: str, datastore: str = "", log_storage_account: str = "", policy_id: str = ""
+    item: ProtectedItem,
+    appliance: Appliance | str,
+    datastore: str = "",
+    log_storage_account: str = "",
+    policy_id: str = "",
 ) -> RcmReprotectToAvs:
     """The reprotect of a VM in Azure back to AVS (MODERNIZED.md §3): the datastore defaults to the VM's own
     (original location), the log storage account to the one its disks used on the way to Azure (both read only on
-    a GET of the item); the SDK requires both, so without them the operator is asked."""
-    rcm = item.rcm
-    datastore = datastore or (rcm.discovered_datastores[0] if rcm is not None and rcm.discovered_datastores else "")
-    account = log_storage_account or (rcm.log_storage_accounts[0] if rcm and rcm.log_storage_accounts else "")
+    a GET of the item); the SDK requires both, so without them the operator is asked. A datastore the appliance's
+    reprotect agent does not reach is refused before anything is sent (when ASR lists what it reaches)."""
+    chosen = appliance if isinstance(appliance, Appliance) else None
+    agent_id = chosen.id if chosen is not None else str(appliance)
+    datastore = datastore or default_datastore(item, chosen)
+    account = log_storage_account or default_log_account(item)
+    reach = chosen.accessible_datastores if chosen is not None else None
     missing = [flag for flag, value in (("--datastore", datastore), ("--log-storage-account", account)) if not value]
     if missing:
+        listed = f" {chosen.name} reaches: {', '.join(reach) or 'none'}." if chosen is not None and reach else ""
         raise UsageError(
             f"The reprotect of {item.friendly_name} to AVS needs {' and '.join(missing)}: ASR reports no default.",
-            hint="Name the AVS datastore the appliance reaches and the storage account for the replication logs.",
+            hint="Name the AVS datastore the appliance reaches and the storage account for the replication logs."
+            + listed,
+        )
+    if chosen is not None and reach is not None and datastore not in reach:
+        raise UsageError(
+            f"The appliance {chosen.name} does not reach the datastore {datastore!r}: ASR lists "
+            f"{', '.join(reach) or 'none'} for its reprotect agent.",
+            hint="Choose a datastore it reaches, or another appliance.",
         )
     return RcmReprotectToAvs(agent_id, datastore, account, policy_id)
+
+
+def failback_policy(policies: Sequence[tuple[str, str, str]], named: str = "") -> str:
+    """The Azure → AVS (InMageRcmFailback) policy a reprotect to AVS names: the one given, else the vault's only one
+    (the recorded body names it, MODERNIZED.md §3), else "" when the vault lists none (the SDK's field is
+    optional); several ask the operator to choose."""
+    if named:
+        return named
+    found = [(pid, name) for pid, name, kind in policies if kind == FAILBACK]
+    if len(found) > 1:
+        raise UsageError(
+            f"The vault has {len(found)} Azure → AVS (InMageRcmFailback) policies: "
+            f"{', '.join(name for _pid, name in found)}.",
+            hint="Name the one to use with --failback-policy /subscriptions/…/replicationPolicies/NAME.",
+        )
+    return found[0][0] if found else ""
+
+
+def appliance_warnings(appliance: Appliance, now: datetime, stale_after: timedelta) -> list[str]:
+    """What the operator should hear about an appliance before sending through it: its components that are not
+    healthy, and a heartbeat that is old or not reported."""
+    notes = []
+    if appliance.unwell:
+        parts = ", ".join(f"{c.role} {c.health}" for c in appliance.unwell)
+        notes.append(f"Warning: the appliance {appliance.name} reports {parts}.")
+    beat = appliance.last_heartbeat
+    if beat is None:
+        notes.append(f"Warning: ASR reports no heartbeat for {appliance.name}.")
+    elif now - beat > stale_after:
+        notes.append(
+            f"Warning: {appliance.name} has not sent a heartbeat for {duration((now - beat).total_seconds())}."
+        )
+    return notes
 
 
 class ModernizedProvider:

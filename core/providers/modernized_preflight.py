@@ -4,10 +4,11 @@ needs first"): what ASR offers, initial replication, health, running jobs, the g
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from core.model import Job, ProtectedItem, RecoveryPlan, Stage
-from core.preflight import Check, Level, check_group, check_health, check_running_jobs
-from core.providers.modernized import MODERNIZED_FORWARD, ModernizedProvider
+from core.model import Appliance, Fabric, Job, ProtectedItem, RecoveryPlan, Stage
+from core.preflight import Check, Level, check_group, check_health, check_running_jobs, heartbeat_level, with_advice
+from core.providers.modernized import MODERNIZED_FORWARD, ModernizedProvider, appliances_of
 
 _PROVIDER = ModernizedProvider()
 
@@ -89,6 +90,93 @@ def check_replication_health(item: ProtectedItem) -> Check:
     return check
 
 
+def _appliance_of(fabrics: Sequence[Fabric], appliance_id: str) -> Appliance | None:
+    wanted = appliance_id.lower()
+    return next((a for a in appliances_of(fabrics) if a.id.lower() == wanted), None)
+
+
+_HEALTH_LEVEL = {"normal": Level.PASS, "none": Level.PASS, "warning": Level.WARN, "critical": Level.FAIL}
+
+
+def check_appliance(item: ProtectedItem, fabrics: Sequence[Fabric], now: datetime) -> Check:
+    """The VM's replication appliance in AVS (InMageRcmFabricSpecificDetails, MODERNIZED.md §8): each component's
+    health and the stalest heartbeat. ASR names the appliance on the item (reprotectAgentId / processServerId)."""
+    title = "Replication appliance in AVS"
+    name = item.friendly_name
+    if not item.process_server_id:
+        return Check(
+            "appliance",
+            title,
+            Level.WARN,
+            f"ASR names no replication appliance for {name}.",
+            "Check the VM's replication settings: the appliance it replicates through is named there.",
+        )
+    appliance = _appliance_of(fabrics, item.process_server_id)
+    if appliance is None:
+        if not any(f.appliances for f in fabrics):
+            return Check(
+                "appliance",
+                title,
+                Level.WARN,
+                "The vault's fabrics list no replication appliance, so its health is not known here.",
+                "Check the appliance's health by hand (Site Recovery infrastructure → ASR replication appliances).",
+            )
+        named = item.rcm.appliance_name if item.rcm is not None and item.rcm.appliance_name else item.process_server_id
+        return Check(
+            "appliance",
+            title,
+            Level.FAIL,
+            f"The appliance {named} that ASR names for the VM is not listed by any fabric of the vault.",
+            "Check that the appliance is registered with the vault and that its services run.",
+        )
+    beat_level, beat_text = heartbeat_level(now, appliance.last_heartbeat)
+    parts = [f"{c.role} {c.health}" for c in appliance.unwell]
+    health_level = Level.worst_of(
+        tuple(_HEALTH_LEVEL.get(c.health.lower(), Level.WARN) for c in appliance.components) or (Level.WARN,)
+    )
+    level = Level.worst_of((beat_level, health_level))
+    health = appliance.health or "not reported"
+    detail = f"{appliance.name} ({appliance.ip_address or 'no IP'}): health {health}, {beat_text}."
+    if parts:
+        detail += f" Not healthy: {', '.join(parts)}."
+    if appliance.free_space_percent is not None and appliance.free_space_percent < 10:
+        detail += f" Free space on it: {appliance.free_space_percent} %."
+        level = Level.worst_of((level, Level.WARN))
+    if level is Level.PASS:
+        return Check("appliance", title, level, detail)
+    remedy = (
+        f"Sign in to the appliance {appliance.name} and check its services and its connection to Azure (443/TCP); "
+        "or reprotect the VM through another appliance of the vault."
+    )
+    errors = [e for c in appliance.components for e in c.health_errors]
+    return Check("appliance", title, level, detail, with_advice(remedy, errors))
+
+
+def check_target_datastore(item: ProtectedItem, fabrics: Sequence[Fabric]) -> Check:
+    """The AVS datastore the VM fails back onto: reachable by its appliance's reprotect agent. No modernized object
+    reports a datastore's size (MODERNIZED.md §8): its space is a check by hand, never a figure made up."""
+    title = "Target datastore in AVS"
+    rcm = item.rcm
+    store = rcm.target_datastore if rcm is not None else ""
+    appliance = _appliance_of(fabrics, item.process_server_id) if item.process_server_id else None
+    reach = appliance.accessible_datastores if appliance is not None else None
+    space = "ASR reports no free space for modernized datastores: check in vCenter that it has room for the VM."
+    if not store:
+        return Check("datastore", title, Level.WARN, "ASR names no target datastore for the VM.", space)
+    if reach is not None and store not in reach:
+        listed = ", ".join(reach) or "none"
+        return Check(
+            "datastore",
+            title,
+            Level.FAIL,
+            f"The appliance {appliance.name if appliance else ''} no longer reaches {store} (it reaches: {listed}).",
+            "Check the datastore's mount and the appliance's access to it in vCenter; the planned failover writes "
+            "the VM's disks there.",
+        )
+    reached = f", reached by {appliance.name}" if appliance is not None and reach is not None else ""
+    return Check("datastore", title, Level.WARN, f"{store}{reached}; its free space is not reported.", space)
+
+
 def check_network_path() -> Check:
     return Check(
         "network-path",
@@ -101,25 +189,34 @@ def check_network_path() -> Check:
     )
 
 
-def quick(item: ProtectedItem) -> tuple[Check, ...]:
-    """The checks that need only the item (the dashboard's "Ready, blocked")."""
+def quick(item: ProtectedItem, fabrics: Sequence[Fabric] = (), now: datetime | None = None) -> tuple[Check, ...]:
+    """The checks that need only the item and the fabrics (the dashboard's "Ready, blocked")."""
+    servers = (check_appliance(item, fabrics, now),) if now is not None else ()
     return (
         check_direction(item),
         check_allowed(item),
         check_initial_replication(item),
+        *servers,
         check_replication_health(item),
     )
 
 
 def evaluate(
-    item: ProtectedItem, running_jobs: Sequence[Job], *, plans: Sequence[RecoveryPlan] = ()
+    item: ProtectedItem,
+    running_jobs: Sequence[Job],
+    *,
+    plans: Sequence[RecoveryPlan] = (),
+    fabrics: Sequence[Fabric] = (),
+    now: datetime | None = None,
 ) -> tuple[Check, ...]:
-    """The checks in the order an operator reads them. The appliance's health and the datastore's space are not
-    checked here yet: the fabric's appliance lists are not read (see MODERNIZED.md §8)."""
+    """The checks in the order an operator reads them; the appliance's and the datastore's when the fabrics are
+    given (with the time they are judged at)."""
+    servers = (check_appliance(item, fabrics, now), check_target_datastore(item, fabrics)) if now is not None else ()
     return (
         check_direction(item),
         check_allowed(item),
         check_initial_replication(item),
+        *servers,
         check_replication_health(item),
         check_running_jobs(item, running_jobs),
         check_group(item, plans),

@@ -119,3 +119,36 @@ def test_reprotect_to_avs_then_back_to_azure_through_the_appliance(rcm: Rig) -> 
     assert sent[-1]["properties"]["providerSpecificDetails"]["instanceType"] == "InMageRcmFailback"
     assert sdk.ReverseReplicationInput(sent[-1]).as_dict() == sent[-1]
     assert "portal" not in (out + err).lower()
+
+
+def test_the_appliances_come_from_the_fabric_and_a_bad_choice_is_refused_before_sending(rcm: Rig) -> None:
+    """The appliance and the datastore are checked against InMageRcmFabricSpecificDetails before anything is sent;
+    an appliance the emulator deems unable to serve (stale heartbeat, U11) is refused by ASR with 28064."""
+    account = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/logs"
+    code, _out, err = rcm.run("reprotect", "crm-queue-01", "--appliance", "rcm-nowhere", "--yes")
+    assert code != 0 and "No replication appliance named 'rcm-nowhere'" in err
+    assert "rcm-avs-weu-01 (Normal)" in err and "rcm-avs-weu-02 (Warning)" in err and rcm.posts() == 0
+    code, _out, err = rcm.run(
+        "reprotect", "crm-queue-01", "--appliance", "rcm-avs-weu-02", "--datastore", "avs-weu-nfs-01",
+        "--log-storage-account", account, "--yes",
+    )  # fmt: skip
+    assert code != 0 and "does not reach the datastore 'avs-weu-nfs-01'" in err and "vsanDatastore" in err
+    assert rcm.posts() == 0
+    # a datastore it reaches: sent, and ASR (the emulator) refuses the stale appliance with its reason
+    code, out, err = rcm.run(
+        "reprotect", "crm-queue-01", "--appliance", "rcm-avs-weu-02", "--datastore", "vsanDatastore",
+        "--log-storage-account", account, "--yes",
+    )  # fmt: skip
+    assert code != 0 and rcm.posts() == 1
+    assert "'rcm-avs-weu-02' has sent no heartbeat for 40 minutes" in err
+
+
+def test_the_preflight_reads_the_vms_appliance_and_datastore(rcm: Rig) -> None:
+    code, out, err = rcm.run("preflight", "crm-web-01", "--json")
+    assert code in (0, 1), err
+    checks = {c["key"]: c for c in json.loads(out)["checks"]}
+    appliance, datastore = checks["appliance"], checks["datastore"]
+    assert appliance["level"] == "pass" and "rcm-avs-weu-01" in appliance["detail"]
+    # no modernized object reports a datastore's size: a hand check, never a figure
+    assert datastore["level"] == "warn" and "free space is not reported" in datastore["detail"]
+    assert "vCenter" in datastore["remedy"]

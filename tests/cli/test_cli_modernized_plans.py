@@ -108,6 +108,25 @@ def test_the_preflight_of_a_modernized_plan_asks_for_no_recovery_point(rcm: Rig)
     checks = {c["key"]: c for c in json.loads(out)["checks"]}
     assert "recovery-points" not in checks and "master-target" not in checks
     assert checks["allowed-operation"]["level"] == "pass"
+    # each VM's replication appliance, from the fabric; the datastores' space is a hand check
+    assert checks["appliance"]["level"] == "pass" and checks["datastore"]["level"] == "warn"
+
+
+def test_the_plans_vms_are_reprotected_through_one_appliance_without_a_master_target(rcm: Rig) -> None:
+    assert rcm.run("plan-failover", PLAN, "--point", "latest", "--yes", "--wait")[0] == 0
+    assert rcm.run("plan-commit", PLAN, "--confirm", PLAN, "--wait")[0] == 0
+    witness = Witness(rcm.emulator)
+    code, _out, err = rcm.run("plan-reprotect", PLAN, "--appliance", "rcm-avs-weu-01", "--yes")
+    assert code == 4 and "has not registered since the planned failover" in err and "Nothing was sent" in err
+    assert not [e for e in witness.take() if e.method == "POST"]
+    rcm.clock.advance(16 * 60)  # the Mobility agents register (the emulator's rcm_agent_minutes)
+    code, out, err = rcm.run("plan-reprotect", PLAN, "--appliance", "rcm-avs-weu-01", "--yes", "--wait")
+    assert code == 0, err
+    assert "master target" not in out.lower()
+    sent = [e.request for e in witness.take() if e.method == "POST"]
+    assert sent and all(b["properties"]["providerSpecificDetails"]["instanceType"] == "InMageRcmFailback" for b in sent)
+    assert all(sdk.ReverseReplicationInput(b).as_dict() == b for b in sent)
+    assert stages(rcm) == {"protected-to-azure"}
 
 
 def test_a_mixed_plan_is_refused_before_anything_is_sent(rcm: Rig) -> None:

@@ -156,12 +156,13 @@ def test_the_modernized_tour_walks_a_whole_modernized_failback() -> None:
     """Planned failover, its cancel, a second one, commit, a reprotect refused before the agent registered and the
     one after: every answer on the way follows the SDK's models (no allow-list entry of its own)."""
     r = _tour(load_scenario("modernized"))
-    assert r.stages[-10:] == MODERNIZED_STAGES
+    assert r.stages[-11:] == MODERNIZED_STAGES
     found = _findings(r.witness.take(), Walker(RECORDED_EXTRAS))
     assert not found, _report(found)
 
 
 MODERNIZED_STAGES = [
+    "initial replication to AVS",
     "reprotected to AVS",
     "planned failover sent",
     "planned failover finished",

@@ -280,13 +280,21 @@ def modernized_failback(r: Rig, *, everything: Callable[[Rig], None] = read_ever
     if in_azure is not None:
         r.focus.add(in_azure.name)
         fabrics = r.backend.list_fabrics()
-        agent = next(s for f in fabrics for s in f.process_servers)
-        datastore = next(d.name for f in fabrics for m in f.master_targets for d in m.datastores)
+        appliance = next((a for f in fabrics for a in f.appliances if a.accessible_datastores), None)
+        if appliance is not None:  # the replication appliance's fabric: its reprotect agent and a datastore it reaches
+            agent_id, datastore = appliance.id, (appliance.accessible_datastores or ("",))[0]
+        else:  # a scenario without one: its process servers and the master targets' datastores stand in
+            agent_id = next(s for f in fabrics for s in f.process_servers).id
+            datastore = next(d.name for f in fabrics for m in f.master_targets for d in m.datastores)
         policy = f"{r.emulator.vault_path}/replicationPolicies/{FAILBACK_POLICY}"
         account = f"/subscriptions/{r.backend.vault.subscription_id}/resourceGroups/rg/providers/Microsoft.Storage"
-        target = RcmReprotectToAvs(agent.id, datastore, f"{account}/storageAccounts/logs", policy)
+        target = RcmReprotectToAvs(agent_id, datastore, f"{account}/storageAccounts/logs", policy)
         handle = r.backend.start_item_action(in_azure, MODERNIZED.reprotect_request(in_azure, target))
         _finish(r, handle.job_name, "reprotect to AVS")
+        if derive_stage(r.item(in_azure)) is Stage.NOT_READY:
+            r.stages.append("initial replication to AVS")
+        everything(r)  # the initial replication under way
+        r.clock.advance(r.emulator.simulation.settings.rcm_failback_ir_minutes * 60 + 1)
         if derive_stage(r.item(in_azure)) is Stage.READY:
             r.stages.append("reprotected to AVS")
         everything(r)
@@ -323,8 +331,9 @@ def modernized_failback(r: Rig, *, everything: Callable[[Rig], None] = read_ever
     if derive_stage(item) is Stage.COMMITTED:
         r.stages.append("committed")
     everything(r)
-    servers = [s for f in r.backend.list_fabrics() for s in f.process_servers]
-    target = RcmReprotectToAzure(servers[0].id, f"{r.emulator.vault_path}/replicationPolicies/{FORWARD_POLICY}")
+    fabrics = r.backend.list_fabrics()
+    servers = [a.id for f in fabrics for a in f.appliances] or [s.id for f in fabrics for s in f.process_servers]
+    target = RcmReprotectToAzure(servers[0], f"{r.emulator.vault_path}/replicationPolicies/{FORWARD_POLICY}")
     handle = r.backend.start_item_action(item, provider.reprotect_request(item, target))
     r.wait(handle.job_name)
     if r.backend.get_job(handle.job_name).state is JobState.FAILED:

@@ -100,7 +100,10 @@ TIMES: list[tuple[str, tuple[Any, ...], Callable[[Any], Any]]] = [
 
 
 def _newest(doc: Any) -> Any:
-    return mapping.protected_item(doc).last_recovery_point_time
+    """The newest point of a classic item; of a modernized failback leg, its disks' last sync (kept as reported,
+    never read as a point's age)."""
+    item = mapping.protected_item(doc)
+    return item.rcm.disks_last_synced if item.rcm is not None else item.last_recovery_point_time
 
 
 # The newest point of an item is read from the first of several fields that holds a time: all of them unreadable

@@ -239,11 +239,13 @@ def test_fail_back_a_plan_end_to_end_at_80x24(make_terminal: Callable[[int, int]
     term.start(app_argv("demo", "--speed", SPEED), app_env(tmp_path, TERM="xterm-256color"))
 
     assert_first_screen(term)
-    # The plans, and the last of them (G): Billing, two VMs in one boot group.
+    # The plans, and the last classic one (G, then k): Billing, two VMs in one boot group.
     term.keys("p")
-    term.wait_regex(r"3 plans · data read", "the plans", timeout=left())
+    term.wait_regex(r"4 plans · data read", "the plans", timeout=left())
     term.settle()
     term.keys("G")
+    term.wait_text("(rp-edge)", timeout=left())
+    term.keys("k")
     term.wait_text("Billing  (rp-billing)", timeout=left())
 
     # 1. Preflight, shown before the point; nothing blocks, Continue has the focus (and stays in view under the text).

@@ -93,11 +93,11 @@ def test_modernized_failback_with_a_cancel_at_80x24(make_terminal: Callable[[int
         term.settle()
         term.keys("r")
         screen = term.settle()
-        if "Process server" in screen:
+        if "Replication appliance" in screen:
             break
         time.sleep(2)
-    term.wait_text("Process server", timeout=left())
-    term.keys("Tab", "Tab", "Tab", "Enter")
+    term.wait_text("Replication appliance", timeout=left())
+    term.keys("Tab", "Tab", "Enter")  # the appliances, Back, Reprotect
     term.wait_text(f"Reprotect: {NAME}", timeout=left())
     term.wait_regex(r"Succeeded \(", "the reprotect to succeed", timeout=left(90))
     term.keys("Escape")

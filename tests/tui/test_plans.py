@@ -483,7 +483,7 @@ async def test_the_plans_screen_reads_again_on_its_own_and_says_when(make_app: A
         screen = await open_plans(pilot, "rp-billing")
         first = screen.read_at
         status = str(screen.query_one("#plans-status").render())
-        assert status.startswith("3 plans · data read <1 min ago · read again every")
+        assert status.startswith("4 plans · data read <1 min ago · read again every")
         clock.advance(600)
         await wait_for(pilot, lambda: screen.read_at is not None and screen.read_at > first, "a read on its own")
         assert screen.selected is not None and screen.selected.plan.name == "rp-billing", "the cursor stays"

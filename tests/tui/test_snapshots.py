@@ -101,6 +101,19 @@ def test_reprotect_dialog(snap_compare, app) -> None:  # type: ignore[no-untyped
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+def test_reprotect_to_avs_dialog_of_a_modernized_vm(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    from tui.dialogs.appliance_reprotect import ApplianceReprotectDialog
+
+    async def run_before(pilot: Any) -> None:
+        screen = await _dashboard(pilot)
+        await select(pilot, screen, "crm-queue-01")
+        await settled(pilot)
+        await pilot.press("r")
+        await wait_screen(pilot, ApplianceReprotectDialog)
+
+    assert snap_compare(make_app("modernized"), terminal_size=SIZE, run_before=run_before)
+
+
 def test_help(snap_compare, app) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot: Any) -> None:
         await _dashboard(pilot)

@@ -12,20 +12,23 @@ from textual.widgets import Button, DataTable, Static
 from core.failback import agent_window_words
 from core.model import Fabric, MasterTarget, ProcessServer, ProtectedItem, ReprotectTarget
 from core.preflight import master_target_health
+from core.providers import same_stack
 from tui.dialogs.base import Dialog
 from tui.text import age, clean, lines, plain
 from tui.widgets.buttons import ButtonRow
-from tui.widgets.table import FreshTable
+from tui.widgets.table import FreshTable, cursor_key
 
 # A process server that has not called home for this long is probably not moving data.
 STALE_HEARTBEAT_SECONDS = 15 * 60
 
 
 def _fabrics_for(item: ProtectedItem, fabrics: list[Fabric]) -> list[Fabric]:
-    """The item's own fabric first; any other fabric with servers after it."""
+    """The item's own fabric first; any other fabric of its stack with servers after it (a classic VM is not
+    offered the replication appliances of a modernized fabric, nor a modernized VM the configuration server's)."""
     own = [f for f in fabrics if f.name == item.fabric_name]
-    rest = [f for f in fabrics if f.name != item.fabric_name and (f.process_servers or f.master_targets)]
-    return own + rest
+    stack = same_stack(item, fabrics)
+    rest = [f for f in stack if f.name != item.fabric_name and (f.process_servers or f.master_targets)]
+    return [f for f in own if f in stack] + rest
 
 
 class ReprotectDialog(Dialog[ReprotectTarget]):
@@ -93,20 +96,14 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
         ps_table.focus()
         self._show()
 
-    @staticmethod
-    def _key(table: DataTable[Any]) -> str:
-        if not table.row_count:
-            return ""
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
-
     @property
     def process_server(self) -> ProcessServer | None:
-        entry = self.servers.get(self._key(self.query_one("#process-servers", DataTable)))
+        entry = self.servers.get(cursor_key(self.query_one("#process-servers", DataTable)))
         return entry[1] if entry else None
 
     @property
     def master_target(self) -> MasterTarget | None:
-        entry = self.targets.get(self._key(self.query_one("#master-targets", DataTable)))
+        entry = self.targets.get(cursor_key(self.query_one("#master-targets", DataTable)))
         return entry[1] if entry else None
 
     @on(DataTable.RowHighlighted)
@@ -123,11 +120,15 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
                 notes.append(f"Warning: {ps.friendly_name} reports health {ps.health or 'unknown'}.")
             if ps.last_heartbeat is None or (self.now - ps.last_heartbeat).total_seconds() > STALE_HEARTBEAT_SECONDS:
                 notes.append(f"Warning: {ps.friendly_name}'s heartbeat is stale; it may not move data.")
-        if mt is None:
+        if mt is None and self._needs_master_target(ps):
             notes.append("No master target server found.")
         notes.extend(self.window_notes())
         self.query_one("#reprotect-note", Static).update(lines("\n".join(clean(n) for n in notes)))
-        self.query_one("#reprotect", Button).disabled = ps is None or mt is None
+        self.query_one("#reprotect", Button).disabled = ps is None or (mt is None and self._needs_master_target(ps))
+
+    def _needs_master_target(self, ps: ProcessServer | None) -> bool:
+        """A replication appliance (a modernized fabric's) works without a master target."""
+        return ps is None or not self.servers[ps.id][0].appliances
 
     def window_notes(self) -> list[str]:
         """When the VM booted in AVS and when its agent's registration window ends (a plan: each of its VMs)."""
@@ -135,13 +136,15 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
 
     def target(self) -> ReprotectTarget | None:
         ps, mt = self.process_server, self.master_target
-        if ps is None or mt is None:
+        if ps is None or (mt is None and self._needs_master_target(ps)):
             return None
         fabric = self.servers[ps.id][0]
         run_as = fabric.run_as_accounts[0].id if fabric.run_as_accounts else ""
         # The policy stays empty: the backend picks the vault's AVS → Azure policy (the item's own policy is
         # the Azure → AVS one and would be wrong here).
-        return ReprotectTarget(process_server_id=ps.id, master_target_id=mt.id, run_as_account_id=run_as)
+        return ReprotectTarget(
+            process_server_id=ps.id, master_target_id=mt.id if mt is not None else "", run_as_account_id=run_as
+        )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "reprotect":

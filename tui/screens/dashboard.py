@@ -21,6 +21,7 @@ from core.preflight import ServerChecks, blocking
 from core.providers import provider_for
 from core.recovery import PointOption, point_options
 from tui.messages import (
+    ApplianceChoicesLoaded,
     BackendFailed,
     BackendReady,
     FabricsLoaded,
@@ -366,6 +367,40 @@ class DashboardScreen(PeriodicRead, Screen[None]):
             self.post_message(LoadFailed("fabrics" if purpose == "detail" else purpose, exc))
             return
         self.post_message(FabricsLoaded(item, fabrics, purpose))  # type: ignore[arg-type]
+
+    @work(thread=True, exclusive=True, group="fabrics", exit_on_error=False, description="Reading appliances")
+    def load_appliance_choices(self, item: ProtectedItem) -> None:
+        """A modernized reprotect's choices: the appliances (fabrics), the policies, and the item read afresh —
+        its disks name the log storage account, which list pages leave out (MODERNIZED.md §8)."""
+        backend: Any = self.app.backend  # type: ignore[attr-defined]
+        try:
+            fresh = backend.get_item(item.id)
+            fabrics = backend.list_fabrics()
+            policies = backend.list_policies() if hasattr(backend, "list_policies") else []
+        except FailbackError as exc:
+            self.post_message(LoadFailed("reprotect", exc))
+            return
+        self.post_message(ApplianceChoicesLoaded(fresh, fabrics, policies))
+
+    def on_appliance_choices_loaded(self, message: ApplianceChoicesLoaded) -> None:
+        from tui.dialogs.appliance_reprotect import ApplianceReprotectDialog
+
+        self.fabrics = message.fabrics
+        if self.app.screen is not self:
+            return  # a second press already opened it, or the operator moved on meanwhile
+        app: Any = self.app
+        item = message.item
+
+        def chosen(target: Any) -> None:
+            if target is not None:
+                app.start_reprotect(item, target)
+                self.refresh_bindings()
+
+        to_avs = derive_stage(item) is Stage.IN_AZURE
+        dialog = ApplianceReprotectDialog(
+            item, message.fabrics, app.backend.now(), to_avs=to_avs, policies=message.policies
+        )
+        self.app.push_screen(dialog, chosen)
 
     def on_points_loaded(self, message: PointsLoaded) -> None:
         self.points[message.item.id] = message.points
@@ -807,6 +842,9 @@ class DashboardScreen(PeriodicRead, Screen[None]):
         verdict = can_reprotect(item)
         if not verdict.allowed:
             self.notify(verdict.reason, title="Reprotect is not possible now", severity="warning")
+            return
+        if provider_for(item).key == "modernized":
+            self.load_appliance_choices(item)  # through a replication appliance, either way
             return
         self.load_fabrics(item, "reprotect")
 

@@ -41,14 +41,21 @@ NEXT_AFTER_PLAN = {
     "failover": "Next: press Escape, then v on the plans screen to verify each of the plan's VMs in AVS before "
     "committing the plan.",
     "commit": "Next: press Escape, then r on the plans screen to reprotect the plan's VMs (AVS → Azure).",
+    "cancel-failover": "Next: the plan's VMs run in Azure again and replicate to AVS; fail the plan back again with f "
+    "when ready.",
 }
+# A planned failover from Azure (modernized) can still be undone: said after the verify-and-commit line.
+CANCEL_STILL = " Until the commit, B takes it back to the Azure VM instead."
 
 
 def next_step(started: Any, job: Job, *, plan: bool = False) -> str:
     """One line on what to do now that `job` has ended ("" when there is nothing to add); `plan`: a plan's job."""
     kind = started.kind if started is not None else scenario_operation(job.scenario_name)
     if job.state is JobState.SUCCEEDED:
-        return (NEXT_AFTER_PLAN if plan else NEXT_AFTER).get(kind, "")
+        words = (NEXT_AFTER_PLAN if plan else NEXT_AFTER).get(kind, "")
+        if kind == "failover" and job.scenario_name.lower() == "plannedfailover":
+            words += CANCEL_STILL
+        return words
     if job.state is JobState.FAILED:
         if expected_failure(job):
             return "Next: nothing, if the tool is retrying (the line above says when); else reprotect again later."

@@ -744,8 +744,7 @@ class PlansScreen(PeriodicRead, Screen[None]):
                 self.refresh_bindings()
 
         text = (
-            f"{verdict.reason}\nWhatever was written in AVS since the failover is lost. Nothing of the plan is "
-            "deleted: it can fail back again later."
+            f"{verdict.reason}\nWhatever was written in AVS since the failover is lost; nothing of the plan is deleted."
         )
         self.app.push_screen(
             ConfirmDialog(f"Cancel the failover of the plan {view.name}?", text, "Cancel the failover"), confirmed

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from core.failback import derive_stage, next_step, stage_reason
 from core.model import Fabric, Job, MasterTarget, PointKind, ProcessServer, ProtectedItem, RecoveryPoint, Stage
 from core.preflight import READY_BLOCKED, Check, master_target_health
+from core.providers.modernized import FAILBACK
 from core.units import NOT_REPORTED, bytes_text, gb_text, space_text
 from tui.glyphs import Glyphs
 from tui.session import MANUAL_CHECKS, AgentRetry
@@ -95,45 +96,15 @@ def render_detail(item: ProtectedItem, ctx: DetailContext) -> Text:
         text.append(details_text(item.health_errors))
         text.append("\n")
 
-    text.append("\nRecovery points\n", style="bold underline")
-    newest = item.last_recovery_point_time
-    if ctx.points is None:
-        if newest:
-            text.append(f"  Newest {clock_time(newest, ctx.tz)}, {age(newest, ctx.now)} ago\n")
-        text.append("  Loading the list…\n", style="dim")
-    elif not ctx.points:
-        text.append("  None yet: failover is not possible until ASR has a recovery point.\n")
+    if item.rcm is not None and item.instance_type == FAILBACK:
+        _freshness_rcm(text, item, ctx)
     else:
-        latest = max(ctx.points, key=lambda p: p.time)
-        # The item's own newest point when it is newer than the list (read a moment earlier): the row shows that one.
-        shown = newest if newest is not None and newest > latest.time else latest.time
-        kind = f" ({latest.kind.value})" if shown == latest.time else ""
-        text.append(f"  Newest {clock_time(shown, ctx.tz)}, {age(shown, ctx.now)} ago{kind}\n")
-        app = next((p for p in ctx.points if p.kind is PointKind.APP_CONSISTENT), None)
-        if app is not None:
-            text.append(f"  App-consistent {clock_time(app.time, ctx.tz)}, {age(app.time, ctx.now)} ago\n")
-        text.append(f"  {len(ctx.points)} points held\n")
-    rpo = NOT_REPORTED if item.rpo_seconds is None else compact_duration(item.rpo_seconds)
-    text.append(f"  RPO {rpo}\n")
+        _points(text, item, ctx)
 
-    if ctx.fabrics is not None and (item.process_server_id or item.master_target_id):
-        ps, mt = find_servers(item, ctx.fabrics)
-        text.append("\nServers\n", style="bold underline")
-        if ps is not None:
-            beat = _beat(ps.last_heartbeat, ctx.now)
-            text.append(
-                f"  Process server {clean(ps.friendly_name)} · health {clean(ps.health or 'unknown')} · heartbeat "
-                f"{beat}\n"
-            )
-        if mt is not None:
-            beat = _beat(mt.last_heartbeat, ctx.now)
-            mt_health = clean(master_target_health(mt))
-            text.append(f"  Master target {clean(mt.name)} · health {mt_health} · heartbeat {beat}\n")
-            for vol in mt.retention_volumes:
-                space = space_text(vol.free_bytes, vol.capacity_bytes, bytes_text)
-                text.append(f"    Retention {clean(vol.name)} {space}\n")
-            for ds in mt.datastores:
-                text.append(f"    Datastore {clean(ds.name)} {space_text(ds.free_gb, ds.capacity_gb, gb_text)}\n")
+    if ctx.fabrics is not None and item.rcm is not None and item.process_server_id:
+        _appliance(text, item, ctx.fabrics, ctx.now)
+    elif ctx.fabrics is not None and (item.process_server_id or item.master_target_id):
+        _servers(text, item, ctx.fabrics, ctx.now)
 
     if ctx.job is not None:
         job = ctx.job
@@ -188,3 +159,80 @@ class ItemDetail(Pane):
         if shown != self._shown:
             self._shown = shown
             body.update(shown)
+
+
+def _points(text: Text, item: ProtectedItem, ctx: DetailContext) -> None:
+    text.append("\nRecovery points\n", style="bold underline")
+    newest = item.last_recovery_point_time
+    if ctx.points is None:
+        if newest:
+            text.append(f"  Newest {clock_time(newest, ctx.tz)}, {age(newest, ctx.now)} ago\n")
+        text.append("  Loading the list…\n", style="dim")
+    elif not ctx.points:
+        text.append("  None yet: failover is not possible until ASR has a recovery point.\n")
+    else:
+        latest = max(ctx.points, key=lambda p: p.time)
+        # The item's own newest point when it is newer than the list (read a moment earlier): the row shows that one.
+        shown = newest if newest is not None and newest > latest.time else latest.time
+        kind = f" ({latest.kind.value})" if shown == latest.time else ""
+        text.append(f"  Newest {clock_time(shown, ctx.tz)}, {age(shown, ctx.now)} ago{kind}\n")
+        app = next((p for p in ctx.points if p.kind is PointKind.APP_CONSISTENT), None)
+        if app is not None:
+            text.append(f"  App-consistent {clock_time(app.time, ctx.tz)}, {age(app.time, ctx.now)} ago\n")
+        text.append(f"  {len(ctx.points)} points held\n")
+    rpo = NOT_REPORTED if item.rpo_seconds is None else compact_duration(item.rpo_seconds)
+    text.append(f"  RPO {rpo}\n")
+
+
+def _servers(text: Text, item: ProtectedItem, fabrics: list[Fabric], now: datetime) -> None:
+    ps, mt = find_servers(item, fabrics)
+    text.append("\nServers\n", style="bold underline")
+    if ps is not None:
+        beat = _beat(ps.last_heartbeat, now)
+        text.append(
+            f"  Process server {clean(ps.friendly_name)} · health {clean(ps.health or 'unknown')} · heartbeat {beat}\n"
+        )
+    if mt is not None:
+        beat = _beat(mt.last_heartbeat, now)
+        mt_health = clean(master_target_health(mt))
+        text.append(f"  Master target {clean(mt.name)} · health {mt_health} · heartbeat {beat}\n")
+        for vol in mt.retention_volumes:
+            space = space_text(vol.free_bytes, vol.capacity_bytes, bytes_text)
+            text.append(f"    Retention {clean(vol.name)} {space}\n")
+        for ds in mt.datastores:
+            text.append(f"    Datastore {clean(ds.name)} {space_text(ds.free_gb, ds.capacity_gb, gb_text)}\n")
+
+
+def _freshness_rcm(text: Text, item: ProtectedItem, ctx: DetailContext) -> None:
+    """A modernized failback leg has no recovery point time nor RPO (MODERNIZED.md §10): ASR makes the point when
+    the planned failover starts. Its disks' last sync is shown as ASR reports it, with no age: it is recorded hours
+    and weeks behind its answer, so no data-loss figure is drawn from it."""
+    rcm = item.rcm
+    text.append("\nReplication to AVS\n", style="bold underline")
+    text.append("  No recovery point list: ASR makes the point when the planned failover starts\n")
+    synced = rcm.disks_last_synced if rcm is not None else None
+    if synced is None:
+        text.append(f"  Disks last synced {NOT_REPORTED} (read with the VM alone)\n")
+    else:
+        ahead = " (ahead of the vault's clock)" if synced > ctx.now else ""
+        text.append(f"  Disks last synced {clock_time(synced, ctx.tz)}, as ASR reports it{ahead}\n")
+    if rcm is not None and rcm.ir_percent is not None and rcm.ir_percent < 100:
+        text.append(f"  Initial replication {rcm.ir_percent} %\n")
+
+
+def _appliance(text: Text, item: ProtectedItem, fabrics: list[Fabric], now: datetime) -> None:
+    """A modernized VM's replication appliance, from the fabric's component lists."""
+    wanted = item.process_server_id.lower()
+    found = next((a for f in fabrics for a in f.appliances if a.id.lower() == wanted), None)
+    text.append("\nReplication appliance\n", style="bold underline")
+    if found is None:
+        name = item.rcm.appliance_name if item.rcm is not None and item.rcm.appliance_name else item.process_server_id
+        text.append(f"  {clean(name)} · not listed by the vault's fabrics\n")
+        return
+    health = clean(found.health or NOT_REPORTED)
+    text.append(f"  {clean(found.name)} · health {health} · heartbeat {_beat(found.last_heartbeat, now)}\n")
+    for part in found.unwell:
+        text.append(f"    {clean(part.role)} {clean(part.health)}\n")
+    if found.accessible_datastores is not None:
+        stores = ", ".join(clean(d) for d in found.accessible_datastores) or "none"
+        text.append(f"    Reaches {stores} (free space not reported)\n")

@@ -47,3 +47,10 @@ class FreshTable(DataTable[Any]):
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         super()._update_dimensions(new_rows)
         self._clear_caches()
+
+
+def cursor_key(table: DataTable[Any]) -> str:
+    """The key of the row under the table's cursor ("" for an empty table)."""
+    if not table.row_count:
+        return ""
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
