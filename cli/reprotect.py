@@ -30,13 +30,12 @@ from core.model import (
 from core.operations import Started
 from core.providers import provider_for, same_stack
 from core.providers.modernized import (
-    APPLIANCE_STALE,
-    appliance_warnings,
     appliances_of,
     failback_policy,
     find_appliance,
     to_avs_target,
 )
+from core.providers.modernized_preflight import appliance_warnings
 
 AGENT_RETRY_SECONDS = 60.0  # backend-clock seconds between reprotect attempts inside the agent window
 
@@ -128,7 +127,7 @@ def _modernized_target(ctx: Context, item: ProtectedItem) -> tuple[AnyReprotectT
     else:
         appliance = find_appliance(fabrics, args.process_server)
         agent, appliance_name, health = appliance, appliance.name, appliance.health or "not reported"
-        warnings = appliance_warnings(appliance, backend.now(), APPLIANCE_STALE)
+        warnings = appliance_warnings(appliance, backend.now())
     policies = getattr(backend, "list_policies", None)
     known = policies() if policies is not None else []
     if derive_stage(item) is Stage.IN_AZURE:

@@ -433,9 +433,6 @@ class Appliance:
     vcenter_id: str = ""
     free_space_percent: float | None = None  # the process server's free disk space
 
-    def component(self, role: str) -> ApplianceComponent | None:
-        return next((c for c in self.components if c.role == role), None)
-
     @property
     def health(self) -> str:
         """The worst health its components report ("" when none reports one)."""

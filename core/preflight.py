@@ -564,7 +564,7 @@ def evaluate_item(
     if item.provider is Provider.MODERNIZED:
         from core.providers import modernized_preflight
 
-        return modernized_preflight.evaluate(item, running_jobs, plans=plans, fabrics=fabrics, now=now)
+        return modernized_preflight.evaluate(item, running_jobs, fabrics, now, plans=plans)
     return (
         check_direction(item),
         check_allowed(item),

@@ -146,13 +146,11 @@ class FabricSpec:
     run_as_accounts: tuple[tuple[str, str], ...] = ()  # (accountId, accountName)
 
 
-MODERNIZED_PROVIDERS = ("InMageRcm", "InMageRcmFailback")
-
-
 def home_fabric(fabrics: Sequence[FabricSpec], provider: str) -> FabricSpec:
     """The AVS fabric of an item whose spec names none: the replication appliance's (InMageRcm) for a modernized
-    item, the configuration server's (VMware) for a classic one; the other kind when the vault has only that."""
-    wanted = "InMageRcm" if provider in MODERNIZED_PROVIDERS else "VMware"
+    item (provider InMageRcmFailback), the configuration server's (VMware) for a classic one; the other kind when
+    the vault has only that."""
+    wanted = "InMageRcm" if provider == "InMageRcmFailback" else "VMware"
     avs = [f for f in fabrics if f.kind in AVS_FABRIC_KINDS]
     return next((f for f in avs if f.kind == wanted), avs[0])
 

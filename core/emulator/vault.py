@@ -139,6 +139,10 @@ class Vault:
         self._in_initial: set[str] = set()  # modernized items in the initial replication after a reprotect
         # Process server id (upper case, as items carry it) → its name.
         self.server_names = {self.host_id("ps", s.name): s.name for f in scenario.fabrics for s in f.process_servers}
+        # The appliances a modernized request may name, by id: those of the InMageRcm fabrics; a scenario without
+        # one (written before the emulator served that fabric) lends its process servers.
+        rcm_fabrics = [f for f in scenario.fabrics if f.kind == "InMageRcm"] or list(scenario.fabrics)
+        self.appliances = {self.host_id("ps", s.name): s for f in rcm_fabrics for s in f.process_servers}
         for spec in scenario.items:
             self._add_item(spec, now)
         for plan in scenario.plans:
@@ -603,17 +607,17 @@ class Vault:
         try:
             if operation == "planned-failover":
                 return self._start_modernized(item, operation, now, rcm.planned_failover_point_type(body))
-            appliances = self.appliances()
+            appliances = self.appliances
             if operation == "reprotect" and item.provider == rcm.FORWARD:
                 reach = {key: self.reachable_datastores(spec) for key, spec in appliances.items()}
                 agent, datastore = rcm.reprotect_to_avs_input(body, reach, {rcm.FAILBACK_POLICY})
-                self._appliance_serves(appliances[agent], "reprotectAgents", now, "reprotect to AVS")
+                self._appliance_serves(appliances[agent], "reprotectAgents", "reprotect to AVS")
                 item.process_server_id = agent
                 item.target_datastore = datastore
                 return self._start_modernized(item, operation, now)
             if operation == "reprotect":
                 server, _policy = rcm.reprotect_to_azure_input(body, set(appliances), {rcm.FORWARD_POLICY})
-                self._appliance_serves(appliances[server], "processServers", now, "reprotect to Azure")
+                self._appliance_serves(appliances[server], "processServers", "reprotect to Azure")
                 item.process_server_id = server
                 return self._start_modernized(item, operation, now)
         except rcm.BadInput as bad:
@@ -624,12 +628,6 @@ class Vault:
 
     # -- the replication appliances of a modernized vault ------------------------------------------------
 
-    def appliances(self) -> dict[str, ProcessServerSpec]:
-        """The appliances a modernized request may name, by id (upper case): those of the InMageRcm fabrics; a
-        scenario without one (written before the emulator served that fabric) lends its process servers."""
-        fabrics = [f for f in self.scenario.fabrics if f.kind == "InMageRcm"] or list(self.scenario.fabrics)
-        return {self.host_id("ps", s.name): s for f in fabrics for s in f.process_servers}
-
     def reachable_datastores(self, appliance: ProcessServerSpec) -> set[str]:
         """The datastores the appliance's reprotect agent reaches (accessibleDatastores); without a list of its
         own, the master targets' datastores stand in (the older scenarios' assumption, U12)."""
@@ -639,13 +637,10 @@ class Vault:
 
     def failback_datastore(self, item: SimItem) -> str:
         """targetDataStoreName of a failback-leg item: the one its reprotect named, else its appliance's first."""
-        if item.target_datastore:
+        spec = self.appliances.get(item.process_server_id.upper())
+        if item.target_datastore or spec is None:
             return item.target_datastore
-        spec = self.appliances().get(item.process_server_id.upper())
-        reach = sorted(self.reachable_datastores(spec)) if spec is not None else []
-        if spec is not None and spec.datastores:
-            return spec.datastores[0]
-        return reach[0] if reach else ""
+        return spec.datastores[0] if spec.datastores else min(self.reachable_datastores(spec), default="")
 
     def appliance_fault(self, appliance: ProcessServerSpec, component: str) -> str:
         """Why the appliance cannot serve a step (U11): its component Critical, or its heartbeat older than the
@@ -660,7 +655,7 @@ class Vault:
             return f"the replication appliance '{appliance.name}' has sent no heartbeat for {minutes} minutes"
         return ""
 
-    def _appliance_serves(self, appliance: ProcessServerSpec, component: str, now: datetime, step: str) -> None:
+    def _appliance_serves(self, appliance: ProcessServerSpec, component: str, step: str) -> None:
         """A request naming an appliance that cannot serve it is refused at once (400, 28064; U11)."""
         fault = self.appliance_fault(appliance, component)
         if fault:
@@ -863,10 +858,11 @@ class Vault:
     def advance(self, now: datetime) -> None:
         for key in list(self._in_initial):
             item = self.items.get(key)
-            if item is None or item.ir_until is None or now >= item.ir_until:
-                if item is not None:
-                    item.ir_started = item.ir_until = None
-                self._in_initial.discard(key)
+            if item is not None and item.ir_until is not None and now < item.ir_until:
+                continue
+            if item is not None:  # its initial replication ended: the item's shape changes with it
+                item.ir_started = item.ir_until = None
+            self._in_initial.discard(key)
         for when, fault in self.faults.take_due(now, self.started):
             item = self.find_item(fault.item)
             if item is None:
@@ -1019,7 +1015,7 @@ class Vault:
         planned = job.operation in ("planned-failover", "plan-planned-failover")
         if planned and task.task_id in ("PlannedFailoverPreflightChecksTask", "RecoveryPlanPrerequisiteCheckTask"):
             # an appliance that cannot receive the VM's data fails the planned failover before anything moves (U11)
-            appliances = self.appliances()
+            appliances = self.appliances
             faults = [
                 f"{i.friendly}: {fault}"
                 for i in items

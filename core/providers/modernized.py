@@ -4,7 +4,6 @@ failover from Azure, which can be cancelled until commit. Facts and sources: cor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from core.errors import NotFound, UsageError
@@ -32,7 +31,7 @@ from core.providers.base import (
     running_job_verdict,
     running_stage,
 )
-from core.recovery import PointOption, duration
+from core.recovery import PointOption
 
 FORWARD = MODERNIZED_FORWARD = "InMageRcm"
 FAILBACK = "InMageRcmFailback"
@@ -136,12 +135,14 @@ def type_options() -> list[PointOption]:
     ]
 
 
-# An appliance quiet for this long is worth a word before sending through it (the classic process server's rule).
-APPLIANCE_STALE = timedelta(minutes=15)
-
-
 def appliances_of(fabrics: Sequence[Fabric]) -> list[Appliance]:
     return [a for f in fabrics for a in f.appliances]
+
+
+def appliance_of(fabrics: Sequence[Fabric], appliance_id: str) -> Appliance | None:
+    """The appliance with this id (as an item names it: reprotectAgentId / processServerId), or None."""
+    wanted = appliance_id.lower()
+    return next((a for a in appliances_of(fabrics) if a.id.lower() == wanted), None)
 
 
 def find_appliance(fabrics: Sequence[Fabric], wanted: str) -> Appliance:
@@ -223,23 +224,6 @@ def failback_policy(policies: Sequence[tuple[str, str, str]], named: str = "") -
             hint="Name the one to use with --failback-policy /subscriptions/…/replicationPolicies/NAME.",
         )
     return found[0][0] if found else ""
-
-
-def appliance_warnings(appliance: Appliance, now: datetime, stale_after: timedelta) -> list[str]:
-    """What the operator should hear about an appliance before sending through it: its components that are not
-    healthy, and a heartbeat that is old or not reported."""
-    notes = []
-    if appliance.unwell:
-        parts = ", ".join(f"{c.role} {c.health}" for c in appliance.unwell)
-        notes.append(f"Warning: the appliance {appliance.name} reports {parts}.")
-    beat = appliance.last_heartbeat
-    if beat is None:
-        notes.append(f"Warning: ASR reports no heartbeat for {appliance.name}.")
-    elif now - beat > stale_after:
-        notes.append(
-            f"Warning: {appliance.name} has not sent a heartbeat for {duration((now - beat).total_seconds())}."
-        )
-    return notes
 
 
 class ModernizedProvider:

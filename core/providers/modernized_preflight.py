@@ -7,8 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from core.model import Appliance, Fabric, Job, ProtectedItem, RecoveryPlan, Stage
-from core.preflight import Check, Level, check_group, check_health, check_running_jobs, heartbeat_level, with_advice
-from core.providers.modernized import MODERNIZED_FORWARD, ModernizedProvider, appliances_of
+from core.preflight import (
+    HEARTBEAT_WARN_AFTER,
+    Check,
+    Level,
+    check_group,
+    check_health,
+    check_running_jobs,
+    heartbeat_level,
+    with_advice,
+)
+from core.providers.modernized import MODERNIZED_FORWARD, ModernizedProvider, appliance_of
+from core.recovery import duration
 
 _PROVIDER = ModernizedProvider()
 
@@ -90,11 +100,6 @@ def check_replication_health(item: ProtectedItem) -> Check:
     return check
 
 
-def _appliance_of(fabrics: Sequence[Fabric], appliance_id: str) -> Appliance | None:
-    wanted = appliance_id.lower()
-    return next((a for a in appliances_of(fabrics) if a.id.lower() == wanted), None)
-
-
 _HEALTH_LEVEL = {"normal": Level.PASS, "none": Level.PASS, "warning": Level.WARN, "critical": Level.FAIL}
 
 
@@ -111,7 +116,7 @@ def check_appliance(item: ProtectedItem, fabrics: Sequence[Fabric], now: datetim
             f"ASR names no replication appliance for {name}.",
             "Check the VM's replication settings: the appliance it replicates through is named there.",
         )
-    appliance = _appliance_of(fabrics, item.process_server_id)
+    appliance = appliance_of(fabrics, item.process_server_id)
     if appliance is None:
         if not any(f.appliances for f in fabrics):
             return Check(
@@ -158,7 +163,7 @@ def check_target_datastore(item: ProtectedItem, fabrics: Sequence[Fabric]) -> Ch
     title = "Target datastore in AVS"
     rcm = item.rcm
     store = rcm.target_datastore if rcm is not None else ""
-    appliance = _appliance_of(fabrics, item.process_server_id) if item.process_server_id else None
+    appliance = appliance_of(fabrics, item.process_server_id) if item.process_server_id else None
     reach = appliance.accessible_datastores if appliance is not None else None
     space = "ASR reports no free space for modernized datastores: check in vCenter that it has room for the VM."
     if not store:
@@ -177,6 +182,23 @@ def check_target_datastore(item: ProtectedItem, fabrics: Sequence[Fabric]) -> Ch
     return Check("datastore", title, Level.WARN, f"{store}{reached}; its free space is not reported.", space)
 
 
+def appliance_warnings(appliance: Appliance, now: datetime) -> list[str]:
+    """What the operator should hear about an appliance before sending through it: its components that are not
+    healthy, and a heartbeat older than the preflight's warning age, or not reported."""
+    notes = []
+    if appliance.unwell:
+        parts = ", ".join(f"{c.role} {c.health}" for c in appliance.unwell)
+        notes.append(f"Warning: the appliance {appliance.name} reports {parts}.")
+    beat = appliance.last_heartbeat
+    if beat is None:
+        notes.append(f"Warning: ASR reports no heartbeat for {appliance.name}.")
+    elif now - beat > HEARTBEAT_WARN_AFTER:
+        notes.append(
+            f"Warning: {appliance.name} has not sent a heartbeat for {duration((now - beat).total_seconds())}."
+        )
+    return notes
+
+
 def check_network_path() -> Check:
     return Check(
         "network-path",
@@ -189,14 +211,12 @@ def check_network_path() -> Check:
     )
 
 
-def quick(item: ProtectedItem, fabrics: Sequence[Fabric] = (), now: datetime | None = None) -> tuple[Check, ...]:
-    """The checks that need only the item and the fabrics (the dashboard's "Ready, blocked")."""
-    servers = (check_appliance(item, fabrics, now),) if now is not None else ()
+def quick(item: ProtectedItem) -> tuple[Check, ...]:
+    """The checks that need only the item (the dashboard's "Ready, blocked" adds the appliance's, shared)."""
     return (
         check_direction(item),
         check_allowed(item),
         check_initial_replication(item),
-        *servers,
         check_replication_health(item),
     )
 
@@ -204,19 +224,18 @@ def quick(item: ProtectedItem, fabrics: Sequence[Fabric] = (), now: datetime | N
 def evaluate(
     item: ProtectedItem,
     running_jobs: Sequence[Job],
+    fabrics: Sequence[Fabric],
+    now: datetime,
     *,
     plans: Sequence[RecoveryPlan] = (),
-    fabrics: Sequence[Fabric] = (),
-    now: datetime | None = None,
 ) -> tuple[Check, ...]:
-    """The checks in the order an operator reads them; the appliance's and the datastore's when the fabrics are
-    given (with the time they are judged at)."""
-    servers = (check_appliance(item, fabrics, now), check_target_datastore(item, fabrics)) if now is not None else ()
+    """The checks in the order an operator reads them."""
     return (
         check_direction(item),
         check_allowed(item),
         check_initial_replication(item),
-        *servers,
+        check_appliance(item, fabrics, now),
+        check_target_datastore(item, fabrics),
         check_replication_health(item),
         check_running_jobs(item, running_jobs),
         check_group(item, plans),

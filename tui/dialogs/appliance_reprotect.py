@@ -15,15 +15,15 @@ from core.errors import UsageError
 from core.failback import agent_window_words
 from core.model import AnyReprotectTarget, Appliance, Fabric, ProtectedItem, ReprotectTarget
 from core.providers.modernized import (
-    APPLIANCE_STALE,
     FAILBACK,
-    appliance_warnings,
+    appliance_of,
     appliances_of,
     default_datastore,
     default_log_account,
     to_avs_target,
 )
-from tui.dialogs.base import Dialog
+from core.providers.modernized_preflight import appliance_warnings
+from tui.dialogs.base import ChoiceDialog
 from tui.text import age, clean, lines, plain
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.table import FreshTable, cursor_key
@@ -31,7 +31,7 @@ from tui.widgets.table import FreshTable, cursor_key
 SPACE_NOTE = "ASR reports no free space for modernized datastores: check in vCenter that it has room for the VM."
 
 
-class ApplianceReprotectDialog(Dialog[AnyReprotectTarget]):
+class ApplianceReprotectDialog(ChoiceDialog[AnyReprotectTarget]):
     """`to_avs`: the VM runs in Azure (InMageRcm, failed over) and replicates back to AVS after this; otherwise it
     was failed back and committed (InMageRcmFailback) and replicates to Azure again."""
 
@@ -48,6 +48,7 @@ class ApplianceReprotectDialog(Dialog[AnyReprotectTarget]):
         self.item = item
         self.now = now
         self.to_avs = to_avs
+        self.fabrics = fabrics
         self.appliances = {a.id: a for a in appliances_of(fabrics)}
         # the Azure → AVS policies (InMageRcmFailback) a reprotect to AVS may name; ASR uses the vault's when none is
         self.policies = [(pid, name) for pid, name, kind in policies if kind == FAILBACK]
@@ -84,10 +85,9 @@ class ApplianceReprotectDialog(Dialog[AnyReprotectTarget]):
         for a in healthy_first:
             beat = f"{age(a.last_heartbeat, self.now)} ago" if a.last_heartbeat else "not reported"
             table.add_row(a.name, a.ip_address or "—", a.health or "not reported", beat, key=a.id)
-        if self.item.process_server_id.upper() in {k.upper() for k in self.appliances}:
-            # the appliance the VM replicates through now comes first to hand
-            current = next(k for k in self.appliances if k.upper() == self.item.process_server_id.upper())
-            table.move_cursor(row=table.get_row_index(current))
+        current = appliance_of(list(self.fabrics), self.item.process_server_id)
+        if current is not None:  # the appliance the VM replicates through now comes first to hand
+            table.move_cursor(row=table.get_row_index(current.id))
         if self.to_avs and len(self.policies) > 1:
             policies: DataTable[Any] = self.query_one("#policies", DataTable)
             policies.add_column("Policy", key="name")
@@ -158,7 +158,7 @@ class ApplianceReprotectDialog(Dialog[AnyReprotectTarget]):
         notes = []
         appliance = self.appliance
         if appliance is not None:
-            notes.extend(appliance_warnings(appliance, self.now, APPLIANCE_STALE))
+            notes.extend(appliance_warnings(appliance, self.now))
         problem = self._problem()
         if problem:
             notes.append(problem)
@@ -188,13 +188,3 @@ class ApplianceReprotectDialog(Dialog[AnyReprotectTarget]):
         except UsageError as exc:
             self.query_one("#reprotect-note", Static).update(lines(clean(str(exc))))
             return None
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "reprotect":
-            target = self.target()
-            if target is None:
-                return
-            event.button.disabled = True
-            self.dismiss(target)
-        else:
-            self.dismiss(None)

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from tui.widgets.banner import ModeBanner
 from tui.widgets.pane import DialogBox
@@ -55,3 +55,24 @@ class Dialog(ModalScreen[R]):
             box.scroll_page_up(animate=False)
         else:
             box.scroll_page_down(animate=False)
+
+
+class ChoiceDialog(Dialog[R]):
+    """A dialog of choices read from the vault: its send button (id `SEND_ID`) dismisses with what `target()` makes
+    of them (nothing while they are incomplete), and is disabled once pressed, so a second press sends nothing;
+    any other button backs out."""
+
+    SEND_ID = "reprotect"
+
+    def target(self) -> R | None:
+        raise NotImplementedError
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != self.SEND_ID:
+            self.dismiss(None)
+            return
+        target = self.target()
+        if target is None:
+            return
+        event.button.disabled = True
+        self.dismiss(target)

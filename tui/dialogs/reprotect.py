@@ -11,15 +11,12 @@ from textual.widgets import Button, DataTable, Static
 
 from core.failback import agent_window_words
 from core.model import Fabric, MasterTarget, ProcessServer, ProtectedItem, ReprotectTarget
-from core.preflight import master_target_health
+from core.preflight import HEARTBEAT_WARN_AFTER, master_target_health
 from core.providers import same_stack
-from tui.dialogs.base import Dialog
+from tui.dialogs.base import ChoiceDialog
 from tui.text import age, clean, lines, plain
 from tui.widgets.buttons import ButtonRow
 from tui.widgets.table import FreshTable, cursor_key
-
-# A process server that has not called home for this long is probably not moving data.
-STALE_HEARTBEAT_SECONDS = 15 * 60
 
 
 def _fabrics_for(item: ProtectedItem, fabrics: list[Fabric]) -> list[Fabric]:
@@ -31,7 +28,7 @@ def _fabrics_for(item: ProtectedItem, fabrics: list[Fabric]) -> list[Fabric]:
     return [f for f in own if f in stack] + rest
 
 
-class ReprotectDialog(Dialog[ReprotectTarget]):
+class ReprotectDialog(ChoiceDialog[ReprotectTarget]):
     SEND_LABEL = "Reprotect"
     SENDS_FOR = "the VM's"
 
@@ -118,7 +115,7 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
         else:
             if not ps.is_healthy:
                 notes.append(f"Warning: {ps.friendly_name} reports health {ps.health or 'unknown'}.")
-            if ps.last_heartbeat is None or (self.now - ps.last_heartbeat).total_seconds() > STALE_HEARTBEAT_SECONDS:
+            if ps.last_heartbeat is None or self.now - ps.last_heartbeat > HEARTBEAT_WARN_AFTER:
                 notes.append(f"Warning: {ps.friendly_name}'s heartbeat is stale; it may not move data.")
         if mt is None and self._needs_master_target(ps):
             notes.append("No master target server found.")
@@ -145,13 +142,3 @@ class ReprotectDialog(Dialog[ReprotectTarget]):
         return ReprotectTarget(
             process_server_id=ps.id, master_target_id=mt.id if mt is not None else "", run_as_account_id=run_as
         )
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "reprotect":
-            target = self.target()
-            if target is None:
-                return
-            event.button.disabled = True
-            self.dismiss(target)
-        else:
-            self.dismiss(None)

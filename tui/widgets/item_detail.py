@@ -11,7 +11,7 @@ from textual.widgets import Static
 from core.failback import derive_stage, next_step, stage_reason
 from core.model import Fabric, Job, MasterTarget, PointKind, ProcessServer, ProtectedItem, RecoveryPoint, Stage
 from core.preflight import READY_BLOCKED, Check, master_target_health
-from core.providers.modernized import FAILBACK
+from core.providers.modernized import FAILBACK, appliance_of
 from core.units import NOT_REPORTED, bytes_text, gb_text, space_text
 from tui.glyphs import Glyphs
 from tui.session import MANUAL_CHECKS, AgentRetry
@@ -222,8 +222,7 @@ def _freshness_rcm(text: Text, item: ProtectedItem, ctx: DetailContext) -> None:
 
 def _appliance(text: Text, item: ProtectedItem, fabrics: list[Fabric], now: datetime) -> None:
     """A modernized VM's replication appliance, from the fabric's component lists."""
-    wanted = item.process_server_id.lower()
-    found = next((a for f in fabrics for a in f.appliances if a.id.lower() == wanted), None)
+    found = appliance_of(fabrics, item.process_server_id)
     text.append("\nReplication appliance\n", style="bold underline")
     if found is None:
         name = item.rcm.appliance_name if item.rcm is not None and item.rcm.appliance_name else item.process_server_id
