@@ -46,6 +46,8 @@ def cmd_train(ctx: Context) -> int:
                     "ends_after": t.ends_after,
                     "level": t.level,
                     "minutes": t.minutes or None,
+                    "provider": t.provider,
+                    "cancel_once": t.cancel_once,
                 }
                 for t in lessons
             ]

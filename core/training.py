@@ -144,6 +144,93 @@ STEPS: tuple[Step, ...] = (
 STEP_KEYS: tuple[str, ...] = tuple(s.key for s in STEPS)
 _STEP = {s.key: s for s in STEPS}
 
+# A modernized failback (InMageRcmFailback, core/providers/MODERNIZED.md) takes the same steps with other words: a
+# planned failover whose point is a type made when the job starts, an appliance in AVS instead of a configuration
+# server, and an agent that must register again before ASR offers the reprotect at all.
+_MODERNIZED_WORDS: dict[str, Step] = {
+    "preflight": Step(
+        "preflight",
+        "Run the preflight checks",
+        "Check the item before sending anything: that ASR offers the planned failover, the replication appliance in "
+        "AVS (its health and heartbeat), the target datastore it must reach, the sync state and jobs already "
+        "running.",
+        "The planned failover runs through the appliance in AVS: with it stale or unhealthy the job stops at its "
+        "prerequisite check, and the reprotect after it has nothing to send data through.",
+        "No FAIL. Read every WARN and decide whether it matters today.",
+        "A FAIL means stop: fix the cause (the remedy says how) or escalate, and note it in the report.",
+    ),
+    "point": Step(
+        "point",
+        "Choose the type of recovery point",
+        "Crash-consistent (ASR copies what is pending and makes the point when the job starts) or the latest "
+        "app-consistent point (applications start clean, the writes since it are lost).",
+        "No point is listed to pick from: ASR makes the crash-consistent one at the trigger, so its loss is not "
+        "known beforehand. The type decides which writes survive, and it is written down.",
+        "You can say in one sentence what your choice gives up and why that is acceptable.",
+        "App-consistent on a VM that needs no application consistency gives up writes for nothing; for a database, "
+        "crash-consistent means it replays its logs on boot.",
+    ),
+    "failover": Step(
+        "failover",
+        "Start the planned failover from Azure",
+        "Send the planned failover: ASR makes the point, shuts the Azure VM down and starts the VM in AVS.",
+        "It is the moment the service moves; everything before was preparation. Until commit it can still be "
+        "cancelled.",
+        "ASR accepts it and returns a job; the item shows 'Failover running'.",
+        "Another job already running on the item: follow that job instead of sending a second one.",
+    ),
+    "verify": Step(
+        "verify",
+        "Verify in AVS",
+        "Tick the checklist: the VM runs in AVS, its applications answer, VMware Tools run, and the Azure VM is off "
+        "(the planned failover shut it down itself).",
+        "Until you commit you can still cancel, and ASR turns the Azure VM on again; after commit you cannot.",
+        "Every box ticked, from what you saw, not from what you expect.",
+        "An application that does not come up: do not commit; cancel the planned failover or investigate first.",
+    ),
+    "commit": Step(
+        "commit",
+        "Commit",
+        "Commit the failover, typing the item's name to confirm.",
+        "Commit removes the failed-back VM in Azure and ends the chance to cancel. It cannot be undone.",
+        "The commit job succeeds; the reprotect back to Azure is what is left.",
+        "Committing before verifying throws away the way back.",
+    ),
+    "reprotect": Step(
+        "reprotect",
+        "Reprotect to Azure",
+        "Protect the AVS VM to Azure again, through the replication appliance in AVS and the forward policy.",
+        "Until it is reprotected the VM has no disaster recovery at all.",
+        "The reprotect job succeeds; the item replicates to Azure again (initial replication first).",
+        f"ASR offers the reprotect only once the VM's Mobility agent has registered again after its boot in AVS, "
+        f"up to about {_AGENT_MINUTES} minutes: until then the tool says so, and you wait.",
+    ),
+}
+# Only a modernized failback can be undone before commit (a classic one cannot: failoverCancel is for planned
+# failovers). A lesson that asks for it has this step after the job; any other lesson hears a cancel explained.
+CANCEL_STEP = Step(
+    "cancel",
+    "Cancel, then fail back again",
+    "Cancel the planned failover: ASR rolls the AVS disks back, turns the Azure VM on again and resumes replication "
+    "to AVS. Then run the planned failover again.",
+    "Until commit a modernized failback can be undone: the way out when the VM in AVS is not fit to serve, or the "
+    "change window closes.",
+    "The cancel job succeeds, the item is ready to fail back again, and the second planned failover succeeds.",
+    "After a commit nothing can be cancelled; a classic failback never can. Cancel only a finished planned "
+    "failover: one still running is cancelled as a job, which is not the same.",
+)
+
+
+def lesson_steps(provider: str, cancel: bool = False) -> tuple[Step, ...]:
+    """The procedure a lesson walks: classic STEPS, or the same steps in modernized words (with the cancel)."""
+    if provider != "modernized":
+        return STEPS
+    steps = [_MODERNIZED_WORDS.get(s.key, s) for s in STEPS]
+    if cancel:
+        steps.insert([s.key for s in steps].index("watch") + 1, CANCEL_STEP)
+    return tuple(steps)
+
+
 # Action ids a UI can map to its key labels for hints (Walkthrough(keys={"failover": "f", ...})).
 ACTIONS: dict[str, str] = {
     "select": "select the item",
@@ -155,6 +242,7 @@ ACTIONS: dict[str, str] = {
     "verify": "verify",
     "commit": "commit",
     "reprotect": "reprotect",
+    "cancel": "cancel the planned failover",
     "report": "export report",
     "speed": "speed",
 }
@@ -179,6 +267,12 @@ class TrainingScenario:
     source: str = ""  # the file: what Settings(scenario=...) takes to run it
     level: str = "intermediate"  # beginner | intermediate | advanced
     minutes: int = 0  # about how long it takes at 1×; 0 when the file does not say
+    provider: str = "classic"  # the focus items' provider key (core.providers): "classic" or "modernized"
+    cancel_once: bool = False  # the lesson asks for the planned failover to be cancelled once and run again
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return lesson_steps(self.provider, self.cancel_once)
 
     @property
     def length(self) -> str:
@@ -202,6 +296,8 @@ def _from_scenario(scenario: Scenario) -> TrainingScenario:
             "missing: a training scenario needs a training section (goals, focus; see core/emulator/TRAINING.md)",
         )
     stages = {i.name: i.stage for i in scenario.items}
+    providers = {i.name: i.provider for i in scenario.items}
+    modernized = providers.get(spec.focus[0]) == "InMageRcmFailback"
     return TrainingScenario(
         name=scenario.name,
         title=scenario.title,
@@ -213,10 +309,14 @@ def _from_scenario(scenario: Scenario) -> TrainingScenario:
         point_why=spec.point_why,
         ends_after=spec.ends_after,
         start_stage=stages[spec.focus[0]],
-        agent_window_minutes=scenario.settings.agent_window_minutes,
         source=scenario.source,
         level=spec.level,
         minutes=spec.minutes,
+        provider="modernized" if modernized else "classic",
+        cancel_once=spec.cancel_once,
+        agent_window_minutes=scenario.settings.rcm_agent_minutes
+        if modernized
+        else scenario.settings.agent_window_minutes,
     )
 
 
@@ -326,7 +426,10 @@ class Debrief:
 
 
 _POINT_WORDS = {"latest": "Latest", "app-consistent": "Latest app-consistent", "custom": "a chosen point"}
+# A modernized failback chooses a type of point (InMageRcmFailbackRecoveryPointType), not a listed one.
+_TYPE_WORDS = {"latest": "Crash-consistent", "app-consistent": "Latest app-consistent"}
 _CLASSIFY = (
+    ("cancel", "cancel"),  # CancelFailover: before "failover", which its name also holds
     ("commit", "commit"),
     ("switch", "reprotect"),
     ("reverse", "reprotect"),
@@ -406,7 +509,9 @@ class Walkthrough:
         self._real_time = real_time
         self.started = clock.now()
         self._real_started = real_time()
-        self._status: dict[str, str] = {key: "pending" for key in STEP_KEYS}
+        self.steps: tuple[Step, ...] = scenario.steps
+        self._steps = {s.key: s for s in self.steps}
+        self._status: dict[str, str] = {s.key: "pending" for s in self.steps}
         self._skip_done_before(scenario.start_stage)
         self._skip_outside(scenario.ends_after)
         self.choices: list[Choice] = []
@@ -418,6 +523,7 @@ class Walkthrough:
         self.failed_job = ""  # a job that failed and has not been restarted or replaced yet
         self.waiting_for_agent = False
         self.verified = False
+        self.cancelled = 0  # planned failovers cancelled in this lesson
         self._ticks: set[str] = set()
         self._praise: list[str] = []
         self._ended: datetime | None = None
@@ -436,16 +542,21 @@ class Walkthrough:
             self._status[key] = "skipped"
 
     def _skip_outside(self, ends_after: str) -> None:
-        last = STEP_KEYS.index(ends_after)
-        for key in STEP_KEYS[last + 1 : -1]:
+        keys = [s.key for s in self.steps]
+        last = keys.index(ends_after)
+        for key in keys[last + 1 : -1]:
             self._status[key] = "skipped"
+
+    @property
+    def modernized(self) -> bool:
+        return self.scenario.provider == "modernized"
 
     def current(self) -> Step:
         """The first step not yet done; the last step once everything is."""
-        for key in STEP_KEYS:
-            if self._status[key] == "pending":
-                return _STEP[key]
-        return STEPS[-1]
+        for step in self.steps:
+            if self._status[step.key] == "pending":
+                return step
+        return self.steps[-1]
 
     @property
     def finished(self) -> bool:
@@ -457,7 +568,7 @@ class Walkthrough:
 
     def _done(self, *keys: str) -> None:
         for key in keys:
-            if self._status[key] == "pending":
+            if self._status.get(key) == "pending":
                 self._status[key] = "done"
         if self.finished and self._ended is None:
             self._ended = self.clock.now()
@@ -486,12 +597,27 @@ class Walkthrough:
         if step.key == "preflight":
             return f"Run the preflight checks on {self._target()} before anything else ({self._key('preflight')})."
         if step.key == "point":
+            if self.modernized:
+                return (
+                    "Choose the type of point: crash-consistent, made when the job starts, or the latest "
+                    f"app-consistent point, which gives up the writes since it ({self._key('point')})."
+                )
             return (
                 "Choose the recovery point: compare what Latest and latest app-consistent give up, and whether the "
                 f"VMs must agree with each other ({self._key('point')})."
             )
         if step.key == "failover":
-            return f"Start the failover ({self._key('failover')}); read the confirmation before you accept it."
+            again = "again " if self.cancelled else ""
+            what = "the planned failover from Azure" if self.modernized else "the failover"
+            return f"Start {what} {again}({self._key('failover')}); read the confirmation before you accept it."
+        if step.key == "cancel":
+            if self.failed_job:
+                restart = self._key("restart")
+                return f"The cancel job {self.failed_job} failed: read its error, then restart it ({restart})."
+            return (
+                f"Cancel the planned failover as the brief asks ({self._key('cancel')}): ASR turns the Azure VM on "
+                "again and resumes replication to AVS. Then fail back again."
+            )
         if step.key == "watch":
             if self.failed_job:
                 return (
@@ -515,6 +641,12 @@ class Walkthrough:
                 )
             return f"Commit ({self._key('commit')}): it deletes the Azure VM, so type the name only once verified."
         if step.key == "reprotect":
+            if self.modernized:
+                return (
+                    f"Reprotect to Azure ({self._key('reprotect')}): choose the replication appliance and the forward "
+                    "policy. ASR offers it once the VM's Mobility agent has registered again after its boot in AVS "
+                    f"(up to about {self.scenario.agent_window_minutes:g} minutes): until then, wait."
+                )
             if self.waiting_for_agent:
                 return (
                     "The Mobility agent is still registering with the configuration server: wait for the countdown, "
@@ -602,23 +734,31 @@ class Walkthrough:
         return Reaction("praise", "Preflight first", "Every check passed: the path back to AVS is sound.")
 
     def _on_point_chosen(
-        self, choice: Any = "latest", loss_seconds: float = 0.0, acknowledged: bool = False, **_: Any
+        self, choice: Any = "latest", loss_seconds: float | None = 0.0, acknowledged: bool = False, **_: Any
     ) -> Reaction | None:
         key = _point_key(choice)
-        self.point = _POINT_WORDS.get(key, key)
-        self.loss_seconds = float(loss_seconds)
+        words = _TYPE_WORDS if self.modernized else _POINT_WORDS
+        self.point = words.get(key, key)
+        # A modernized point is made when the job starts: its loss is not known beforehand, never counted as 0 s.
+        self.loss_seconds = None if loss_seconds is None else float(loss_seconds)
         self._done("pick", "point")
-        self._choice(
-            "point", f"Recovery point: {self.point}", f"about {duration(self.loss_seconds)} of writes given up"
+        given_up = (
+            "loss not known beforehand: ASR makes the point when the job starts"
+            if self.loss_seconds is None
+            else f"about {duration(self.loss_seconds)} of writes given up"
         )
+        self._choice("point", f"Recovery point: {self.point}", given_up)
         expected = self.scenario.expected_point
-        if loss_seconds >= 1 and key != "latest" and not acknowledged:
+        if self.loss_seconds is None:
+            return self._type_reaction(key, expected)
+        loss = self.loss_seconds
+        if loss >= 1 and key != "latest" and not acknowledged:
             return self._mistake(
                 "unacknowledged-loss",
                 "point",
                 "warn",
                 "Data loss not acknowledged",
-                f"{self.point} gives up about {duration(loss_seconds)} more writes than Latest. That loss is a "
+                f"{self.point} gives up about {duration(loss)} more writes than Latest. That loss is a "
                 "decision: acknowledge it knowingly, and be ready to say why in the report.",
             )
         if expected == "app-consistent" and key == "latest":
@@ -638,9 +778,37 @@ class Walkthrough:
                 "point",
                 "explain",
                 "An older point than needed",
-                f"{self.point} gives up about {duration(loss_seconds)} of writes that Latest would keep. For a VM "
+                f"{self.point} gives up about {duration(loss)} of writes that Latest would keep. For a VM "
                 "that stands alone there is no group to keep in step, and a crash-consistent start is what its "
                 "applications are built to survive.",
+            )
+        if expected is not None:
+            return Reaction(
+                "praise", f"{self.point}: the right call", self.scenario.point_why or "That is the expected choice."
+            )
+        return None
+
+    def _type_reaction(self, key: str, expected: str | None) -> Reaction | None:
+        """A modernized choice: a type of point, with no loss to count from (MODERNIZED.md §12)."""
+        if expected == "latest" and key != "latest":
+            return self._mistake(
+                "older-point-alone",
+                "point",
+                "explain",
+                "App-consistent where crash-consistent serves",
+                "The latest app-consistent point gives up everything written since it was taken, up to the failback "
+                "policy's app-consistent interval. The crash-consistent point is made when the job starts, after "
+                "ASR has copied what was pending: for a VM with no database of its own it keeps the most.",
+            )
+        if expected == "app-consistent" and key == "latest":
+            return self._mistake(
+                "latest-for-group",
+                "point",
+                "explain",
+                "Crash-consistent where applications need a clean start",
+                "A crash-consistent point is what the disks held at one instant: a database on it replays its logs "
+                "as after a power cut. The latest app-consistent point starts it clean, at the price of the writes "
+                "since that point.",
             )
         if expected is not None:
             return Reaction(
@@ -705,7 +873,7 @@ class Walkthrough:
             self._done("pick", "failover")
             if self._status["point"] == "pending":
                 self._status["point"] = "skipped"
-        self._choice(op if op in _STEP else "watch", f"Followed another operator's {op} job", job)
+        self._choice(op if op in self._steps else "watch", f"Followed another operator's {op} job", job)
         return Reaction(
             "explain",
             "Someone else is on this VM",
@@ -734,6 +902,8 @@ class Walkthrough:
                 return Reaction("praise", "Committed", "The Azure VM is gone; now give the AVS VM its protection back.")
             if op == "reprotect":
                 return self._on_reprotect_succeeded()
+            if op == "cancel":
+                return self._cancelled()
             return None
         if final not in (JobState.FAILED, JobState.CANCELLED):
             return None
@@ -752,6 +922,36 @@ class Walkthrough:
             f"The job stopped{where}.{said}{todo} Fix the cause first; then restart the same job, which re-runs it "
             "under the same name and keeps the history in one place, rather than sending a new operation.",
         )
+
+    def _on_cancel_started(self, **_: Any) -> Reaction | None:
+        self._choice("cancel", "Cancelled the planned failover")
+        return None
+
+    def _cancelled(self) -> Reaction:
+        """The cancel job succeeded: the VM runs in Azure again, so the failback is to do again from its point."""
+        self.cancelled += 1
+        self.failed_job = ""
+        in_lesson = "cancel" in self._status
+        self._done("cancel")
+        # What the cancel undid is undone in the procedure too: the point, the failover and its job, and the checks
+        # of a VM in AVS that is no longer running there.
+        for key in ("point", "failover", "watch", "verify"):
+            if self._status.get(key) == "done":
+                self._status[key] = "pending"
+        self.verified = False
+        self._ticks.clear()
+        said = (
+            "ASR rolled the AVS disks back, turned the Azure VM on again and resumes replication to AVS: the service "
+            "runs where it ran before, and nothing is lost. "
+        )
+        if in_lesson:
+            return Reaction(
+                "praise",
+                "Cancelled in time",
+                said + "Once the cause is fixed, fail back again: choose the point afresh, for ASR makes it at the "
+                "new trigger.",
+            )
+        return Reaction("explain", "Planned failover cancelled", said + "To fail back, run the planned failover again.")
 
     def _on_job_restarted(self, job: str = "", **_: Any) -> Reaction | None:
         if not self.failed_job:
@@ -778,6 +978,16 @@ class Walkthrough:
         return None
 
     def _commit_too_early(self) -> Reaction:
+        if self.modernized:
+            return self._mistake(
+                "commit-before-verify",
+                "commit",
+                "explain",
+                "Verify before you commit",
+                "Until commit the planned failover can be cancelled, and ASR turns the Azure VM on again. Commit "
+                "removes the VM in Azure and ends that chance: if the VM in AVS does not boot right or an "
+                "application does not answer, you find out with no way back. That is why the checklist comes first.",
+            )
         return self._mistake(
             "commit-before-verify",
             "commit",
@@ -806,7 +1016,8 @@ class Walkthrough:
         self._done("commit")
         self._choice("reprotect", "Started the reprotect")
         window = self.scenario.agent_window_minutes * 60
-        if since_failover_seconds is not None and since_failover_seconds < window:
+        # ASR offers a modernized reprotect only once the agent has registered: nothing to explain when it is sent.
+        if not self.modernized and since_failover_seconds is not None and since_failover_seconds < window:
             return self._agent_window(since_failover_seconds)
         return None
 
@@ -818,11 +1029,14 @@ class Walkthrough:
             "explain",
             "The agent-registration window",
             "After a failback the VM boots in AVS and its Mobility agent needs up to "
-            f"{self.scenario.agent_window_minutes:g} minutes to register back with the configuration server.{ago} "
+            f"{self.scenario.agent_window_minutes:g} minutes to register back with the {self._agent_server()}.{ago} "
             "Until it has, reprotect fails with 'agent not installed or not registered'. Nothing is broken: "
             "wait, and the tool retries on its countdown. Reprotecting again and again by hand only adds "
             "failed jobs.",
         )
+
+    def _agent_server(self) -> str:
+        return "replication appliance" if self.modernized else "configuration server"
 
     def _on_reprotect_failed_agent(self, since_failover_seconds: float | None = None, **_: Any) -> Reaction | None:
         self.waiting_for_agent = True
@@ -856,7 +1070,7 @@ class Walkthrough:
         real_end = self._real_ended if self._real_ended is not None else self._real_time()
         steps = tuple(
             StepResult(s.key, s.title, {"pending": "not done"}.get(self._status[s.key], self._status[s.key]))
-            for s in STEPS
+            for s in self.steps
         )
         return Debrief(
             scenario=self.scenario.name,
@@ -888,6 +1102,12 @@ def _what_breaks(failures: Sequence[str]) -> str:
         parts.append(
             "The process server in Azure carries the replication: with it down, the failover may start the VM "
             "in AVS but the reprotect afterwards has nothing to send data through, so the VM stays unprotected."
+        )
+    if "appliance" in text or "datastore" in text:
+        parts.append(
+            "The planned failover runs through the replication appliance in AVS and writes to its datastore: with "
+            "the appliance stale or unhealthy the job stops at its prerequisite check, and with the datastore out "
+            "of its reach the VM has nowhere to start."
         )
     if "group" in text:
         parts.append("A VM of a consistency group failed back alone comes back out of step with the rest of its group.")
@@ -940,19 +1160,26 @@ def render_debrief(debrief: Debrief, fmt: str = "md") -> str:
         "## Data loss accepted",
         "",
     ]
-    if debrief.point is None or debrief.data_loss_seconds is None:
+    if debrief.point is None:
         lines.append("No recovery point was chosen in this session.")
+    elif debrief.data_loss_seconds is None:
+        lines.append(
+            f"{markdown(debrief.point)}: the loss was not known beforehand: ASR makes the point when the planned "
+            "failover starts, so no figure was counted (and none is taken as zero)."
+        )
     else:
         lines.append(
             f"{markdown(debrief.point)}: about {duration(debrief.data_loss_seconds)} of writes given up "
             f"({debrief.data_loss_seconds:.0f} s)."
         )
+    titles = (
+        {s.key: s.title for s in STEPS} | {CANCEL_STEP.key: CANCEL_STEP.title} | {s.key: s.title for s in debrief.steps}
+    )
     lines += ["", "## Choices", ""]
     if debrief.choices:
         lines += ["| Simulated time | Step | Choice | Detail |", "|---|---|---|---|"]
         lines += [
-            f"| {c.at.strftime('%H:%M:%S')} | {_STEP[c.step].title if c.step in _STEP else c.step} | "
-            f"{_cell(c.what)} | {_cell(c.detail)} |"
+            f"| {c.at.strftime('%H:%M:%S')} | {titles.get(c.step, c.step)} | {_cell(c.what)} | {_cell(c.detail)} |"
             for c in debrief.choices
         ]
     else:
@@ -960,7 +1187,7 @@ def render_debrief(debrief: Debrief, fmt: str = "md") -> str:
     lines += ["", "## Mistakes caught", ""]
     if debrief.mistakes:
         for n, m in enumerate(debrief.mistakes, 1):
-            step = _STEP[m.step].title if m.step in _STEP else m.step
+            step = titles.get(m.step, m.step)
             when = m.at.strftime("%H:%M:%S")
             lines.append(f"{n}. **{markdown(m.title)}** ({markdown(step)}, {when}): {markdown(m.text)}")
     else:
@@ -975,6 +1202,7 @@ def render_debrief(debrief: Debrief, fmt: str = "md") -> str:
 
 __all__ = [
     "ACTIONS",
+    "CANCEL_STEP",
     "SPEEDS",
     "STEPS",
     "STEP_KEYS",
@@ -989,6 +1217,7 @@ __all__ = [
     "check_file",
     "debrief_json",
     "describe_speed",
+    "lesson_steps",
     "list_training",
     "load_training",
     "next_speed",

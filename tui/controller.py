@@ -299,6 +299,9 @@ class Controller:
 
     def on_cancel_started(self, message: CancelStarted) -> None:
         self._started(message)
+        if message.item is not None and not message.note:
+            # The checks were of a VM in AVS that the cancel shuts down: a second failback is verified afresh.
+            self.session.ticked.pop(message.item.id, None)
         self.show_job(message.handle.job_name)
 
     def start_commit(self, item: ProtectedItem) -> bool:

@@ -245,6 +245,7 @@ class TrainingSpec:
     ends_after: str = "reprotect"  # the last step of the procedure this lesson expects the trainee to do
     level: str = "intermediate"  # one of TRAINING_LEVELS
     minutes: int = 0  # about how long the lesson takes a trainee at 1×; 0 when the file does not say
+    cancel_once: bool = False  # the trainee cancels the planned failover once, then fails back again (modernized)
 
 
 @dataclass(frozen=True)
@@ -724,7 +725,7 @@ def parse_scenario(data: Any, *, file: str, name: str = "") -> Scenario:
             faults.append(Fault.from_json(entry))
         except (TypeError, ValueError) as exc:
             raise r.fail(p, str(exc)) from None
-    training = _training(r, top, {i.name for i in items}, plans) if "training" in top else None
+    training = _training(r, top, items, plans) if "training" in top else None
     return Scenario(
         name=name or Path(file).stem,
         title=r.get(top, "title", "$", str),
@@ -756,11 +757,13 @@ def _strings(r: _Reader, obj: Mapping[str, Any], key: str, path: str) -> tuple[s
     return tuple(values)
 
 
-def _training(r: _Reader, top: Mapping[str, Any], item_names: set[str], plans: tuple[PlanSpec, ...]) -> TrainingSpec:
+def _training(
+    r: _Reader, top: Mapping[str, Any], items: Sequence[ItemSpec], plans: tuple[PlanSpec, ...]
+) -> TrainingSpec:
     p = "$.training"
-    t = r.obj(
-        top["training"], p, ("goals", "focus", "plan", "expected_point", "point_why", "ends_after", "level", "minutes")
-    )
+    keys = ("goals", "focus", "plan", "expected_point", "point_why", "ends_after", "level", "minutes", "cancel_once")
+    t = r.obj(top["training"], p, keys)
+    item_names = {i.name for i in items}
     if not r.get(top, "brief", "$", str, "").strip():
         raise r.fail("$.brief", "a training scenario needs a brief: two or three sentences the trainee reads first")
     focus = _strings(r, t, "focus", p)
@@ -789,7 +792,22 @@ def _training(r: _Reader, top: Mapping[str, Any], item_names: set[str], plans: t
         ends_after=r.choice(t, "ends_after", p, TRAINING_ENDS, "reprotect"),
         level=r.choice(t, "level", p, TRAINING_LEVELS, "intermediate"),
         minutes=_minutes(r, t, p),
+        cancel_once=_cancel_once(r, t, p, focus, items),
     )
+
+
+def _cancel_once(r: _Reader, t: Mapping[str, Any], p: str, focus: Sequence[str], items: Sequence[ItemSpec]) -> bool:
+    """Only a planned failover (modernized) can be cancelled: a lesson asking for it must be about such VMs."""
+    wanted = bool(r.get(t, "cancel_once", p, bool, False))
+    if wanted:
+        providers = {i.name: i.provider for i in items}
+        classic = [name for name in focus if providers.get(name) != "InMageRcmFailback"]
+        if classic:
+            raise r.fail(
+                f"{p}.cancel_once",
+                f"only a modernized failback (provider InMageRcmFailback) can be cancelled; {classic[0]!r} is not one",
+            )
+    return wanted
 
 
 def _minutes(r: _Reader, t: Mapping[str, Any], p: str) -> int:

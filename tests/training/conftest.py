@@ -118,6 +118,28 @@ class Lesson:
             return jobs
         raise AssertionError(f"{name} never got reprotected: {[j.state for j in jobs]}")
 
+    def planned_failover(self, name: str, choice: PointChoice = PointChoice.LATEST) -> Job:
+        """A modernized failback, as the dashboard sends it: the type of point (no loss to count), then the job."""
+        self.see("point-chosen", choice=choice, loss_seconds=None, acknowledged=True)
+        handle = self.backend.planned_failover(self.item(name), choice)
+        self.see("failover-started")
+        job = self.wait(handle.job_name)
+        self.job_finished(job)
+        return job
+
+    def cancel(self, name: str) -> Job:
+        handle = self.backend.failover_cancel(self.item(name))
+        self.see("cancel-started")
+        job = self.wait(handle.job_name)
+        self.job_finished(job)
+        return job
+
+    def appliance_target(self) -> ReprotectTarget:
+        """The reprotect back to Azure as the form sends it: the healthy appliance's id (its process server)."""
+        appliances = [a for f in self.backend.list_fabrics() for a in f.appliances]
+        healthy = next(a for a in appliances if a.health == "Normal")
+        return ReprotectTarget(process_server_id=healthy.id, master_target_id="")
+
     def fail_over(self, name: str, choice: PointChoice = PointChoice.LATEST) -> Job:
         handle = self.backend.unplanned_failover(self.item(name), choice)
         self.see("failover-started")

@@ -12,18 +12,21 @@ from core.emulator import load_scenario
 from core.emulator.scenario import ScenarioError
 from core.training import check_file, list_training, load_training
 
-# In the order the picker lists them: by level, the whole failback of one VM first, the plan lesson last.
+# In the order the picker lists them: by level, the whole failback of one VM first (the modernized one, the path
+# of most vaults today, then the classic one), the plan lesson last.
 BUNDLED = (
+    "train-modernized-failback",
     "train-single-vm",
     "train-preflight",
     "train-agent-window",
     "train-failed-task",
     "train-other-operator",
+    "train-modernized-cancel",
     "train-consistency-group",
 )
 
 
-def test_the_six_bundled_lessons_load_with_brief_goals_and_focus() -> None:
+def test_the_eight_bundled_lessons_load_with_brief_goals_and_focus() -> None:
     lessons = list_training()
     assert [t.name for t in lessons] == list(BUNDLED)
     for t in lessons:
@@ -41,6 +44,8 @@ def test_expected_choices_of_the_bundled_lessons() -> None:
     assert by_name["train-preflight"].ends_after == "preflight"
     assert by_name["train-agent-window"].start_stage == "failed-over"
     assert by_name["train-agent-window"].expected_point is None
+    assert by_name["train-modernized-failback"].provider == "modernized"
+    assert by_name["train-modernized-cancel"].cancel_once and by_name["train-single-vm"].provider == "classic"
 
 
 def test_short_names_and_paths_both_load() -> None:
@@ -160,6 +165,15 @@ def test_a_focus_item_outside_the_plan_is_refused(tmp_path: Path) -> None:
     )
 
 
+def test_a_cancel_asked_of_a_classic_vm_is_refused(tmp_path: Path) -> None:
+    data = base()
+    data["training"]["cancel_once"] = True
+    assert refused(write(tmp_path, data))[1:] == (
+        "$.training.cancel_once",
+        "only a modernized failback (provider InMageRcmFailback) can be cancelled; 'orders-db-01' is not one",
+    )
+
+
 def test_a_missing_file(tmp_path: Path) -> None:
     _, where, what = refused(tmp_path / "nowhere.json")
     assert where == "$" and what.startswith("no such scenario file")
@@ -184,8 +198,8 @@ def test_training_names_the_emulator_scenario_directory_without_importing_the_em
 
 def test_each_lesson_says_its_level_and_length_and_a_wrong_one_is_refused(tmp_path: Path) -> None:
     lessons = list_training()
-    assert [t.level for t in lessons] == ["beginner"] * 3 + ["intermediate"] * 2 + ["advanced"]
-    assert all(t.minutes > 0 for t in lessons) and lessons[0].length == "beginner · about 10 min"
+    assert [t.level for t in lessons] == ["beginner"] * 4 + ["intermediate"] * 3 + ["advanced"]
+    assert all(t.minutes > 0 for t in lessons) and lessons[1].length == "beginner · about 10 min"
     data: dict[str, Any] = json.loads(Path(load_training("train-single-vm").source).read_text())
     data["training"]["level"] = "expert"
     bad = tmp_path / "bad-level.json"

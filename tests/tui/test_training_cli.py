@@ -14,7 +14,7 @@ def test_list_names_every_bundled_lesson_with_its_goals(capsys: Any) -> None:
     assert main(["train", "--list"]) == 0
     out = capsys.readouterr().out
     bundled = sorted(p.stem for p in SCENARIO_DIR.glob("train-*.json"))
-    assert len(bundled) == 6
+    assert len(bundled) == 8
     for name in bundled:
         assert f"{name}  Training:" in out
     assert "- Choose Latest and say how much data it gives up" in out
@@ -28,6 +28,9 @@ def test_list_json_is_machine_readable(capsys: Any) -> None:
     assert by_name["train-consistency-group"]["plan"] == "rp-orders"
     assert by_name["train-consistency-group"]["expected_point"] == "app-consistent"
     assert by_name["train-preflight"]["ends_after"] == "preflight"
+    assert by_name["train-modernized-cancel"]["provider"] == "modernized"
+    assert by_name["train-modernized-cancel"]["cancel_once"] is True
+    assert by_name["train-single-vm"]["provider"] == "classic"
     assert by_name["train-single-vm"]["focus"] == ["web-shop-01"]
 
 

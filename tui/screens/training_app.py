@@ -22,6 +22,7 @@ from core.training import SPEEDS, Reaction, TrainingScenario, Walkthrough, descr
 from tui.app import FailbackApp
 from tui.messages import (
     BackendReady,
+    CancelStarted,
     CommitStarted,
     FailoverStarted,
     JobActionAccepted,
@@ -42,6 +43,7 @@ TRAINING_KEYS: dict[str, str] = {
     "verify": "v",
     "commit": "c",
     "reprotect": "r",
+    "cancel": "B",
     "report": "E",
     "speed": "n",
     "skip": "5",
@@ -285,6 +287,13 @@ class TrainingApp(FailbackApp):
             self.observe("attached_to_other_job", operation="commit", job=message.handle.job_name)
         else:
             self.observe("commit_started")
+
+    def on_cancel_started(self, message: CancelStarted) -> None:
+        if message.note:
+            self._foreign_jobs.add(message.handle.job_name)
+            self.observe("attached_to_other_job", operation="cancel", job=message.handle.job_name)
+        else:
+            self.observe("cancel_started")
 
     def on_reprotect_started(self, message: ReprotectStarted) -> None:
         if message.attempt != 1:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from core.training import STEPS, Reaction, Walkthrough
+from core.training import Reaction, Walkthrough
 from tui.text import clean, lines
 from tui.widgets.pane import Pane
 
@@ -35,7 +35,7 @@ def step_lines(walk: Walkthrough, ascii_only: bool = False) -> Text:
     """Every step with a glyph and a word: what is done, what is now, what was skipped or missed."""
     text = Text()
     current = walk.current().key if not walk.finished else ""
-    for number, step in enumerate(STEPS, 1):
+    for number, step in enumerate(walk.steps, 1):
         status = walk.status(step.key)
         if step.key == current:
             status = "current"
@@ -78,8 +78,8 @@ class WalkthroughPane(Pane):
         if not self.is_mounted:
             return
         step = walk.current()
-        number = [s.key for s in STEPS].index(step.key) + 1
-        done = "Lesson complete" if walk.finished else f"Step {number} of {len(STEPS)}: {step.title}"
+        number = [s.key for s in walk.steps].index(step.key) + 1
+        done = "Lesson complete" if walk.finished else f"Step {number} of {len(walk.steps)}: {step.title}"
         self.query_one("#wt-title", Static).update(f"Walkthrough · {done}")
 
         hint = Text()
