@@ -26,7 +26,7 @@ FILES = ":files"  # the script completes a path here: the shell knows the file s
 # The dashboard's own commands are parsed by its entry (tui/main.py, tui/serve.py); a test keeps these in step.
 DASHBOARD_OPTIONS = (
     "--vault-id", "--subscription", "--resource-group", "--vault", "--profile", "--device-code", "--tenant",
-    "--arm-endpoint", "--ca-bundle", "--read-only", "--demo", "--scenario", "--speed", "--ascii",
+    "--arm-endpoint", "--ca-bundle", "--read-only", "--rehearse", "--demo", "--scenario", "--speed", "--ascii",
     "--notify-command", "--notify-desktop", "--no-bell", "--fleet", "--help",
 )  # fmt: skip
 SERVE_OPTIONS = (

@@ -121,6 +121,11 @@ def add_vault_options(group: Any, *, subscription: dict[str, Any]) -> None:
     group.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (sovereign cloud, emulator)")
     group.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to trust for the ARM endpoint")
     group.add_argument("--read-only", action="store_true", help="refuse every change to the vault")
+    group.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="read the vault live, send nothing that changes it: show and journal each request instead",
+    )
 
 
 def add_notify_options(group: Any) -> None:

@@ -41,7 +41,7 @@ def build_backend(settings: Settings, *, clock: Clock | None = None, emulator: A
                     hint="`avs-failback train --check FILE` lists what is wrong with a file; the bundled scenarios "
                     "are listed by `avs-failback train --list` (and demo, small).",
                 ) from None
-        return AzureBackend(
+        backend = AzureBackend(
             emulator.vault,
             StaticTokenCredential("emulator"),
             arm_endpoint=emulator.base_url,
@@ -50,7 +50,9 @@ def build_backend(settings: Settings, *, clock: Clock | None = None, emulator: A
             read_only=settings.read_only,
             simulated=True,
             retry_total=3,
+            rehearse=settings.rehearse,
         )
+        return rehearsing(backend, settings)
     if settings.vault is None:
         raise UsageError(
             "No vault given.",
@@ -61,7 +63,7 @@ def build_backend(settings: Settings, *, clock: Clock | None = None, emulator: A
             ),
         )
     credential = make_credential(settings)
-    return AzureBackend(
+    live = AzureBackend(
         settings.vault,
         credential,
         arm_endpoint=settings.arm_endpoint,
@@ -70,7 +72,18 @@ def build_backend(settings: Settings, *, clock: Clock | None = None, emulator: A
         clock=clock,
         read_only=settings.read_only,
         simulated=False,
+        rehearse=settings.rehearse,
     )
+    return rehearsing(live, settings)
+
+
+def rehearsing(backend: Any, settings: Settings) -> Any:
+    """The backend as it is, or, for a rehearsal, wrapped so that its steps go on on a simulation of the vault."""
+    if not settings.rehearse:
+        return backend
+    from core.rehearsal import RehearsalBackend
+
+    return RehearsalBackend(backend, backend.rehearsal_transport)
 
 
 def build_fleet(settings: Settings, *, clock: Clock | None = None, emulator: Any = None) -> Any:

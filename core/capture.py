@@ -351,8 +351,12 @@ def _job(job: Job, now: datetime, items: dict[str, str], m: Any) -> dict[str, An
     return entry
 
 
-def capture(backend: Backend, *, masker: Masker | None = None, samples: int = POINT_SAMPLES) -> dict[str, Any]:
-    """The vault behind `backend` as a scenario document (core/emulator/SCENARIOS.md). Reads only."""
+def capture(
+    backend: Backend, *, masker: Masker | None = None, samples: int = POINT_SAMPLES, arm_names: bool = False
+) -> dict[str, Any]:
+    """The vault behind `backend` as a scenario document (core/emulator/SCENARIOS.md). Reads only. `arm_names`
+    keeps each item's ARM name (`rpi_name`), so the emulated vault has the same paths (a rehearsal's simulation);
+    a masked capture never keeps them."""
     m: Any = masker if masker is not None else _Plain()
     now = backend.now()
     items = [item for page in backend.iter_item_pages() for item in page]
@@ -382,6 +386,9 @@ def capture(backend: Backend, *, masker: Masker | None = None, samples: int = PO
     by_job = {j.name: j for j in jobs}
     servers = _servers_by_id(fabrics)
     captured = [_item(i, now, by_job, servers, m) for i in items]
+    if arm_names and masker is None:
+        for item, entry in zip(items, captured, strict=True):
+            entry["rpi_name"] = item.name
     names: dict[str, str] = {}  # any way ASR names an item (id, ARM name, friendly name) → its captured name
     for item, entry in zip(items, captured, strict=True):
         for key in (item.id, item.name, item.friendly_name):

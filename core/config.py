@@ -69,6 +69,7 @@ class Settings:
     auth: str = "default"  # default | device-code | token | cli
     tenant: str | None = None
     read_only: bool = False
+    rehearse: bool = False  # every read live, nothing mutating sent: the steps go on on a simulation (core.rehearsal)
     demo: bool = False  # in-process emulator
     scenario: str = "demo"
     speed: float = 30.0  # demo clock: simulated seconds per real second
@@ -132,6 +133,7 @@ PROFILE_KEYS = (
     "tenant",
     "auth",
     "read_only",
+    "rehearse",
     "cloud",
     "arm_endpoint",
     "ca_bundle",
@@ -208,7 +210,7 @@ def _load_profile(path: Path, name: str, source: str) -> dict[str, Any]:
             hint=f"A profile takes: {', '.join(PROFILE_KEYS)}. Fix the spelling, or remove the key.",
         )
     for key, value in profile.items():
-        if key != "read_only" and not isinstance(value, str):
+        if key not in ("read_only", "rehearse") and not isinstance(value, str):
             raise UsageError(
                 f"Profile {name!r} in {path}: {key} must be a string, not {type(value).__name__}.",
                 hint=f'Write it in quotes: {key} = "…"',
@@ -350,6 +352,12 @@ def resolve_settings(
         read_only = parse_switch(env["AVS_FAILBACK_READ_ONLY"], "AVS_FAILBACK_READ_ONLY") or read_only
     if "read_only" in profile:
         read_only = parse_switch(profile["read_only"], f"read_only in {profile_label}") or read_only
+    # A rehearsal sends nothing mutating (core.rehearsal); like read-only, any of the three switches it on.
+    rehearse = bool(_arg(args, "rehearse"))
+    if env.get("AVS_FAILBACK_REHEARSE", "").strip():
+        rehearse = parse_switch(env["AVS_FAILBACK_REHEARSE"], "AVS_FAILBACK_REHEARSE") or rehearse
+    if "rehearse" in profile:
+        rehearse = parse_switch(profile["rehearse"], f"rehearse in {profile_label}") or rehearse
     speed = _arg(args, "speed")
     notify_command = (
         _arg(args, "notify_command") or env.get("AVS_FAILBACK_NOTIFY_COMMAND") or profile.get("notify_command")
@@ -370,6 +378,7 @@ def resolve_settings(
         auth=auth,
         tenant=str(tenant) if tenant else None,
         read_only=read_only,
+        rehearse=rehearse,
         demo=bool(_arg(args, "demo")),
         scenario=str(_arg(args, "scenario") or "demo"),
         speed=float(speed) if speed is not None else 30.0,

@@ -278,9 +278,11 @@ class Journal:
         self.vault = vault.arm_id
         return intent_id
 
-    def sent(self, intent_id: str, handle: OperationHandle) -> None:
-        """The request was accepted: record the ASR job it started."""
+    def sent(self, intent_id: str, handle: OperationHandle, rehearsed: Mapping[str, Any] | None = None) -> None:
+        """The request was accepted: record the ASR job it started. A rehearsal records the request it did not send
+        (method, url, body, call) and the simulated job it went on with: such an intent is never in flight."""
         intent = self._find_intent(intent_id)
+        extra = {"rehearsed": dict(rehearsed)} if rehearsed is not None else {}
         self._append(
             "sent",
             self._vault_for(handle.target_id, intent),
@@ -292,6 +294,7 @@ class Journal:
                 "target_name": handle.target_name,
                 "request_id": handle.request_id,
                 "retry_after": handle.retry_after,
+                **extra,
             },
         )
 
@@ -575,6 +578,7 @@ def _in_flight(records: list[dict[str, Any]]) -> list[InFlight]:
         if r.get("terminal") is True or JobState.parse(str(r.get("state") or "")).is_terminal
     } | {str(r.get("job_name")) for _, r in _records_of(records, "job_gone")}
     closed = {str(r.get("intent")) for kind in ("refused", "abandoned") for _, r in _records_of(records, kind)}
+    closed |= {str(r.get("intent")) for _, r in _records_of(records, "sent") if r.get("rehearsed")}
     sent = {str(r.get("intent")): r for _, r in _records_of(records, "sent")}
 
     result: list[InFlight] = []

@@ -209,6 +209,26 @@ class _Timeline:
 
     # ---- JSON ------------------------------------------------------------------------------------------------
 
+    def rehearsed(self) -> list[dict[str, Any]]:
+        """The requests a rehearsal did not send, in journal order."""
+        found = []
+        for record in self.records:
+            request = _m(record.get("rehearsed")) if record.get("kind") == "sent" else {}
+            if request:
+                found.append(
+                    {
+                        "ts": _s(record, "ts"),
+                        "target_name": _s(record, "target_name"),
+                        "operation": _s(record, "operation"),
+                        "job_name": _s(record, "job_name"),
+                        "method": _s(request, "method"),
+                        "url": _s(request, "url"),
+                        "call": _s(request, "call"),
+                        "body": request.get("body"),
+                    }
+                )
+        return found
+
     def as_json(self, title: str, since: datetime | None) -> dict[str, Any]:
         stamps = [_s(r, "ts") for r in self.records if r.get("ts")]
         return {
@@ -229,6 +249,7 @@ class _Timeline:
                 for key, attempts in self.items()
             ],
             "jobs": [self._job_json(job) for job in self.jobs.values()],
+            "rehearsed_requests": [r | {"body": _plain(r["body"])} for r in self.rehearsed()],
             "steps": [_step(r) | {"ts": _s(r, "ts"), "who": _actor(r)} for r in self.records],
             "notes": [
                 {"ts": _s(r, "ts"), "who": _actor(r), "text": _s(r, "text"), "fields": _plain(_m(r.get("fields")))}
@@ -303,6 +324,12 @@ def _step(record: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(details, Mapping) and details.get("preflight") == "skipped":
             parts.append(f"preflight FAIL overridden: {_s(details, 'preflight_reason')}")
         detail = "; ".join(parts)
+    elif kind == "sent" and _m(record.get("rehearsed")):
+        request = _m(record.get("rehearsed"))
+        detail = (
+            f"{_s(record, 'operation')} REHEARSED, not sent: {_s(request, 'method')} "
+            f"{_s(request, 'url').split('?', 1)[0]}; simulated job {_s(record, 'job_name')}"
+        )
     elif kind == "sent":
         detail = f"{_s(record, 'operation')} accepted: job {_s(record, 'job_name')}"
     elif kind == "refused":
@@ -423,6 +450,7 @@ class _Markdown:
         self.out.append("")
         self._summary()
         if self.t.records:
+            self._rehearsed()
             self._people()
             self._items()
             self._steps()
@@ -448,6 +476,29 @@ class _Markdown:
         self.out += lines + [""]
         if not records:
             self.out.append("No journal records in this period.")
+
+    def _rehearsed(self) -> None:
+        """A rehearsal's runbook: every request the tool would have sent, in order, with its body."""
+        requests = self.t.rehearsed()
+        if not requests:
+            return
+        self.out += [
+            "## Rehearsed requests (none was sent)",
+            "",
+            "REHEARSAL: the vault was read live; these requests were shown and recorded instead of being sent, and "
+            "the jobs in this report are simulated. In order, as the SDK built them:",
+            "",
+        ]
+        for n, request in enumerate(requests, 1):
+            self.out.append(
+                f"{n}. {self._ts(request['ts'])} UTC, {markdown(request['target_name'] or '?')}: "
+                f"{markdown_code(request['method'] + ' ' + request['url'])}"
+                + (f" (SDK {markdown_code(request['call'])})" if request["call"] else "")
+            )
+            body = request["body"]
+            text = "(no body)" if body is None else json_text(_plain(body), sort_keys=True, indent=2)
+            fence = "~~~~" if "```" in text else "```"
+            self.out += ["", f"   {fence}json"] + [f"   {line}" for line in text.splitlines()] + [f"   {fence}", ""]
 
     def _people(self) -> None:
         self.out += ["## Who and where", ""]

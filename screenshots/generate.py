@@ -39,8 +39,11 @@ class FrozenRealTime:
 
 
 def demo_app(clock: ManualClock, scenario: str = "demo") -> FailbackApp:
-    """The app the snapshot tests build: the emulator's vault on a ManualClock, UTC, Unicode glyphs."""
-    backend = build_backend(Settings(demo=True, scenario=scenario), clock=clock)
+    """The app the snapshot tests build: the emulator's vault on a ManualClock, UTC, Unicode glyphs
+    ("rehearse:NAME": the same vault rehearsed, its operations shown and simulated instead of sent)."""
+    rehearse = scenario.startswith("rehearse:")
+    scenario = scenario.removeprefix("rehearse:")
+    backend = build_backend(Settings(demo=True, scenario=scenario, rehearse=rehearse), clock=clock)
     return FailbackApp(
         backend=backend, clock=clock, tz=UTC, ascii_glyphs=False, tick_seconds=0.05, items_refresh_seconds=3600.0
     )
@@ -135,6 +138,17 @@ async def job_progress(pilot: Any, clock: ManualClock) -> None:
     app = pilot.app
     await _failover_started(pilot, clock)
     # Part-way through: the shutdown done, the synchronisation running.
+    clock.advance(150)
+    now = clock.now()
+    app.schedule_poll(0.0)
+    await wait_for(pilot, lambda: app.tracker.stats.last_poll == now and not app._polling, "a poll")
+
+
+async def rehearsal(pilot: Any, clock: ManualClock) -> None:
+    """A rehearsed failover: the request shown instead of sent, and the simulated job under REHEARSAL."""
+    app = pilot.app
+    await _failover_started(pilot, clock)
+    await wait_for(pilot, lambda: any("POST" in n.message for n in app._notifications), "the request shown")
     clock.advance(150)
     now = clock.now()
     app.schedule_poll(0.0)
@@ -325,6 +339,7 @@ SCENES: list[tuple[str, tuple[int, int], str, Scene]] = [
     ("modernized-plan-confirm", WIDE, "modernized", modernized_plan_confirm),
     ("modernized-reprotect-to-avs", WIDE, "modernized", modernized_reprotect_to_avs),
     ("job-progress", WIDE, "demo", job_progress),
+    ("rehearsal", WIDE, "rehearse:demo", rehearsal),
     ("verify", WIDE, "demo", verify),
     ("commit", WIDE, "demo", commit),
     ("reprotect", WIDE, "demo", reprotect),

@@ -22,7 +22,7 @@ from core.recovery import PointOption
 from core.sanitize import block, one_line
 from tui.controller import Controller
 from tui.glyphs import Glyphs, wants_ansi_theme, wants_ascii
-from tui.messages import BackendFailed, BackendNotice, BackendReady, FleetReady, SessionResumed
+from tui.messages import BackendFailed, BackendNotice, BackendReady, FleetReady, RequestRehearsed, SessionResumed
 from tui.session import Session
 
 
@@ -257,6 +257,8 @@ class FailbackApp(Controller, App[None]):
         if hasattr(self.backend, "on_notice"):
             # Retries and waits happen in workers: the notice crosses to the UI as a message.
             self.backend.on_notice = lambda text: self.post_message(BackendNotice(text))
+        if getattr(self.backend, "rehearsal", False):
+            self.backend.on_rehearsed = lambda request: self.post_message(RequestRehearsed(request))
         if self.first_page_reader is not None:
             self.first_page_reader.close()  # the dashboard reads the vault itself from here on
         clock = self.clock or getattr(self.backend, "clock", None)
@@ -289,6 +291,11 @@ class FailbackApp(Controller, App[None]):
         if message.error is not None:
             self.show_error(message.error, heading="Could not read the journal of earlier sessions")
         self.schedule_poll(0.0)
+
+    def on_request_rehearsed(self, message: RequestRehearsed) -> None:
+        from core.rehearsal import describe_request
+
+        self.notify(describe_request(message.request), title="REHEARSAL: not sent", timeout=20)
 
     def on_backend_notice(self, message: BackendNotice) -> None:
         self.notify(message.text, title="Waiting for Azure", timeout=10)

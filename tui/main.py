@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 scenario=args.scenario or "demo",
                 speed=args.speed if args.speed is not None else 30.0,
                 read_only=args.read_only,
+                rehearse=bool(getattr(args, "rehearse", False)),
                 fleet=(args.fleet or "demo") if fleet else "",
             )
         elif fleet:

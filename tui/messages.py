@@ -176,6 +176,13 @@ class BackendNotice(Message, bubble=False):
     text: str
 
 
+@dataclass(eq=False)
+class RequestRehearsed(Message, bubble=False):
+    """A rehearsal stopped a request: what would have been sent (core.rehearsal.RehearsedRequest)."""
+
+    request: Any
+
+
 # -- the fleet (Resource Graph) -------------------------------------------------------------------------------
 
 

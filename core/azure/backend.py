@@ -388,6 +388,7 @@ class AzureBackend:
         simulated: bool = False,
         retry_total: int = 3,
         client_kwargs: dict[str, Any] | None = None,
+        rehearse: bool = False,
     ) -> None:
         self.vault = vault
         self.read_only = read_only
@@ -412,6 +413,13 @@ class AzureBackend:
             observe=self._observe,
             extra=client_kwargs,
         )
+        # A rehearsal: the transport under both pipelines sends reads only and stops every other request unsent
+        # (core.rehearsal), whatever asks for it.
+        self.rehearsal_transport: Any = None
+        if rehearse:
+            from core.rehearsal import RehearsalTransport
+
+            self.rehearsal_transport = kwargs["transport"] = RehearsalTransport(kwargs["transport"])
         self._credential = credential
         self._client_kwargs = kwargs
         self._sdk_client: Any = None

@@ -108,6 +108,10 @@ class ArmEmulator:
         self._current_path = ""
         self._current_url = ""
 
+    def reseed_jobs(self, salt: str) -> None:
+        """New jobs get names from another sequence (core.emulator.vault.Vault.reseed_jobs)."""
+        self._sim.reseed_jobs(salt)
+
     @property
     def simulation(self) -> Vault:
         """The simulated state, for tests and trainers that need to look behind the REST surface."""

@@ -157,6 +157,11 @@ class Vault:
 
     # -- ids and lookups ---------------------------------------------------------------------------------
 
+    def reseed_jobs(self, salt: str) -> None:
+        """Draw the names of the jobs to come from another sequence: a simulation of a vault that the emulator also
+        serves (a rehearsal) must not name a new job as the served vault named one of its own."""
+        self._ids = seeded(f"vault/{self.prefix.lower()}/{salt}")
+
     def fabric_id(self, fabric: FabricSpec) -> str:
         return f"{self.prefix}/replicationFabrics/{fabric.name}"
 

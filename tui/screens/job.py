@@ -20,7 +20,7 @@ from core.model import Job, JobState, RecoveryPlan
 from core.operations import scenario_operation
 from core.plans import pending_actions, plan_of_job, waiting_task
 from tui.messages import JobUpdated, OperationStarted, RetryChanged
-from tui.text import plain
+from tui.text import lines, plain
 from tui.widgets.banner import ModeBanner
 from tui.widgets.job_progress import JobProgress
 
@@ -96,9 +96,24 @@ class JobScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ModeBanner()
         yield Static(plain(f"Job {self.job_name}"), id="job-title", classes="pane-title")
+        rehearsed = self._rehearsed_text()
+        line = Static(rehearsed, id="job-rehearsed")
+        line.display = bool(rehearsed)
+        yield line
         yield JobProgress(id="progress")
         yield Static("", id="job-retry")
         yield Footer()
+
+    def _rehearsed_text(self) -> Any:
+        """A rehearsal's simulated job: the request that was shown and journaled instead of sent."""
+        found = getattr(getattr(self.app, "backend", None), "rehearsed_request", None)
+        request = found(self.job_name) if callable(found) else None
+        if request is None:
+            return ""
+        from core.rehearsal import RehearsedRequest, describe_request
+
+        words = describe_request(RehearsedRequest(request["method"], request["url"], request["body"], request["call"]))
+        return lines("REHEARSAL, simulated job. Not sent:\n" + words)
 
     @property
     def job(self) -> Job | None:

@@ -1,4 +1,4 @@
-"""The mode banner: SIMULATION, READ-ONLY, and where a profile sends the token, on every screen and dialog."""
+"""The mode banner: REHEARSAL, SIMULATION, READ-ONLY, and where a profile sends the token, on every screen."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ class ModeBanner(Static):
         parts: list[str] = []
         simulated = bool(getattr(self.app, "simulated", False))
         read_only = bool(getattr(self.app, "read_only", False))
+        rehearsal = bool(getattr(getattr(self.app, "backend", None), "rehearsal", False))
+        if rehearsal:
+            parts.append("REHEARSAL — the vault is read live; nothing that changes it is sent, the jobs are simulated")
         if simulated:
             fleet = getattr(self.app, "backend", True) is None and getattr(self.app, "fleet", None) is not None
             what = "emulated vaults" if fleet else "emulated vault"
@@ -32,4 +35,5 @@ class ModeBanner(Static):
         self.display = bool(parts)
         self.set_class(simulated, "-simulated")
         self.set_class(read_only, "-read-only")
+        self.set_class(rehearsal, "-rehearsal")
         self.update(plain("  ·  ".join(parts)))
