@@ -21,7 +21,7 @@ class ModeBanner(Static):
         read_only = bool(getattr(self.app, "read_only", False))
         rehearsal = bool(getattr(getattr(self.app, "backend", None), "rehearsal", False))
         if rehearsal:
-            parts.append("REHEARSAL — the vault is read live; nothing that changes it is sent, the jobs are simulated")
+            parts.append("REHEARSAL — vault read live, no change sent, jobs simulated")
         if simulated:
             fleet = getattr(self.app, "backend", True) is None and getattr(self.app, "fleet", None) is not None
             what = "emulated vaults" if fleet else "emulated vault"
