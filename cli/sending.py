@@ -29,6 +29,7 @@ from core.recovery import (
     duration,
     point_options,
 )
+from core.rehearsal import rehearsed_for
 from core.sanitize import json_text, one_line
 
 SHOW_HELP = "print the equivalent REST call, az and PowerShell commands; send nothing"
@@ -187,17 +188,16 @@ def report_start(ctx: Context, started: Started, what: str) -> None:
     handle = started.handle
     if ctx.io.json:
         return
-    rehearsed_request = getattr(ctx.backend, "rehearsed_request", None)
-    rehearsed = rehearsed_request(handle.job_name) if callable(rehearsed_request) else None
+    rehearsed = rehearsed_for(ctx.backend, handle.job_name)
     if started.attached:
         say_whole(ctx.io.out, f"Attached, nothing sent: {started.note}")
     elif rehearsed is not None:
         # The request the tool would have sent, whole: what the rehearsal is for (the journal keeps it too).
         say_whole(ctx.io.out, started.note)
-        ctx.io.out(f"  {rehearsed['method']} {one_line(rehearsed['url'], 400)}")
-        if rehearsed["call"]:
-            ctx.io.out(f"  SDK: {rehearsed['call']}")
-        body = "(no body)" if rehearsed["body"] is None else json_text(rehearsed["body"], sort_keys=True, indent=2)
+        ctx.io.out(f"  {rehearsed.method} {one_line(rehearsed.url, 400)}")
+        if rehearsed.call:
+            ctx.io.out(f"  SDK: {rehearsed.call}")
+        body = "(no body)" if rehearsed.body is None else json_text(rehearsed.body, sort_keys=True, indent=2)
         for line in body.splitlines():
             ctx.io.out(f"  {one_line(line, 400)}")
         if not getattr(ctx.args, "wait", False):

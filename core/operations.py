@@ -423,15 +423,15 @@ class Operations:
             self._refused(intent_id, exc, target_name)
             raise
         crash_point("after-send")
-        rehearsed_request = getattr(self.backend, "rehearsed_request", None)
-        rehearsed = rehearsed_request(handle.job_name) if callable(rehearsed_request) else None
+        from core.rehearsal import rehearsed_for
+
+        rehearsed = rehearsed_for(self.backend, handle.job_name)
         if self.journal is not None:
-            self.journal.sent(intent_id, handle, rehearsed=rehearsed)
+            self.journal.sent(intent_id, handle, rehearsed=rehearsed.record() if rehearsed is not None else None)
         if rehearsed is not None:
             note = (
-                f"REHEARSAL: the {what} of {target_name} was not sent ({rehearsed['method']} "
-                f"…/{rehearsed['url'].split('?', 1)[0].rsplit('/', 1)[-1]}); it goes on as simulated job "
-                f"{handle.job_name}."
+                f"REHEARSAL: the {what} of {target_name} was not sent ({rehearsed.method} "
+                f"…/{rehearsed.path.rsplit('/', 1)[-1]}); it goes on as simulated job {handle.job_name}."
             )
             return Started(handle, attached=False, note=note)
         return Started(handle, attached=False, note=f"The {what} of {target_name} was sent: job {handle.job_name}.")

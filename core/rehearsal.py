@@ -44,11 +44,13 @@ class RehearsedRequest:
         """The URL without its query (the api-version)."""
         return self.url.split("?", 1)[0]
 
+    def record(self) -> dict[str, Any]:
+        """As the journal keeps it beside the simulated job (core.journal.Journal.sent)."""
+        return {"method": self.method, "url": self.url, "body": self.body, "call": self.call}
+
 
 class Rehearsed(FailbackError):
     """Raised by RehearsalTransport instead of sending a mutating request."""
-
-    exit_code = 0
 
     def __init__(self, request: RehearsedRequest) -> None:
         super().__init__(f"Rehearsal: {request.method} {request.path} was not sent.")
@@ -81,7 +83,6 @@ class RehearsalTransport:
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
-        self.stopped: list[RehearsedRequest] = []
 
     def __enter__(self) -> RehearsalTransport:
         self._inner.__enter__()
@@ -99,9 +100,7 @@ class RehearsalTransport:
     def send(self, request: Any, **kwargs: Any) -> Any:
         method = str(request.method).upper()
         if method not in SAFE_METHODS:
-            stopped = RehearsedRequest(method, str(request.url), _body_of(request))
-            self.stopped.append(stopped)
-            raise Rehearsed(stopped)
+            raise Rehearsed(RehearsedRequest(method, str(request.url), _body_of(request)))
         return self._inner.send(request, **kwargs)
 
 
@@ -152,13 +151,10 @@ class RehearsalBackend:
         self._plans: set[str] = set()  # plan names (lower) the rehearsal acted on
         self._jobs: set[str] = set()  # simulated job names
 
-    def rehearsed_request(self, job_name: str) -> dict[str, Any] | None:
-        """The request not sent that the simulated job `job_name` stands for, as the journal keeps it."""
+    def rehearsed_request(self, job_name: str) -> RehearsedRequest | None:
+        """The request not sent that the simulated job `job_name` stands for."""
         with self._lock:
-            found = next((r for r in reversed(self.requests) if r.job and r.job == job_name), None)
-        if found is None:
-            return None
-        return {"method": found.method, "url": found.url, "body": found.body, "call": found.call}
+            return next((r for r in reversed(self.requests) if r.job and r.job == job_name), None)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._live, name)
@@ -256,10 +252,15 @@ class RehearsalBackend:
         if self.on_rehearsed is not None:
             self.on_rehearsed(request)
 
-    def _item_action(self, verb: str, item: ProtectedItem, *args: Any) -> OperationHandle:
+    def _bind(self, item: ProtectedItem) -> ProtectedItem:
+        """The simulation's copy of `item`, from now on the one its reads come from."""
         sim_item = self._sim_item(item)
         with self._lock:
             self._items[_key(item.id)] = sim_item.id
+        return sim_item
+
+    def _item_action(self, verb: str, item: ProtectedItem, *args: Any) -> OperationHandle:
+        sim_item = self._bind(item)
         return self._rehearse(  # type: ignore[no-any-return]
             lambda: getattr(self._live, verb)(item, *args),
             lambda: getattr(self.simulation(), verb)(sim_item, *args),
@@ -282,9 +283,7 @@ class RehearsalBackend:
         return self._item_action("start_item_action", item, request)
 
     def reprotect(self, item: ProtectedItem, target: Any) -> OperationHandle:
-        sim_item = self._sim_item(item)
-        with self._lock:
-            self._items[_key(item.id)] = sim_item.id
+        sim_item = self._bind(item)
         sim_target = self._translate(target)
         return self._rehearse(  # type: ignore[no-any-return]
             lambda: self._live.reprotect(item, target),
@@ -321,16 +320,11 @@ class RehearsalBackend:
         return self._plan_action("plan_commit", plan)
 
     def _job_action(self, verb: str, name: str, *args: Any) -> OperationHandle:
-        if name in self._jobs:  # a simulated job: acted on in the simulation, as ASR would be asked
-            return self._rehearse(  # type: ignore[no-any-return]
-                lambda: getattr(self._live, verb)(name, *args),
-                lambda: getattr(self.simulation(), verb)(name, *args),
-                name,
-            )
-        sim = self.simulation()
+        # A simulated job is acted on in the simulation, as ASR would be asked; a real one is outside it.
+        simulated = name in self._jobs
         return self._rehearse(  # type: ignore[no-any-return]
             lambda: getattr(self._live, verb)(name, *args),
-            lambda: _refused(verb, name, sim),
+            lambda: getattr(self.simulation(), verb)(name, *args) if simulated else _outside(verb, name),
             name,
         )
 
@@ -406,7 +400,13 @@ def describe_request(request: RehearsedRequest, width: int = 600) -> str:
     return "\n".join(one_line(line, width + 80) for line in lines)
 
 
-def _refused(verb: str, name: str, sim: Any) -> OperationHandle:
+def rehearsed_for(backend: Any, job_name: str) -> RehearsedRequest | None:
+    """The request a rehearsal did not send for job `job_name`; None outside a rehearsal or for a real job."""
+    found = getattr(backend, "rehearsed_request", None)
+    return found(job_name) if callable(found) else None
+
+
+def _outside(verb: str, name: str) -> OperationHandle:
     raise FailbackError(
         f"Rehearsal: the request to {verb.replace('_', ' ')} {name} was recorded, not sent. The job is a real "
         "one in Azure, outside the rehearsal's simulation, so the rehearsal cannot show what it would do next."
@@ -470,6 +470,7 @@ __all__ = [
     "Rehearsed",
     "RehearsedRequest",
     "describe_request",
+    "rehearsed_for",
     "sdk_call",
     "simulate_vault",
 ]

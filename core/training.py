@@ -782,11 +782,15 @@ class Walkthrough:
                 "that stands alone there is no group to keep in step, and a crash-consistent start is what its "
                 "applications are built to survive.",
             )
-        if expected is not None:
-            return Reaction(
-                "praise", f"{self.point}: the right call", self.scenario.point_why or "That is the expected choice."
-            )
-        return None
+        return self._expected_praise(expected)
+
+    def _expected_praise(self, expected: str | None) -> Reaction | None:
+        """The point the lesson expects was chosen (or the lesson does not judge it: nothing to say)."""
+        if expected is None:
+            return None
+        return Reaction(
+            "praise", f"{self.point}: the right call", self.scenario.point_why or "That is the expected choice."
+        )
 
     def _type_reaction(self, key: str, expected: str | None) -> Reaction | None:
         """A modernized choice: a type of point, with no loss to count from (MODERNIZED.md §12)."""
@@ -810,11 +814,7 @@ class Walkthrough:
                 "as after a power cut. The latest app-consistent point starts it clean, at the price of the writes "
                 "since that point.",
             )
-        if expected is not None:
-            return Reaction(
-                "praise", f"{self.point}: the right call", self.scenario.point_why or "That is the expected choice."
-            )
-        return None
+        return self._expected_praise(expected)
 
     def _on_failover_requested(self, **_: Any) -> Reaction | None:
         """The trainee asked for the failover (the point dialog is next): nudge now, before anything is sent."""

@@ -106,14 +106,12 @@ class JobScreen(Screen[None]):
 
     def _rehearsed_text(self) -> Any:
         """A rehearsal's simulated job: the request that was shown and journaled instead of sent."""
-        found = getattr(getattr(self.app, "backend", None), "rehearsed_request", None)
-        request = found(self.job_name) if callable(found) else None
+        from core.rehearsal import describe_request, rehearsed_for
+
+        request = rehearsed_for(getattr(self.app, "backend", None), self.job_name)
         if request is None:
             return ""
-        from core.rehearsal import RehearsedRequest, describe_request
-
-        words = describe_request(RehearsedRequest(request["method"], request["url"], request["body"], request["call"]))
-        return lines("REHEARSAL, simulated job. Not sent:\n" + words)
+        return lines("REHEARSAL, simulated job. Not sent:\n" + describe_request(request))
 
     @property
     def job(self) -> Job | None:

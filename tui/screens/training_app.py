@@ -27,6 +27,7 @@ from tui.messages import (
     FailoverStarted,
     JobActionAccepted,
     JobsPolled,
+    OperationStarted,
     ReprotectStarted,
 )
 from tui.text import clean
@@ -274,35 +275,27 @@ class TrainingApp(FailbackApp):
 
     # -- operations and jobs, as the App hears of them (the dashboard's own handling runs as well) ----------
 
-    def on_failover_started(self, message: FailoverStarted) -> None:
+    def _operation_started(self, message: OperationStarted, operation: str, **data: Any) -> None:
+        """Sent by this session (`{operation}_started`), or a job already on the target, followed instead."""
         if message.note:
             self._foreign_jobs.add(message.handle.job_name)
-            self.observe("attached_to_other_job", operation="failover", job=message.handle.job_name)
+            self.observe("attached_to_other_job", operation=operation, job=message.handle.job_name)
         else:
-            self.observe("failover_started")
+            self.observe(f"{operation}_started", **data)
+
+    def on_failover_started(self, message: FailoverStarted) -> None:
+        self._operation_started(message, "failover")
 
     def on_commit_started(self, message: CommitStarted) -> None:
-        if message.note:
-            self._foreign_jobs.add(message.handle.job_name)
-            self.observe("attached_to_other_job", operation="commit", job=message.handle.job_name)
-        else:
-            self.observe("commit_started")
+        self._operation_started(message, "commit")
 
     def on_cancel_started(self, message: CancelStarted) -> None:
-        if message.note:
-            self._foreign_jobs.add(message.handle.job_name)
-            self.observe("attached_to_other_job", operation="cancel", job=message.handle.job_name)
-        else:
-            self.observe("cancel_started")
+        self._operation_started(message, "cancel")
 
     def on_reprotect_started(self, message: ReprotectStarted) -> None:
         if message.attempt != 1:
             return  # the automatic retry: the walkthrough already said why it happens
-        if message.note:
-            self._foreign_jobs.add(message.handle.job_name)
-            self.observe("attached_to_other_job", operation="reprotect", job=message.handle.job_name)
-            return
-        self.observe("reprotect_started", since_failover_seconds=self._since_failover(message.item))
+        self._operation_started(message, "reprotect", since_failover_seconds=self._since_failover(message.item))
 
     def _since_failover(self, item: ProtectedItem | None) -> float | None:
         booted = item.last_successful_failover_time if item is not None else None
