@@ -12,6 +12,7 @@ leaves no quota, before the next page; and after a 429, for as long as the heade
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -22,7 +23,7 @@ from typing import Any
 from core.azure.backend import _header, follow_server, guards_for, pipeline_kwargs, read_policies, translate_error
 from core.clock import Clock, ServerClock
 from core.endpoints import origin_of
-from core.errors import MalformedResponse, Throttled
+from core.errors import FailbackError, MalformedResponse, Throttled
 
 # Resource Graph's largest page ($top at most 1000, QueryRequestOptions in the 2021-03-01 REST spec).
 PAGE_SIZE = 1000
@@ -36,6 +37,32 @@ def quota_reset_seconds(value: str) -> float | None:
         return None
     days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
     return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+class _Ahead:
+    """One call run on a daemon thread (a request a caller no longer waits for must not hold the process open)."""
+
+    def __init__(self, call: Callable[[], GraphPage]) -> None:
+        self._call = call
+        self._value: GraphPage | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._run, name="resource-graph-read-ahead", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as exc:  # handed to the caller, raised where the page would have been (or dropped)
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> GraphPage:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 def _int(value: str) -> int | None:
@@ -127,50 +154,69 @@ class ResourceGraphReader:
                 )
             return self._client
 
-    def pages(self, query: str, subscriptions: Sequence[str] = ()) -> Iterator[GraphPage]:
+    def pages(self, query: str, subscriptions: Sequence[str] = (), *, read_ahead: bool = True) -> Iterator[GraphPage]:
         """The query's result, a page at a time; raises core.errors types only.
 
         The request is the SDK's own (its model serialises the body, its builder makes the request, its pipeline
         sends it); the answer is read as JSON rather than through the SDK's deserializer, which walks every value
         of every row (about a tenth of a millisecond per row: five seconds for fifty thousand items).
+
+        With `read_ahead`, the next page is asked for on a thread of its own while the caller works on this one:
+        Resource Graph prepares a page while the fleet maps the one before. One request is in flight at a time, in
+        page order, each after the quota wait the page before asked for; a failure is raised where that page
+        would have been yielded. A caller that stops early leaves at most one page read for nothing.
         """
+        page = self._fetch(query, subscriptions, None)
+        while True:
+            token = page.skip_token
+            ahead = (
+                _Ahead(functools.partial(self._next, query, subscriptions, token, page))
+                if token and read_ahead
+                else None
+            )
+            yield page
+            if not token:
+                return
+            page = ahead.result() if ahead is not None else self._next(query, subscriptions, token, page)
+
+    def _next(self, query: str, subscriptions: Sequence[str], token: str, last: GraphPage) -> GraphPage:
+        """The page after `last`: first the wait its quota headers ask for, when it left no query."""
+        if last.quota_remaining is not None and last.quota_remaining <= 0:
+            self._wait(last.quota_resets_after, 1)
+        return self._fetch(query, subscriptions, token)
+
+    def _fetch(self, query: str, subscriptions: Sequence[str], token: str | None) -> GraphPage:
+        """One page: the query sent, a 429 waited out as its headers say (a bounded number of times)."""
         from azure.core.exceptions import HttpResponseError
         from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
         from azure.mgmt.resourcegraph.operations._resource_graph_client_operations import build_resources_request
 
         client = self._sdk()
-        token: str | None = None
+        body = QueryRequest(
+            subscriptions=list(subscriptions) or None,
+            query=query,
+            options=QueryRequestOptions(skip_token=token, top=self.page_size, result_format="objectArray"),
+        ).serialize()
+        waits = 0
         while True:
-            body = QueryRequest(
-                subscriptions=list(subscriptions) or None,
-                query=query,
-                options=QueryRequestOptions(skip_token=token, top=self.page_size, result_format="objectArray"),
-            ).serialize()
-            waits = 0
-            while True:
-                self.stats.requests += 1
-                request = build_resources_request(content_type="application/json", json=body)
-                try:
-                    response = client._send_request(request)
-                    if response.status_code != 200:
-                        raise HttpResponseError(response=response)
-                    break
-                except HttpResponseError as exc:
-                    if exc.status_code != 429 or waits >= self.throttle_waits:
-                        raise translate_error(exc) from exc
-                    self.stats.throttled += 1
-                    waits += 1
-                    headers = getattr(exc.response, "headers", {}) or {}
-                    self._wait(quota_reset_seconds(_header(headers, "x-ms-user-quota-resets-after")), waits)
-                except Exception as exc:  # every failure leaves as one of our types
+            self.stats.requests += 1
+            request = build_resources_request(content_type="application/json", json=body)
+            try:
+                response = client._send_request(request)
+                if response.status_code != 200:
+                    raise HttpResponseError(response=response)
+                return self._page(response)
+            except HttpResponseError as exc:
+                if exc.status_code != 429 or waits >= self.throttle_waits:
                     raise translate_error(exc) from exc
-            page = self._page(response)
-            yield page
-            token = page.skip_token
-            if not token:
-                return
-            if page.quota_remaining is not None and page.quota_remaining <= 0:
-                self._wait(page.quota_resets_after, 1)
+                self.stats.throttled += 1
+                waits += 1
+                headers = getattr(exc.response, "headers", {}) or {}
+                self._wait(quota_reset_seconds(_header(headers, "x-ms-user-quota-resets-after")), waits)
+            except FailbackError:
+                raise
+            except Exception as exc:  # every failure leaves as one of our types
+                raise translate_error(exc) from exc
 
     def rows(self, query: str, subscriptions: Sequence[str] = ()) -> list[dict[str, Any]]:
         return [row for page in self.pages(query, subscriptions) for row in page.rows]

@@ -426,7 +426,8 @@ class FleetEmulator:
             payload = None
         options = payload.get("options") or {} if isinstance(payload, dict) else {}
         token = options.get("$skipToken") if isinstance(options, dict) else None
-        page = self._page_of(token)
+        asked = options.get("$top") if isinstance(options, dict) else None
+        page = self._page_of(token, asked if isinstance(asked, int) and asked > 0 else self.fleet.settings.page_size)
         take = self.faults.take_request_fault
         if take(method, path, page, frozenset({fk.THROTTLE})):
             stats.throttled += 1
@@ -615,11 +616,12 @@ class FleetEmulator:
         )
         return self._graph_error(429, "RateLimiting", [("RateLimiting", message)], headers)
 
-    def _page_of(self, token: Any) -> int:
+    def _page_of(self, token: Any, size: int) -> int:
+        """Which page (1-based) of pages of `size` rows a request asks for: what a fault's `page` counts."""
         found = self._decode(token) if isinstance(token, str) and token else None
         if found is None:
             return 1
-        return found[1] // self.fleet.settings.page_size + 1
+        return found[1] // size + 1
 
     @staticmethod
     def _encode(key: str, offset: int) -> str:

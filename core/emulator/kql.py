@@ -6,9 +6,9 @@ evaluator for part of that language: a table, then `where`, `project`, `extend`,
 `order by`/`sort by`, `take`/`limit` and `count`; expressions with `and`, `or`, `not()`, the comparison
 operators (`==`, `!=`, `=~`, `!~`, `<`, `<=`, `>`, `>=`), `in`, `in~`, `!in`, `!in~`, `has`, `contains`,
 `startswith`, `endswith` (and their `!` forms), `+`/`-` on times, member access (`a.b`, `a['b']`, `a[0]`),
-literals (strings, numbers, `true`/`false`, timespans like `1d`, `datetime(...)`) and a handful of functions.
-What falls outside raises KqlError with the position and token, which the emulator turns into Resource
-Graph's error envelope: a query it does not understand is refused, never guessed at.
+literals (strings, numbers, `true`/`false`, timespans like `1d`, `datetime(...)`, `dynamic(null)`) and a
+handful of functions. What falls outside raises KqlError with the position and token, which the emulator turns
+into Resource Graph's error envelope: a query it does not understand is refused, never guessed at.
 """
 
 from __future__ import annotations
@@ -714,6 +714,13 @@ class _Parser:
             if when is None:
                 raise self.fail(f"{text!r} is not a date and time", token)
             return Compiled(lambda row: when, "datetime")
+        if name == "dynamic":
+            # Only dynamic(null), the empty value a projection gives where a column is not wanted; bags and arrays
+            # are outside the emulated subset.
+            inner = self.take()
+            if inner.kind != "name" or inner.text != "null" or not self.accept(")"):
+                raise self.fail("only dynamic(null) is emulated", inner, "InvalidQueryLanguage")
+            return Compiled(lambda row: None, "dynamic")
         spec = _FUNCTIONS.get(name)
         if spec is None:
             raise self.fail(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -13,23 +14,21 @@ from core.azure import mapping
 from core.bootstrap import build_fleet
 from core.clock import ManualClock
 from core.config import Settings
-from core.emulator import ArmEmulator, Fault, list_scenarios, load_scenario
-from core.emulator.fleet import FleetEmulator, load_fleet
+from core.emulator import ArmEmulator, Fault, kql, list_scenarios, load_scenario
+from core.emulator.fleet import TABLES, FleetEmulator, load_fleet
 from core.errors import ServiceError, Throttled
 from core.failback import derive_stage, stage_reason
-from core.fleet import ITEM_PATHS, column, item_document, summarise, vault_key
+from core.fleet import ITEM_TYPE, ITEMS_QUERY, item_document, summarise, vault_key
 from core.model import PointChoice, Provider
 
 
-def _row(doc: dict[str, Any]) -> dict[str, Any]:
-    """What the item query's projection makes of a document: one column per path, null where it is absent."""
-    row: dict[str, Any] = {"id": doc["id"], "name": doc["name"]}
-    for path in ITEM_PATHS:
-        value: Any = doc["properties"]
-        for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        row[column(path)] = value
-    return row
+def _rows(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the item query itself (ITEMS_QUERY, run by the emulator's KQL) makes of the documents as Resource Graph
+    holds them: one column per path, null where a path is absent or not wanted on that row."""
+    table = [{"id": d["id"], "name": d["name"], "type": ITEM_TYPE, "properties": d["properties"]} for d in docs]
+    rows = kql.parse(ITEMS_QUERY, TABLES).run(table)
+    assert len(rows) == len(docs)
+    return {row["id"]: row for row in rows}
 
 
 FIELDS = (
@@ -50,13 +49,18 @@ def test_projected_item_has_the_stage_and_fields_of_the_whole_document(scenario:
     emulator = ArmEmulator(scenario, ManualClock())
     items, _jobs = emulator.documents()
     assert items
+    rows = _rows(items)
     for doc in items:
         whole = mapping.protected_item(doc)
-        projected = mapping.protected_item(item_document(_row(doc)))
+        projected = mapping.protected_item(item_document(rows[doc["id"]]))
         assert derive_stage(projected) is derive_stage(whole), whole.friendly_name
         assert stage_reason(projected) == stage_reason(whole)
         for name in FIELDS:
             assert getattr(projected, name) == getattr(whole, name), (whole.friendly_name, name)
+        if whole.rcm is not None:  # the modernized legs: what a not-ready reason and the disks' sync time read
+            assert projected.rcm is not None
+            for name in ("disks_last_synced", "ir_percent", "ir_health"):
+                assert getattr(projected.rcm, name) == getattr(whole.rcm, name), (whole.friendly_name, name)
 
 
 def _fleet(**settings: Any) -> tuple[Any, FleetEmulator, ManualClock]:
@@ -136,6 +140,45 @@ def test_pages_follow_the_skip_token() -> None:
     assert len({e.item.id for e in items}) == len(items)
     assert _by_vault(reader) == _over_arm(reader, vaults)
     assert reader.requests > len(items) // 7
+
+
+def test_the_next_page_is_read_ahead_one_at_a_time_and_a_failure_comes_in_its_place() -> None:
+    """The reader asks for page n+1 while the caller works on page n: never two queries at once, in page order;
+    a page that fails raises where it would have been yielded, after every page before it."""
+    reader, emulator, _ = _fleet(quota=1000)
+    reader.graph.page_size = 10
+    reader.list_vaults()
+    answer = emulator.handle
+    in_flight: list[int] = []
+    most = [0]
+
+    def counting(method: str, url: str, headers: Any, body: bytes | None) -> Any:
+        in_flight.append(1)
+        most[0] = max(most[0], len(in_flight))
+        try:
+            return answer(method, url, headers, body)
+        finally:
+            in_flight.pop()
+
+    emulator.handle = counting  # type: ignore[method-assign]
+    emulator.faults.add(
+        Fault(
+            "server-error", method="POST", path="/providers/microsoft.resourcegraph/*", page=3, count=None, status=503
+        )
+    )
+    seen: list[int] = []
+    pages = reader.iter_item_pages()
+    before = emulator.graph_stats.queries
+    seen.append(len(next(pages)))
+    deadline = time.monotonic() + 5
+    while emulator.graph_stats.queries < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # page 2 is asked for while the caller still holds page 1
+    assert emulator.graph_stats.queries == before + 2
+    with pytest.raises(ServiceError) as caught:
+        for page in pages:
+            seen.append(len(page))
+    assert seen == [10, 10] and caught.value.status == 503
+    assert most[0] == 1
 
 
 def test_the_quota_is_waited_out_not_failed() -> None:
