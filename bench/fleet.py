@@ -115,11 +115,10 @@ async def run_fleet(server: FleetServer, expected: int, size: tuple[int, int]) -
             requests = app.fleet.requests
             await pilot.press("2")
             await pilot.pause(0.2)
-            entries = list(screen.item_table.items.values())
+            table = screen.item_table
+            haystacks = [table._entries[e.id].haystack for e in table.items.values()]
             text = _filter_text()
-
-            wanted = {text[:n]: sum(1 for e in entries if text[:n] in screen.item_table._entries[e.id].haystack)
-                      for n in range(1, len(text) + 1)}  # fmt: skip
+            wanted = {text[:n]: sum(1 for h in haystacks if text[:n] in h) for n in range(1, len(text) + 1)}
             await pilot.press("slash")
             await pilot.pause()
             probe.max_gap = 0.0

@@ -279,16 +279,26 @@ def _fleet_figures(plan: Plan, work: Path, raw: dict[str, Any]) -> list[Figure]:
     runs = {}
     # The product's own time with a quota that does not bind (Resource Graph's is "determined by many factors"),
     # then with the docs' example quota (15 queries per 5 seconds), which then sets the pace.
-    for quota in (200, 15):
+    # The quota that does not bind is run three times: its figures are those of the run with the median whole
+    # fleet (first rows and the whole fleet are each the median of the three).
+    repeats: list[dict[str, Any]] = []
+    for quota in (200, 200, 200, 15):
         path = scenarios.fleet(work, vaults, per, quota=quota)
         log(f"fleet of {vaults} vaults, {count} items, quota {quota} per 5 s: the dashboard, then each vault over ARM")
         runs[quota] = run_step("bench.fleet", ["--fleet", str(path), "--items", str(count)], plan.step_timeout)
+        if quota == 200:
+            repeats.append(runs[quota])
+    ordered = sorted(repeats, key=lambda r: r["whole_fleet_s"])
+    runs[200] = dict(ordered[len(ordered) // 2])
+    firsts = sorted(r["first_vault_rows_s"] for r in repeats if r["first_vault_rows_s"] is not None)
+    runs[200]["first_vault_rows_s"] = firsts[len(firsts) // 2] if firsts else None
+    runs[200]["whole_fleet_runs_s"] = [r["whole_fleet_s"] for r in repeats]
     raw["fleet"] = {f"quota_{q}": r for q, r in runs.items()}
     ours, docs = runs[200], runs[15]
     arm = f"every vault listed over ARM ({ours['arm_baseline_vaults']} vaults: plans and item pages)"
     return [
         Figure(
-            f"Fleet of {vaults} vaults, {count:,} items: first vault rows after launch",
+            f"Fleet of {vaults} vaults, {count:,} items: first vault rows after launch — median of {len(repeats)}",
             "s",
             1.0,
             ours["first_vault_rows_s"],
@@ -300,8 +310,10 @@ def _fleet_figures(plan: Plan, work: Path, raw: dict[str, Any]) -> list[Figure]:
             ours["whole_fleet_s"],
             ours["arm_baseline_s"],
             arm,
-            f"with the docs' example quota, 15 queries per 5 s: {docs['whole_fleet_s']:.1f} s, the quota waited "
-            "out without a 429",
+            f"median of {len(repeats)} ("
+            + ", ".join(f"{t:.2f}" for t in ours["whole_fleet_runs_s"])
+            + f" s); with the docs' example quota, 15 queries per 5 s: {docs['whole_fleet_s']:.1f} s, the quota "
+            "waited out without a 429",
         ),
         Figure(f"Fleet of {vaults} vaults: longest UI stall while loading", "s", 0.1, ours["max_stall_load_s"]),
         Figure(

@@ -11,12 +11,14 @@ how old its data is, and live work happens in the vault view over ARM.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.errors import MalformedResponse
 from core.model import JobState, ProtectedItem, Provider, Stage, VaultRef
 
 VAULT_TYPE = "microsoft.recoveryservices/vaults"
@@ -114,23 +116,38 @@ assert len({column(p) for p in ITEM_PATHS}) == len(ITEM_PATHS) and "id" not in {
 _FOLDS = tuple((column(p), tuple(p.split(".")[:-1]), p.split(".")[-1]) for p in ITEM_PATHS)
 
 
-def item_document(row: dict[str, Any]) -> dict[str, Any]:
-    """A projected item row folded back into the shape of the item's ARM document (absent values left out)."""
-    props: dict[str, Any] = {}
+def document_folder(columns: Sequence[str]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A function folding an item row of a table page (its values in the order of `columns`) back into the shape
+    of the item's ARM document, absent values left out. The columns are looked up once a page, not once a row."""
+    at = {name: index for index, name in enumerate(columns)}
+    id_at = at.get("id")
+    # The paths grouped by the keys above them, the groups nearest the top first, each with the indexes it reads.
+    groups: dict[tuple[str, ...], list[tuple[int, str]]] = {}
     for name, parents, leaf in _FOLDS:
-        value = row.get(name)
-        if value is None:
-            continue
-        target = props
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = value
-    item_id = row.get("id")
-    return {
-        "id": item_id,
-        "name": item_id.rsplit("/", 1)[-1] if isinstance(item_id, str) else None,
-        "properties": props,
-    }
+        if name in at:
+            groups.setdefault(parents, []).append((at[name], leaf))
+    top = groups.pop((), [])
+    nested = sorted(groups.items(), key=lambda group: len(group[0]))
+
+    def fold(values: Sequence[Any]) -> dict[str, Any]:
+        props = {leaf: value for index, leaf in top if (value := values[index]) is not None}
+        for parents, fields in nested:
+            bag = {leaf: value for index, leaf in fields if (value := values[index]) is not None}
+            if bag:
+                target = props
+                for parent in parents:
+                    target = target.setdefault(parent, {})
+                target.update(bag)
+        item_id = values[id_at] if id_at is not None else None
+        name = item_id.rsplit("/", 1)[-1] if isinstance(item_id, str) else None
+        return {"id": item_id, "name": name, "properties": props}
+
+    return fold
+
+
+def item_document(row: dict[str, Any]) -> dict[str, Any]:
+    """A projected item row (column name to value) folded back into the shape of the item's ARM document."""
+    return document_folder(tuple(row))(tuple(row.values()))
 
 
 def _str(value: Any) -> str:
@@ -226,22 +243,54 @@ class VaultSummary:
         if job.state is JobState.FAILED:
             self.jobs_failed += 1
 
+    def snapshot(self) -> VaultSummary:
+        """A copy to hand to another thread while this one goes on counting."""
+        return dataclasses.replace(
+            self, stages=Counter(self.stages), health=Counter(self.health), providers=Counter(self.providers)
+        )
+
+
+class Tally:
+    """The vault rows counted as the items arrive, each item once: what changed since the last look is handed out
+    as copies (the counting goes on while a reader draws them), and the jobs are counted in at the end."""
+
+    def __init__(self, vaults: Iterable[VaultSummary]) -> None:
+        self._rows = {v.key: VaultSummary(v.ref, v.location) for v in vaults}
+        self._touched: dict[str, VaultSummary] = {}
+
+    def add(self, items: Iterable[FleetItem]) -> None:
+        rows, touched = self._rows, self._touched
+        for entry in items:
+            key = vault_key(entry.vault)
+            summary = rows.get(key)
+            if summary is None:  # an item of a vault the vault query did not list gets a row too
+                summary = rows[key] = VaultSummary(entry.vault, entry.location)
+            summary.add(entry)
+            touched[key] = summary
+
+    def changed(self) -> list[VaultSummary]:
+        """Copies of the rows items were added to since the last call."""
+        out = [summary.snapshot() for summary in self._touched.values()]
+        self._touched.clear()
+        return out
+
+    def finish(self, jobs: Iterable[FleetJob] = ()) -> list[VaultSummary]:
+        """Every row, with `jobs` counted in (a job of a vault with no row is left out)."""
+        for job in jobs:
+            summary = self._rows.get(vault_key(job.vault))
+            if summary is not None:
+                summary.add_job(job)
+        self._touched.clear()
+        return list(self._rows.values())
+
 
 def summarise(
     vaults: Iterable[VaultSummary], items: Iterable[FleetItem], jobs: Iterable[FleetJob] = ()
 ) -> list[VaultSummary]:
     """Fresh summaries of `vaults` with `items` and `jobs` counted in (items of unknown vaults get a row too)."""
-    out = {v.key: VaultSummary(v.ref, v.location) for v in vaults}
-    for entry in items:
-        key = vault_key(entry.vault)
-        if key not in out:
-            out[key] = VaultSummary(entry.vault, entry.location)
-        out[key].add(entry)
-    for job in jobs:
-        summary = out.get(vault_key(job.vault))
-        if summary is not None:
-            summary.add_job(job)
-    return list(out.values())
+    tally = Tally(vaults)
+    tally.add(items)
+    return tally.finish(jobs)
 
 
 class FleetReader:
@@ -302,20 +351,38 @@ class FleetReader:
         from core.azure.mapping import parse_time, protected_item
         from core.failback import derive_stage
 
+        vaults: dict[str, tuple[VaultRef, str] | None] = {}  # an id's vault part → its vault and region
+
+        def vault(item_id: str) -> tuple[VaultRef, str] | None:
+            low = item_id.lower()
+            start = low.find("/vaults/")
+            end = low.find("/", start + 8) if start >= 0 else -1
+            part = low[:end] if end >= 0 else low
+            if part not in vaults:
+                ref = vault_of(item_id)
+                vaults[part] = None if ref is None else (ref, self._locations.get(vault_key(ref), ""))
+            return vaults[part]
+
+        indexed = column("providerSpecificDetails.lastRpoCalculatedTime")
         for page in self.graph.pages(ITEMS_QUERY, self.subscriptions):
+            at = {name: index for index, name in enumerate(page.columns)}
+            if "id" not in at:
+                raise MalformedResponse("Resource Graph answered the item query without the id column it asks for.")
+            id_at, indexed_at = at["id"], at.get(indexed)
+            fold = document_folder(page.columns)
             entries = []
-            for row in page.rows:
-                ref = vault_of(str(row.get("id") or ""))
-                if ref is None:
+            for values in page.values:
+                found = vault(_str(values[id_at]))
+                if found is None:
                     continue
-                item = protected_item(item_document(row))
+                item = protected_item(fold(values))
                 entries.append(
                     FleetItem(
                         item=item,
-                        vault=ref,
+                        vault=found[0],
                         stage=derive_stage(item),
-                        location=self._locations.get(vault_key(ref), ""),
-                        indexed_at=parse_time(row.get(column("providerSpecificDetails.lastRpoCalculatedTime"))),
+                        location=found[1],
+                        indexed_at=parse_time(values[indexed_at]) if indexed_at is not None else None,
                     )
                 )
             yield entries

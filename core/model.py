@@ -33,33 +33,11 @@ class Stage(enum.Enum):
     # ASCII fallbacks for consoles without the glyphs (TERM=linux fonts lack some of them).
     @property
     def ascii_glyph(self) -> str:
-        return {
-            "in-azure": "a",
-            "ready": "o",
-            "failover-running": ">",
-            "cancel-running": ">",
-            "failed-over": "*",
-            "commit-running": ">",
-            "committed": "-",
-            "reprotect-running": ">",
-            "protected-to-azure": "+",
-            "not-ready": "x",
-        }[self.key]
+        return _ASCII_GLYPHS[self.key]
 
     @property
     def short(self) -> str:
-        return {
-            "in-azure": "In Azure",
-            "ready": "Ready",
-            "failover-running": "Failing over",
-            "cancel-running": "Cancelling",
-            "failed-over": "Verify/commit",
-            "commit-running": "Committing",
-            "committed": "Reprotect needed",
-            "reprotect-running": "Reprotecting",
-            "protected-to-azure": "Protected→Azure",
-            "not-ready": "Not ready",
-        }[self.key]
+        return _SHORT_NAMES[self.key]
 
     @classmethod
     def from_key(cls, key: str) -> Stage:
@@ -67,6 +45,33 @@ class Stage(enum.Enum):
             if stage.key == key:
                 return stage
         raise ValueError(f"unknown stage {key!r}; one of: {', '.join(s.key for s in cls)}")
+
+
+# Stage.ascii_glyph and Stage.short by key, built once (every row of a 50,000-item table asks for them).
+_ASCII_GLYPHS: dict[str, str] = {
+    "in-azure": "a",
+    "ready": "o",
+    "failover-running": ">",
+    "cancel-running": ">",
+    "failed-over": "*",
+    "commit-running": ">",
+    "committed": "-",
+    "reprotect-running": ">",
+    "protected-to-azure": "+",
+    "not-ready": "x",
+}
+_SHORT_NAMES: dict[str, str] = {
+    "in-azure": "In Azure",
+    "ready": "Ready",
+    "failover-running": "Failing over",
+    "cancel-running": "Cancelling",
+    "failed-over": "Verify/commit",
+    "commit-running": "Committing",
+    "committed": "Reprotect needed",
+    "reprotect-running": "Reprotecting",
+    "protected-to-azure": "Protected→Azure",
+    "not-ready": "Not ready",
+}
 
 
 class Provider(enum.Enum):
@@ -78,11 +83,16 @@ class Provider(enum.Enum):
 
     @classmethod
     def from_instance_type(cls, instance_type: str | None) -> Provider:
-        if instance_type in ("InMage", "InMageAzureV2"):
-            return cls.CLASSIC
-        if instance_type in ("InMageRcm", "InMageRcmFailback"):
-            return cls.MODERNIZED
-        return cls.OTHER
+        return _PROVIDERS.get(instance_type or "", Provider.OTHER)
+
+
+# The provider of each instanceType the product reads (the SDK's discriminators); any other is OTHER.
+_PROVIDERS = {
+    "InMage": Provider.CLASSIC,
+    "InMageAzureV2": Provider.CLASSIC,
+    "InMageRcm": Provider.MODERNIZED,
+    "InMageRcmFailback": Provider.MODERNIZED,
+}
 
 
 class PointKind(enum.Enum):

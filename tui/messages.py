@@ -201,6 +201,7 @@ class FleetVaultsLoaded(Message, bubble=False):
 class FleetItemsPage(Message, bubble=False):
     entries: list[Any]  # core.fleet.FleetItem
     generation: int
+    summaries: list[Any]  # core.fleet.VaultSummary: copies of the vault rows counted so far that these items moved
 
 
 @dataclass(eq=False)

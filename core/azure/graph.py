@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from core.azure.backend import _header, follow_server, guards_for, pipeline_kwargs, read_policies, translate_error
 from core.clock import Clock, ServerClock
@@ -74,12 +74,43 @@ def _int(value: str) -> int | None:
 
 @dataclass(frozen=True)
 class GraphPage:
-    rows: list[dict[str, Any]]
+    """One page of a query's result in Resource Graph's `table` format: the column names once, then each row as
+    its values in that order (SDK azure.mgmt.resourcegraph.models.Table: `columns` [Column], `rows` [[object]])."""
+
+    columns: tuple[str, ...]
+    values: list[list[Any]]
     total: int | None  # totalRecords: how many rows the whole query matched
     quota_remaining: int | None
     quota_resets_after: float | None  # seconds
     truncated: bool  # resultTruncated "true": Resource Graph cut the result and gave no way to page on
     skip_token: str | None = None
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as objects, column name to value (for the small queries; the item pages are read by index)."""
+        names = self.columns
+        return [dict(zip(names, row, strict=True)) for row in self.values]
+
+
+def _table(data: Any) -> tuple[tuple[str, ...], list[list[Any]]] | None:
+    """`data` of a table answer as (column names, rows); an objectArray answer is taken too, its rows' keys in the
+    order first seen. None for anything else."""
+    if isinstance(data, dict):
+        columns, rows = data.get("columns"), data.get("rows")
+        if not isinstance(columns, list) or not isinstance(rows, list):
+            return None
+        names = tuple(c.get("name") if isinstance(c, dict) else None for c in columns)
+        if not all(isinstance(n, str) and n for n in names):
+            return None
+        names = cast(tuple[str, ...], names)
+        width = len(names)
+        if not all(type(row) is list and len(row) == width for row in rows):
+            return None
+        return names, rows
+    if isinstance(data, list) and all(isinstance(row, dict) for row in data):
+        keys = tuple(dict.fromkeys(key for row in data for key in row))
+        return keys, [[row.get(key) for key in keys] for row in data]
+    return None
 
 
 @dataclass
@@ -159,7 +190,9 @@ class ResourceGraphReader:
 
         The request is the SDK's own (its model serialises the body, its builder makes the request, its pipeline
         sends it); the answer is read as JSON rather than through the SDK's deserializer, which walks every value
-        of every row (about a tenth of a millisecond per row: five seconds for fifty thousand items).
+        of every row (about a tenth of a millisecond per row: five seconds for fifty thousand items). It asks for
+        resultFormat `table`: the column names come once a page rather than on every row (a page of items is 40%
+        smaller, and parsed four times faster, than as objectArray).
 
         With `read_ahead`, the next page is asked for on a thread of its own while the caller works on this one:
         Resource Graph prepares a page while the fleet maps the one before. One request is in flight at a time, in
@@ -195,17 +228,19 @@ class ResourceGraphReader:
         body = QueryRequest(
             subscriptions=list(subscriptions) or None,
             query=query,
-            options=QueryRequestOptions(skip_token=token, top=self.page_size, result_format="objectArray"),
+            options=QueryRequestOptions(skip_token=token, top=self.page_size, result_format="table"),
         ).serialize()
         waits = 0
         while True:
             self.stats.requests += 1
             request = build_resources_request(content_type="application/json", json=body)
             try:
-                response = client._send_request(request)
+                # The pipeline's decode policy parses the body once; its result is read, not the body again.
+                answer = client._send_request(request, _return_pipeline_response=True)
+                response = answer.http_response
                 if response.status_code != 200:
                     raise HttpResponseError(response=response)
-                return self._page(response)
+                return self._page(response, answer.context.get("deserialized_data"))
             except HttpResponseError as exc:
                 if exc.status_code != 429 or waits >= self.throttle_waits:
                     raise translate_error(exc) from exc
@@ -221,20 +256,23 @@ class ResourceGraphReader:
     def rows(self, query: str, subscriptions: Sequence[str] = ()) -> list[dict[str, Any]]:
         return [row for page in self.pages(query, subscriptions) for row in page.rows]
 
-    def _page(self, response: Any) -> GraphPage:
-        try:
-            body = json.loads(response.content)
-        except ValueError as exc:
-            raise MalformedResponse(f"Resource Graph answered with a body that is not JSON: {exc}") from exc
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+    def _page(self, response: Any, body: Any = None) -> GraphPage:
+        if body is None:  # the decode policy left it (a body without a JSON content type)
+            try:
+                body = json.loads(response.content)
+            except ValueError as exc:
+                raise MalformedResponse(f"Resource Graph answered with a body that is not JSON: {exc}") from exc
+        table = _table(body.get("data")) if isinstance(body, dict) else None
+        if table is None:
             raise MalformedResponse(
-                "Resource Graph answered without an array of rows in `data` (the query asks for objectArray)."
+                "Resource Graph answered without a table in `data` (columns with names, rows of as many values): "
+                "the query asks for resultFormat table."
             )
         headers = response.headers
         token = body.get("$skipToken")
         return GraphPage(
-            rows=data,
+            columns=table[0],
+            values=table[1],
             total=body.get("totalRecords") if isinstance(body.get("totalRecords"), int) else None,
             quota_remaining=_int(_header(headers, "x-ms-user-quota-remaining")),
             quota_resets_after=quota_reset_seconds(_header(headers, "x-ms-user-quota-resets-after")),

@@ -465,7 +465,7 @@ class FleetEmulator:
                 "BadRequest",
             )
         fmt = options.get("resultFormat", "objectArray") if isinstance(options, dict) else "objectArray"
-        if fmt != "objectArray":
+        if fmt not in ("objectArray", "table"):
             return self._refuse(400, "UnsupportedResultFormat", f"resultFormat {fmt!r} is not emulated.", "BadRequest")
         top = options.get("$top") if isinstance(options, dict) else None
         if top is not None and (not isinstance(top, int) or not 1 <= top <= MAX_PAGE):
@@ -492,7 +492,7 @@ class FleetEmulator:
             "count": len(rows),
             "resultTruncated": "true" if more and not result.pageable else "false",
             "facets": [],
-            "data": rows,
+            "data": _table(rows, result) if fmt == "table" else rows,
         }
         if more and result.pageable:
             body_out["$skipToken"] = self._encode(key, offset + size)
@@ -694,6 +694,19 @@ class FleetEmulator:
             "Content-Length": str(len(body)),
         }
         return EmulatorResponse(status, out, body)
+
+
+# A KQL column kind as the table format's column type (SDK ColumnDataType: string, integer, number, boolean,
+# object). Dates and timespans travel as strings; the type Resource Graph gives them there: UNCONFIRMED.
+_COLUMN_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
+
+
+def _table(rows: list[dict[str, Any]], result: _Result) -> dict[str, Any]:
+    """A page in the `table` result format (SDK Table): the columns once, each row as its values in their order.
+    Without a projection that fixes them, the columns are the page's keys in the order first seen."""
+    names = result.columns or list(dict.fromkeys(key for row in rows for key in row))
+    columns = [{"name": n, "type": _COLUMN_TYPES.get(result.kinds.get(n, "dynamic"), "object")} for n in names]
+    return {"columns": columns, "rows": [[row.get(n) for n in names] for row in rows]}
 
 
 def _hms(delta: timedelta) -> str:

@@ -233,6 +233,61 @@ def test_the_emulator_answers_resource_graphs_envelope_and_headers() -> None:
     assert nobody.status == 401
 
 
+def test_pages_come_as_tables_and_a_table_that_does_not_add_up_is_refused() -> None:
+    """The reader asks for resultFormat table (SDK Table: columns once, rows of values); the emulator answers
+    it with the projection's columns and types; an objectArray answer is read too; a row shorter than the columns
+    is a malformed answer, not a row with values in the wrong places."""
+    from core.emulator import EmulatorResponse
+    from core.errors import MalformedResponse
+
+    reader, emulator, _ = _fleet()
+    url = f"{emulator.base_url}/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01"
+    query = "resources | where type =~ 'microsoft.recoveryservices/vaults' | project id, name, n = strlen(name)"
+    body = json.dumps({"query": query, "options": {"resultFormat": "table"}})
+    data = emulator.handle("POST", url, {"Authorization": "Bearer t"}, body.encode()).json()["data"]
+    assert data["columns"] == [
+        {"name": "id", "type": "string"},
+        {"name": "name", "type": "string"},
+        {"name": "n", "type": "integer"},
+    ]
+    assert len(data["rows"]) == 14 and all(len(row) == 3 and row[2] == len(row[1]) for row in data["rows"])
+    assert {v.ref.name for v in reader.list_vaults()} == {row[1] for row in data["rows"]}
+
+    answer = emulator.handle
+
+    def answering(data: Any) -> Any:
+        def handle(method: str, url: str, headers: Any, body: bytes | None) -> EmulatorResponse:
+            if "microsoft.resourcegraph" not in url.lower():
+                return answer(method, url, headers, body)
+            payload = {"totalRecords": 1, "count": 1, "resultTruncated": "false", "data": data}
+            return EmulatorResponse(200, {"Content-Type": "application/json"}, json.dumps(payload).encode())
+
+        return handle
+
+    vault = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
+    emulator.handle = answering([{"id": vault, "location": "westeurope"}])  # type: ignore[method-assign]
+    assert [(v.ref.name, v.location) for v in reader.list_vaults()] == [("v1", "westeurope")]
+    emulator.handle = answering(  # type: ignore[method-assign]
+        {"columns": [{"name": "id"}, {"name": "location"}], "rows": [[vault]]}
+    )
+    with pytest.raises(MalformedResponse) as caught:
+        reader.list_vaults()
+    assert "table" in caught.value.message
+
+
+def test_a_page_cut_short_is_a_malformed_answer_that_says_to_retry() -> None:
+    """The body is parsed once, by the pipeline's decode policy: a page that is not whole JSON still leaves as
+    our MalformedResponse, with what to do, and the next read succeeds."""
+    from core.errors import MalformedResponse
+
+    reader, emulator, _ = _fleet()
+    emulator.faults.add(Fault("malformed-json", method="POST", path="/providers/microsoft.resourcegraph/*", count=1))
+    with pytest.raises(MalformedResponse) as caught:
+        reader.list_vaults()
+    assert "Retry" in (caught.value.hint or "")
+    assert len(reader.list_vaults()) == 14
+
+
 def test_resource_graph_is_held_to_the_arm_origin_as_the_vaults_are() -> None:
     """A redirect from the query endpoint to another host is neither followed (the token would go with it) nor
     believed: the same pinned-origin policy as every vault read."""

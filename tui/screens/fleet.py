@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, Tab
 from textual.worker import Worker, WorkerState
 
 from core.errors import FailbackError
-from core.fleet import FleetItem, VaultSummary, summarise
+from core.fleet import FleetItem, Tally, VaultSummary
 from tui.messages import FleetItemsPage, FleetLoaded, FleetLoadFailed, FleetReady, FleetVaultsLoaded
 from tui.screens.dashboard import PAGE_BATCH_SECONDS, STAGE_CYCLE, _minutes_ago
 from tui.text import plain
@@ -115,30 +115,35 @@ class FleetScreen(Screen[None]):
             vaults = fleet.list_vaults()
             self.post_message(FleetVaultsLoaded(vaults, generation))
             what = "the items"
-            everything: list[FleetItem] = []
+            # Each item is counted once, here, off the UI thread; the UI gets copies of the vault rows that moved.
+            tally = Tally(vaults)
             pending: list[FleetItem] = []
             posted = 0.0
             for page in fleet.iter_item_pages():
                 if worker.is_cancelled:
                     return
-                everything.extend(page)
+                tally.add(page)
                 pending.extend(page)
                 # Pages reach the UI together at most ~8 times a second, in messages of at most BATCH_ITEMS
                 # items: the UI draws a frame between two of them.
                 if time.monotonic() - posted >= PAGE_BATCH_SECONDS:
-                    for start in range(0, len(pending), BATCH_ITEMS):
-                        self.post_message(FleetItemsPage(pending[start : start + BATCH_ITEMS], generation))
+                    self._post_items(pending, tally, generation)
                     pending, posted = [], time.monotonic()
             if pending:
-                self.post_message(FleetItemsPage(pending, generation))
+                self._post_items(pending, tally, generation)
             what = "the jobs"
             jobs = fleet.list_jobs()
         except FailbackError as exc:
             self.post_message(FleetLoadFailed(generation, what, exc))
             return
-        # The whole fleet is counted here, off the UI thread: fifty thousand items take a few hundred milliseconds.
-        summaries = summarise(vaults, everything, jobs)
-        self.post_message(FleetLoaded(jobs, generation, fleet.now(), fleet.requests, summaries))
+        self.post_message(FleetLoaded(jobs, generation, fleet.now(), fleet.requests, tally.finish(jobs)))
+
+    def _post_items(self, pending: list[FleetItem], tally: Tally, generation: int) -> None:
+        starts = range(0, len(pending), BATCH_ITEMS)
+        for start in starts:
+            last = start == starts[-1]
+            rows = tally.changed() if last else []
+            self.post_message(FleetItemsPage(pending[start : start + BATCH_ITEMS], generation, rows))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The read died of something unexpected: say so, and let g try again."""
@@ -168,16 +173,9 @@ class FleetScreen(Screen[None]):
         self._entries.extend(message.entries)
         self.item_table.now = self._now()
         self.item_table.add_page(message.entries)
-        touched: dict[str, VaultSummary] = {}
-        for entry in message.entries:
-            key = entry.vault.arm_id.lower()
-            summary = self.vaults.get(key)
-            if summary is None:
-                summary = self.vaults[key] = VaultSummary(entry.vault, entry.location)
-            summary.add(entry)
-            touched[key] = summary
         table = self.vault_table
-        for summary in touched.values():
+        for summary in message.summaries:  # counted by the reader: the rows these items moved
+            self.vaults[summary.key] = summary
             table.upsert(summary)
         self._update_status()
 

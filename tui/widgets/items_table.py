@@ -226,6 +226,7 @@ class ItemsTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._cursor = 0
         self._highlighted: str | None = None
+        self._stage_texts: dict[Stage, str] = {}
         self._keys = tuple(key for key, _ in self.COLUMNS)
         self._point = self._keys.index("point") if "point" in self._keys else -1
         self._health = self._keys.index("health") if "health" in self._keys else -1
@@ -301,8 +302,11 @@ class ItemsTable(ScrollView, can_focus=True):
         return derive_stage(item)
 
     def _stage_cell(self, stage: Stage) -> str:
-        glyphs = getattr(self.app, "glyphs", None)
-        return glyphs.stage_text(stage) if glyphs else f"{stage.glyph} {stage.short}"
+        text = self._stage_texts.get(stage)
+        if text is None:  # once per stage: the app's glyphs are chosen when it starts
+            glyphs = getattr(self.app, "glyphs", None)
+            text = self._stage_texts[stage] = glyphs.stage_text(stage) if glyphs else f"{stage.glyph} {stage.short}"
+        return text
 
     def _cells(self, item: Any, stage: Stage | None) -> tuple[str, ...]:
         """One text per column; the point column is left empty (it is drawn from the time of drawing)."""
