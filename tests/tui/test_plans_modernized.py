@@ -99,3 +99,19 @@ async def test_a_classic_plan_offers_no_cancel(make_app: Any) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_plans(pilot, "rp-erp")
         assert screen.check_action("cancel_failover", ()) is False
+
+
+async def test_at_80_columns_a_failed_over_modernized_plan_shows_its_cancel_key_whole(
+    vault: SpiedVault, clock: Any
+) -> None:
+    """Failed over, a modernized plan can be verified, committed or sent back to Azure: each of those keys is on the
+    footer whole at 80 columns, beside f1 Help."""
+    app = vault.app(clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_plans(pilot, "rp-crm")
+        await fail_back(pilot, clock, vault, PointChoice.LATEST)
+        await back_to_plans(pilot, screen, Stage.FAILED_OVER)
+        await pilot.pause()
+        footer = screen_text(pilot).splitlines()[-1]
+        for words in ("c Commit…", "v Verify", "B Back to Azure…", "f1 Help"):
+            assert words in footer, footer

@@ -457,6 +457,10 @@ class PlansScreen(PeriodicRead, Screen[None]):
             if job is None or not waiting_task(job):
                 return False  # shown only while a manual action waits: at 80 columns the footer has no room to spare
             return True if not app.session.is_submitting("resume", job.name) else None
+        if action in ("fail_back_plan", "reprotect_plan") and view.stage is Stage.FAILED_OVER:
+            # Failed over, a plan is verified, then committed (or, modernized, sent back to Azure): neither key
+            # applies until then, and at 80 columns the footer has no room for them beside those that do.
+            return False
         if action == "fail_back_plan":
             busy = app.session.is_submitting("plan-failover", view.plan.id)
             return True if view.stage is Stage.READY and not view.running_job_name and not busy else None
