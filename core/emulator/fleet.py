@@ -426,8 +426,9 @@ class FleetEmulator:
             payload = None
         options = payload.get("options") or {} if isinstance(payload, dict) else {}
         token = options.get("$skipToken") if isinstance(options, dict) else None
-        asked = options.get("$top") if isinstance(options, dict) else None
-        page = self._page_of(token, asked if isinstance(asked, int) and asked > 0 else self.fleet.settings.page_size)
+        top = options.get("$top") if isinstance(options, dict) else None
+        size = top if isinstance(top, int) and 1 <= top <= MAX_PAGE else self.fleet.settings.page_size
+        page = self._page_of(token, size)
         take = self.faults.take_request_fault
         if take(method, path, page, frozenset({fk.THROTTLE})):
             stats.throttled += 1
@@ -467,10 +468,8 @@ class FleetEmulator:
         fmt = options.get("resultFormat", "objectArray") if isinstance(options, dict) else "objectArray"
         if fmt not in ("objectArray", "table"):
             return self._refuse(400, "UnsupportedResultFormat", f"resultFormat {fmt!r} is not emulated.", "BadRequest")
-        top = options.get("$top") if isinstance(options, dict) else None
         if top is not None and (not isinstance(top, int) or not 1 <= top <= MAX_PAGE):
             return self._refuse(400, "InvalidTop", f"$top must be between 1 and {MAX_PAGE}.", "BadRequest")
-        size = top or self.fleet.settings.page_size
         if token:
             found = self._decode(token)
             if found is None:
